@@ -1,0 +1,116 @@
+//! The library's one error type. Every variant carries the data a user needs to find the problem
+//! (the file, the row, the column, the value, what was expected); messages are lowercase and quote
+//! the offending value, ripgrep style. The binary wraps these in `anyhow` with more context.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in spotcheck's library code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be opened, read, written or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file's extension names no format spotcheck reads or writes.
+    #[error("{path}: unknown file format {extension:?} (expected one of {expected})")]
+    UnknownFormat {
+        path: PathBuf,
+        extension: String,
+        expected: &'static str,
+    },
+    /// The file is not what its extension says, or is damaged (truncated Parquet, garbage).
+    #[error("{path}: cannot read as {format}: {message}")]
+    BadFile {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+    /// The file has no rows at all, not even a header.
+    #[error("{path}: the file is empty (expected a header row with at least {expected})")]
+    EmptyFile { path: PathBuf, expected: String },
+    /// A required column is missing.
+    #[error("{path}: missing required column {column:?} (also accepted: {aliases})")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        aliases: String,
+    },
+    /// Two columns of one file map to the same field (e.g. `uscc` and `统一社会信用代码`).
+    #[error("{path}: columns {first:?} and {second:?} both mean {column:?}")]
+    DuplicateColumn {
+        path: PathBuf,
+        column: String,
+        first: String,
+        second: String,
+    },
+    /// A cell that cannot be used, in a context where the row cannot simply be rejected.
+    #[error("{path}: row {row}, column {column:?}: {value:?} is not {expected}")]
+    BadValue {
+        path: PathBuf,
+        row: u64,
+        column: String,
+        value: String,
+        expected: String,
+    },
+    /// `--strict` and a row was rejected.
+    #[error("{path}: row {row}, column {column:?}: {value:?} rejected ({reason}); stopping because of --strict")]
+    Strict {
+        path: PathBuf,
+        row: u64,
+        column: String,
+        value: String,
+        reason: String,
+    },
+    /// The text encoding could not be decoded.
+    #[error("{path}: not valid {encoding} text near byte {offset} (try --encoding gb18030 for files saved by Chinese Excel)")]
+    Encoding {
+        path: PathBuf,
+        encoding: &'static str,
+        offset: u64,
+    },
+    /// A policy file key is missing, unknown or out of range.
+    #[error("policy {path}: key {key:?}: {message}")]
+    Policy {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    /// A credit model file is unusable or does not fit the data.
+    #[error("model {path}: {message}")]
+    Model { path: PathBuf, message: String },
+    /// A command-line argument or combination that is invalid.
+    #[error("{argument}: {message}")]
+    Argument { argument: String, message: String },
+    /// Arrow or Parquet failed while encoding or decoding.
+    #[error("{path}: {source}")]
+    Arrow {
+        path: PathBuf,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+    /// Writing an Excel workbook failed.
+    #[error("{path}: cannot write xlsx: {message}")]
+    Xlsx { path: PathBuf, message: String },
+    /// Spot-check tasks that could not be staffed with inspectors.
+    #[error("{count} task(s) could not be staffed: {detail}")]
+    Unstaffed { count: usize, detail: String },
+    /// Training data that cannot yield a model.
+    #[error("training data: {message}")]
+    Training { message: String },
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

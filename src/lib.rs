@@ -1,0 +1,18 @@
+//! spotcheck: a differentiated-supervision (差异化监管) engine.
+//!
+//! The pipeline runs one way: tables are read (`table`) and validated into typed batches (`input`,
+//! with every bad row in the rejects file), scored (`score`: credit class, pollution equivalents,
+//! HJ 941 environmental risk, market and ecology inspection ratios, 正面清单 eligibility and reasons),
+//! then sampled (`sample`: the 双随机 draw of SPEC §4, re-derivable from the published seed) or kept
+//! as the positive list (`whitelist`). `credit` trains and applies the credit-class scorecard;
+//! `gen` makes a synthetic Beijing for tests and benchmarks. The library never prints or exits:
+//! the `spotcheck` binary does that.
+
+pub mod district;
+pub mod error;
+pub mod input;
+pub mod predict;
+pub mod schema;
+pub mod uscc;
+
+pub use error::{Error, Result};
