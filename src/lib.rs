@@ -8,11 +8,13 @@
 //! `gen` makes a synthetic Beijing for tests and benchmarks. The library never prints or exits:
 //! the `spotcheck` binary does that.
 
+pub mod date;
 pub mod district;
 pub mod error;
 pub mod input;
 pub mod predict;
 pub mod schema;
+pub mod table;
 pub mod uscc;
 
 pub use error::{Error, Result};

@@ -3,5 +3,7 @@
 //! types and never see raw cells.
 
 pub mod enterprise;
+pub mod validate;
 
 pub use enterprise::EnterpriseBatch;
+pub use validate::{Counts, EnterpriseReader};
