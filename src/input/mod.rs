@@ -3,6 +3,7 @@
 //! types and never see raw cells.
 
 pub mod enterprise;
+pub mod tables;
 pub mod validate;
 
 pub use enterprise::EnterpriseBatch;

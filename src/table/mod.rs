@@ -109,7 +109,7 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
 
     #[test]
@@ -140,3 +140,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;
