@@ -11,6 +11,7 @@
 pub mod district;
 pub mod error;
 pub mod input;
+pub mod policy;
 pub mod predict;
 pub mod schema;
 pub mod uscc;
