@@ -14,6 +14,7 @@ pub mod input;
 pub mod policy;
 pub mod predict;
 pub mod schema;
+pub mod score;
 pub mod uscc;
 
 pub use error::{Error, Result};
