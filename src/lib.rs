@@ -12,8 +12,10 @@ pub mod date;
 pub mod district;
 pub mod error;
 pub mod input;
+pub mod policy;
 pub mod predict;
 pub mod schema;
+pub mod score;
 pub mod table;
 pub mod uscc;
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// cli pending
+mod cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

@@ -64,6 +64,26 @@ impl EnterpriseReader {
         self.counts
     }
 
+    /// Whether the table has `pe_air` or `pe_water` columns (ignored when emissions are given).
+    pub fn has_pe_columns(&self) -> bool {
+        self.map.get(&ent::PE_AIR).is_some() || self.map.get(&ent::PE_WATER).is_some()
+    }
+
+    /// An empty batch with this table's columns (for writing the header of an empty output).
+    pub fn empty_batch(&mut self) -> Result<EnterpriseBatch> {
+        let raw = RecordBatch::new_empty(self.reader.schema());
+        let mut rejects = Rejects::new(false);
+        validate_batch(
+            &raw,
+            &self.map,
+            1,
+            &self.file,
+            self.reader.path(),
+            &mut self.seen,
+            &mut rejects,
+        )
+    }
+
     /// The columns of the file that spotcheck does not know (passed through).
     pub fn unknown_columns(&self) -> Vec<String> {
         let s = self.reader.schema();

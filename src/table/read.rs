@@ -85,7 +85,7 @@ impl std::fmt::Debug for ReadOptions {
 }
 
 enum Inner {
-    Csv(arrow::csv::reader::BufReader<BufReader<Box<dyn Read + Send>>>),
+    Csv(Box<arrow::csv::reader::BufReader<BufReader<Box<dyn Read + Send>>>>),
     Parquet(ParquetRecordBatchReader),
     IpcFile(FileReader<BufReader<File>>),
     IpcStream(StreamReader<BufReader<File>>),
@@ -352,7 +352,7 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner)> {
             format: "CSV",
             message: e.to_string(),
         })?;
-    Ok((schema, Inner::Csv(r)))
+    Ok((schema, Inner::Csv(Box::new(r))))
 }
 
 /// Splits one CSV record (RFC 4180 quoting) into its fields.
