@@ -11,6 +11,12 @@ pub struct Work {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for Work {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Work {
     pub fn new() -> Self {
         Work {
