@@ -16,5 +16,6 @@ pub mod predict;
 pub mod schema;
 pub mod table;
 pub mod uscc;
+pub mod whitelist;
 
 pub use error::{Error, Result};
