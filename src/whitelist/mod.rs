@@ -16,7 +16,8 @@
 //!   ⌊cap_share × its key + simplified permit holders among all candidates⌋, and it limits how many
 //!   of those holders are listed. Registration-only and permit-free enterprises are never capped.
 //! - A removed enterprise keeps the dates it was listed with; a waitlisted one has no dates.
-//! - Output order: status (new, retained, renewed, waitlisted, removed), then district, then uscc.
+//! - Output order: status (new, retained, renewed, waitlisted, removed), then district, then uscc
+//!   (waitlisted: district, then place in line).
 
 pub mod previous;
 pub mod reasons;
@@ -323,7 +324,8 @@ pub struct DistrictCap {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Whitelist {
     pub params: WhitelistParams,
-    /// Every listed, waitlisted or removed enterprise, sorted by status, district, uscc.
+    /// Every listed, waitlisted or removed enterprise, sorted by status, district, uscc
+    /// (waitlisted ones by district, then place in line).
     pub entries: Vec<Entry>,
     /// Per-district caps, by district code (empty without `cap_share`).
     pub caps: Vec<DistrictCap>,
@@ -471,7 +473,7 @@ pub fn update(
         .filter(|(k, _)| !seen.contains(*k))
         .map(|(_, p)| p)
         .collect();
-    gone.sort_by(|a, b| key(&a.uscc).cmp(&key(&b.uscc)));
+    gone.sort_by_key(|p| key(&p.uscc));
     for p in gone {
         entries.push(Entry {
             uscc: key(&p.uscc),
@@ -528,7 +530,15 @@ pub fn update(
         }
     }
 
-    entries.sort_by(|a, b| (a.status, a.district, &a.uscc).cmp(&(b.status, b.district, &b.uscc)));
+    // Waitlisted entries follow their place in line; the rank is None for every other status.
+    entries.sort_by(|a, b| {
+        (a.status, a.district, a.waitlist_rank, &a.uscc).cmp(&(
+            b.status,
+            b.district,
+            b.waitlist_rank,
+            &b.uscc,
+        ))
+    });
     Whitelist {
         params: *params,
         entries,
