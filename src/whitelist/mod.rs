@@ -661,6 +661,9 @@ pub fn district_label(code: u32) -> String {
     crate::district::name(code).map_or_else(|| code.to_string(), str::to_string)
 }
 
+/// Width of the district column of the summary: "110302 北京经济技术开发区", the longest, is 25.
+const DISTRICT_WIDTH: usize = 25;
+
 fn pad(s: &str, width: usize) -> String {
     let w = text_width(s) as usize;
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
@@ -668,10 +671,10 @@ fn pad(s: &str, width: usize) -> String {
 
 impl fmt::Display for Summary {
     /// ```text
-    /// positive list as of 2026-07-01 (valid 3 years, cap 20% of key + simplified permit holders)
-    /// listed 3 (new 1, retained 1, renewed 1), waitlisted 1, removed 2
-    /// district           listed  new  retained  renewed  waitlisted  removed  cap
-    /// 110108 海淀区           3    1         1        1           1        0  3/17
+    /// positive list as of 2026-07-01 (valid 3 years, cap 50% of key + simplified permit holders per district)
+    /// listed 3 (new 1, retained 1, renewed 1), waitlisted 1, removed 0
+    /// district                   listed  new  retained  renewed  waitlisted  removed  cap
+    /// 110108 海淀区                   3    1         1        1           1        0  3/6
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = &self.params;
@@ -684,7 +687,8 @@ impl fmt::Display for Summary {
             Some(s) => writeln!(
                 f,
                 "cap {}% of key + simplified permit holders per district)",
-                s * 100.0
+                // Two decimals at most, so that 0.07 shows as 7, not 7.000000000000001.
+                (s * 10_000.0).round() / 100.0
             )?,
             None => writeln!(f, "no cap)")?,
         }
@@ -706,7 +710,7 @@ impl fmt::Display for Summary {
         write!(
             f,
             "{}  listed  new  retained  renewed  waitlisted  removed",
-            pad("district", 24)
+            pad("district", DISTRICT_WIDTH)
         )?;
         writeln!(f, "{}", if cap_col { "  cap" } else { "" })?;
         for d in &self.districts {
@@ -716,7 +720,7 @@ impl fmt::Display for Summary {
                 "{}  {:>6}  {:>3}  {:>8}  {:>7}  {:>10}  {:>7}",
                 pad(
                     &format!("{} {}", d.district, district_label(d.district)),
-                    24
+                    DISTRICT_WIDTH
                 ),
                 c.listed(),
                 c.new,

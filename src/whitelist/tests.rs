@@ -451,9 +451,27 @@ mod lifecycle {
         let expected = "\
 positive list as of 2026-07-01 (valid 3 years, no cap)
 listed 3 (new 2, retained 1, renewed 0), waitlisted 0, removed 1
-district                  listed  new  retained  renewed  waitlisted  removed
-110105 朝阳区                  1    1         0        0           0        0
-110108 海淀区                  2    1         1        0           0        1
+district                   listed  new  retained  renewed  waitlisted  removed
+110105 朝阳区                   1    1         0        0           0        0
+110108 海淀区                   2    1         1        0           0        1
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn summary_display_with_a_cap() {
+        let c: Vec<Candidate> = (1..=3).map(|n| cand(n, 110302, true, Some(Key))).collect();
+        let p = WhitelistParams {
+            cap_share: Some(0.07),
+            ..params("2026-07-01")
+        };
+        // Three holders in 经开区: cap ⌊0.07 × 3⌋ = 0, so all three wait.
+        let text = update(&c, &[], &p).summary().to_string();
+        let expected = "\
+positive list as of 2026-07-01 (valid 3 years, cap 7% of key + simplified permit holders per district)
+listed 0 (new 0, retained 0, renewed 0), waitlisted 3, removed 0
+district                   listed  new  retained  renewed  waitlisted  removed  cap
+110302 北京经济技术开发区       0    0         0        0           3        0  0/3
 ";
         assert_eq!(text, expected);
     }
@@ -864,6 +882,54 @@ mod files {
                 row(&["合计", "", "n:4", "n:2", "n:1", "n:1", "n:1", "n:2"]),
             ]
         );
+    }
+
+    #[test]
+    fn chinese_reasons_match_the_failed_criteria_one_to_one() {
+        // Enterprise i fails criterion code i alone; enterprise 99 fails all twelve at once.
+        let codes: Vec<&str> = reasons::REASONS
+            .iter()
+            .filter(|r| r.criterion > 0)
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(codes.len(), 12);
+        let mut c = Vec::new();
+        let mut p = Vec::new();
+        for (i, code_) in codes.iter().enumerate() {
+            let n = i as u32 + 1;
+            let mut x = cand(n, 110108, false, Some(Key));
+            x.reasons = vec![code_.to_string()];
+            c.push(x);
+            p.push(prev(n, 110108, "2025-01-01", "2028-01-01"));
+        }
+        let mut all = cand(99, 110108, false, Some(Key));
+        all.reasons = codes.iter().map(|s| s.to_string()).collect();
+        c.push(all);
+        p.push(prev(99, 110108, "2025-01-01", "2028-01-01"));
+        let dir = tmp();
+        let path = dir.path().join("removed.xlsx");
+        write_xlsx(&path, &update(&c, &p, &params("2026-07-01")), &[]).unwrap();
+        let rows = sheet(&path, "移出");
+        assert_eq!(rows.len(), 1 + 13);
+        let zh_to_code = |s: &str| {
+            reasons::REASONS
+                .iter()
+                .find(|r| r.zh == s)
+                .map(|r| r.code.to_string())
+                .unwrap_or_else(|| panic!("{s:?} is no reason sentence"))
+        };
+        for r in &rows[1..] {
+            let from_text: Vec<String> = r[6].split('；').map(zh_to_code).collect();
+            let from_codes: Vec<String> = r[7].split(';').map(str::to_string).collect();
+            assert_eq!(from_text, from_codes, "{}", r[0]);
+        }
+        // Rows are by uscc: #1 … #12 with one sentence each, then #99 with all twelve in order.
+        for (i, code_) in codes.iter().enumerate() {
+            assert_eq!(rows[1 + i][7], *code_);
+            assert_eq!(rows[1 + i][6], reasons::text(code_, Lang::Zh));
+        }
+        assert_eq!(rows[13][7], codes.join(";"));
+        assert_eq!(rows[13][6].split('；').count(), 12);
     }
 
     #[test]
