@@ -358,6 +358,59 @@ fn district_cap(share: f64, holders: usize) -> usize {
     (share * holders as f64 + 1e-9).floor().max(0.0) as usize
 }
 
+/// The exit reasons of an ineligible candidate: its `ECO_*` codes (the failed criteria of SPEC
+/// §3.5, in the scorer's order), or `NOT_ELIGIBLE` when it recorded none.
+pub fn exit_reasons(c: &Candidate) -> Vec<String> {
+    let mut reasons: Vec<String> = c
+        .reasons
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| r.starts_with("ECO_"))
+        .map(str::to_string)
+        .collect();
+    if reasons.is_empty() {
+        reasons.push(reasons::NOT_ELIGIBLE.to_string());
+    }
+    reasons
+}
+
+/// Each district's key + simplified permit holders among `candidates` and its cap, by code.
+pub fn district_caps(candidates: &[&Candidate], share: f64) -> Vec<DistrictCap> {
+    let mut holders: BTreeMap<u32, usize> = BTreeMap::new();
+    for c in candidates {
+        let n = holders.entry(c.district).or_default();
+        if matches!(
+            c.permit_class,
+            Some(PermitClass::Key) | Some(PermitClass::Simplified)
+        ) {
+            *n += 1;
+        }
+    }
+    holders
+        .into_iter()
+        .map(|(district, permit_holders)| DistrictCap {
+            district,
+            permit_holders,
+            cap: district_cap(share, permit_holders),
+        })
+        .collect()
+}
+
+/// Fills `cap` places: incumbents first (ranked among themselves), then newcomers in rank order
+/// (`rank_cmp`). Returns the admitted and the waitlist in order.
+pub fn allocate<'a>(
+    mut incumbents: Vec<&'a Candidate>,
+    mut newcomers: Vec<&'a Candidate>,
+    cap: usize,
+) -> (Vec<&'a Candidate>, Vec<&'a Candidate>) {
+    incumbents.sort_by(|a, b| rank_cmp(a, b));
+    newcomers.sort_by(|a, b| rank_cmp(a, b));
+    let mut all = incumbents;
+    all.append(&mut newcomers);
+    let waiting = all.split_off(cap.min(all.len()));
+    (all, waiting)
+}
+
 /// Builds this period's list from the scored candidates and the previous list (SPEC §5).
 ///
 /// `candidates` should be every scored enterprise (the cap's denominator counts the permit
@@ -448,20 +501,10 @@ pub fn update(
                 entries.push(listed(c));
             }
         } else if let Some(p) = was_listed {
-            let mut reasons: Vec<String> = c
-                .reasons
-                .iter()
-                .map(|r| r.trim())
-                .filter(|r| r.starts_with("ECO_"))
-                .map(str::to_string)
-                .collect();
-            if reasons.is_empty() {
-                reasons.push(reasons::NOT_ELIGIBLE.to_string());
-            }
             entries.push(Entry {
                 listed_on: Some(p.listed_on),
                 expires_on: Some(p.expires_on),
-                reasons,
+                reasons: exit_reasons(c),
                 ..entry(c, Status::Removed)
             });
         }
@@ -490,43 +533,24 @@ pub fn update(
         });
     }
 
-    let mut caps = Vec::new();
-    if let Some(share) = params.cap_share {
-        let mut holders: BTreeMap<u32, usize> = BTreeMap::new();
-        for c in &all {
-            let n = holders.entry(c.district).or_default();
-            if matches!(
-                c.permit_class,
-                Some(PermitClass::Key) | Some(PermitClass::Simplified)
-            ) {
-                *n += 1;
-            }
-        }
-        for (&district, &permit_holders) in &holders {
-            caps.push(DistrictCap {
-                district,
-                permit_holders,
-                cap: district_cap(share, permit_holders),
+    let caps = match params.cap_share {
+        Some(share) => district_caps(&all, share),
+        None => Vec::new(),
+    };
+    for (district, (incumbents, newcomers)) in contests {
+        let cap = caps
+            .iter()
+            .find(|c| c.district == district)
+            .map_or(0, |c| c.cap);
+        let (admitted, waiting) = allocate(incumbents, newcomers, cap);
+        entries.extend(admitted.into_iter().map(listed));
+        for (i, c) in waiting.into_iter().enumerate() {
+            entries.push(Entry {
+                reasons: vec![reasons::CAP_FULL.to_string()],
+                // A district's waitlist is far shorter than u32::MAX.
+                waitlist_rank: Some(i as u32 + 1),
+                ..entry(c, Status::Waitlisted)
             });
-        }
-        for (district, (mut incumbents, mut newcomers)) in contests {
-            let cap = district_cap(share, holders.get(&district).copied().unwrap_or(0));
-            incumbents.sort_by(|a, b| rank_cmp(a, b));
-            newcomers.sort_by(|a, b| rank_cmp(a, b));
-            let mut rank = 0u32;
-            // Incumbents first (they keep their place), then newcomers in rank order.
-            for (i, c) in incumbents.into_iter().chain(newcomers).enumerate() {
-                if i < cap {
-                    entries.push(listed(c));
-                } else {
-                    rank += 1;
-                    entries.push(Entry {
-                        reasons: vec![reasons::CAP_FULL.to_string()],
-                        waitlist_rank: Some(rank),
-                        ..entry(c, Status::Waitlisted)
-                    });
-                }
-            }
         }
     }
 
