@@ -18,5 +18,6 @@ pub mod schema;
 pub mod score;
 pub mod table;
 pub mod uscc;
+pub mod whitelist;
 
 pub use error::{Error, Result};
