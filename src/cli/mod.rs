@@ -13,7 +13,9 @@ pub mod common;
 pub mod explain;
 pub mod progress;
 pub mod score;
+pub mod scored;
 pub mod validate;
+pub mod whitelist;
 
 /// spotcheck: differentiated supervision (差异化监管) for market and ecology bureaus.
 ///
@@ -33,6 +35,7 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     Score(score::ScoreArgs),
     Explain(explain::ExplainArgs),
+    Whitelist(whitelist::WhitelistArgs),
 }
 
 /// Options every command that reads input tables shares.
@@ -140,5 +143,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Whitelist(a) => whitelist::run(a),
     }
 }
