@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod score;
 mod validate;
 
 /// A fresh working directory for one test.
