@@ -409,7 +409,7 @@ mod tests {
         let c = Float64Array::from(vec![1.0, 2.5]);
         assert_eq!(
             read_cells(&c, FeatureKind::Categorical),
-            vec![Cell::Text("1".into()), Cell::Text("2.5".into())]
+            vec![Cell::Text("1.0".into()), Cell::Text("2.5".into())]
         );
     }
 

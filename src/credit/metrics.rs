@@ -130,7 +130,8 @@ impl Confusion {
 
 /// Population stability index between two distributions over the same bins, given as counts (or
 /// weights): Σ (aᵢ − eᵢ)·ln(aᵢ/eᵢ) over the shares eᵢ (expected) and aᵢ (actual). A bin empty on
-/// one side gets 0.5 added to its count on both sides, so one empty bin does not make PSI infinite.
+/// one side gets 0.5 added to its count on both sides (shares are then taken over the adjusted
+/// totals), so one empty bin does not make PSI infinite; a bin empty on both sides is skipped.
 /// `None` when either side is empty.
 pub fn psi(expected: &[f64], actual: &[f64]) -> Option<f64> {
     let te: f64 = expected.iter().sum();
@@ -138,16 +139,22 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> Option<f64> {
     if te <= 0.0 || ta <= 0.0 || expected.len() != actual.len() {
         return None;
     }
+    let smoothed: Vec<(f64, f64)> = expected
+        .iter()
+        .zip(actual)
+        .filter(|(e, a)| **e > 0.0 || **a > 0.0)
+        .map(|(&e, &a)| {
+            if e == 0.0 || a == 0.0 {
+                (e + 0.5, a + 0.5)
+            } else {
+                (e, a)
+            }
+        })
+        .collect();
+    let te: f64 = smoothed.iter().map(|x| x.0).sum();
+    let ta: f64 = smoothed.iter().map(|x| x.1).sum();
     let mut s = 0.0;
-    for (&e, &a) in expected.iter().zip(actual) {
-        if e == 0.0 && a == 0.0 {
-            continue;
-        }
-        let (e, a) = if e == 0.0 || a == 0.0 {
-            (e + 0.5, a + 0.5)
-        } else {
-            (e, a)
-        };
+    for (e, a) in smoothed {
         let (pe, pa) = (e / te, a / ta);
         s += (pa - pe) * (pa / pe).ln();
     }
@@ -271,10 +278,10 @@ mod tests {
         assert_eq!(psi(&[10.0, 20.0], &[20.0, 40.0]), Some(0.0));
         assert_eq!(PsiBand::of(0.099), PsiBand::Stable);
         assert_eq!(PsiBand::of(0.1), PsiBand::Moderate);
-        // Empty bin on one side: counts (10, 0) vs (5, 5) become (10.5, 0.5) vs (5.5, 5.5):
-        // e = 10.5/11, 0.5/11; a = 0.5, 0.5.
-        let e = [10.5 / 11.0, 0.5 / 11.0];
-        let want: f64 = e.iter().map(|pe| (0.5 - pe) * (0.5 / pe).ln()).sum();
+        // Empty bin on one side: counts (10, 0) vs (5, 5) become (10, 0.5) vs (5, 5.5), totals
+        // 10.5 each: (5/10.5 − 10/10.5)·ln(5/10) + (5.5/10.5 − 0.5/10.5)·ln(5.5/0.5)
+        // = (−5/10.5)·(−0.693147) + (5/10.5)·2.397895 = 0.330070 + 1.141855 = 1.471926.
+        let want = (5.0 / 10.5) * (0.5f64.ln() * -1.0) + (5.0 / 10.5) * 11f64.ln();
         assert!((psi(&[10.0, 0.0], &[5.0, 5.0]).unwrap() - want).abs() < 1e-12);
     }
 

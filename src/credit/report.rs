@@ -23,6 +23,8 @@ pub enum FeatureStatus {
     Reversed,
     /// One value only.
     Constant,
+    /// An identifier column (统一社会信用代码, 企业名称): never a feature unless listed explicitly.
+    Identifier,
     /// Text with this many distinct values: an identifier.
     TooManyLevels(usize),
     /// A column type that cannot be read as text.
@@ -40,6 +42,8 @@ impl FeatureStatus {
                 "dropped: coefficient reversed or null next to the other features".into()
             }
             (FeatureStatus::Reversed, Lang::Zh) => "剔除: 系数方向相反或为零".into(),
+            (FeatureStatus::Identifier, Lang::En) => "skipped: identifier".into(),
+            (FeatureStatus::Identifier, Lang::Zh) => "跳过: 标识列".into(),
             (FeatureStatus::Constant, Lang::En) => "skipped: one value only".into(),
             (FeatureStatus::Constant, Lang::Zh) => "跳过: 只有一个取值".into(),
             (FeatureStatus::TooManyLevels(n), Lang::En) => {

@@ -61,6 +61,11 @@ struct Candidate<'a> {
     explicit: bool,
 }
 
+/// Columns auto-detection never takes: identifiers.
+fn is_identifier(name: &str) -> bool {
+    crate::schema::ent::USCC.matches(name) || crate::schema::ent::NAME.matches(name)
+}
+
 fn candidates<'a>(
     batches: &'a [RecordBatch],
     params: &ValidTrainParams,
@@ -224,6 +229,9 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
     let binned: Vec<Result<std::result::Result<Working, FeatureReport>>> = cands
         .par_iter()
         .map(|c| {
+            if !c.explicit && is_identifier(&c.name) {
+                return Ok(Err(FeatureReport::skipped(&c.name, FeatureStatus::Identifier)));
+            }
             let detected = frame::detect_kind(&c.arrays, params.max_levels());
             let kind = match detected {
                 Detected::Feature(k) => k,
