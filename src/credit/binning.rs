@@ -20,9 +20,11 @@ use super::frame::{Cell, FeatureKind};
 use super::params::Monotonic;
 use super::woe::{Stats, woe_iv};
 
-/// The values a bin holds.
+/// The values a bin holds. In the model file: `{"type": "range", "lower": 1.0, "upper": 3.0}`,
+/// `{"type": "levels", "levels": ["a", "b"]}`, `{"type": "bool", "value": true}`,
+/// `{"type": "missing"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum BinRule {
     /// Null, empty or NaN.
     Missing,
@@ -38,7 +40,7 @@ pub enum BinRule {
 }
 
 impl BinRule {
-    /// Human-readable label: `[1, 3)`, `< 1`, `≥ 3`, `missing`, `a, b`, `true`.
+    /// Human-readable label: `[1, 3)`, `< 1`, `>= 3`, `missing`, `a | b`, `true`.
     pub fn label(&self) -> String {
         match self {
             BinRule::Missing => "missing".to_string(),
@@ -48,7 +50,7 @@ impl BinRule {
                 (Some(l), None) => format!(">= {l}"),
                 (Some(l), Some(u)) => format!("[{l}, {u})"),
             },
-            BinRule::Levels { levels } => levels.join(", "),
+            BinRule::Levels { levels } => levels.join(" | "),
             BinRule::Bool { value } => value.to_string(),
         }
     }
@@ -509,22 +511,12 @@ mod tests {
     #[test]
     fn monotonic_auto_pools_the_zigzag_into_a_falling_trend() {
         let (cells, w) = zigzag();
-        let none = bin_feature(
-            FeatureKind::Numeric,
-            &cells,
-            &w,
-            &opts(1, Monotonic::None),
-        )
-        .unwrap();
+        let none =
+            bin_feature(FeatureKind::Numeric, &cells, &w, &opts(1, Monotonic::None)).unwrap();
         // Without the option every distinct value keeps its bin (10 ranges + missing).
         assert_eq!(none.len(), 11);
-        let bins = bin_feature(
-            FeatureKind::Numeric,
-            &cells,
-            &w,
-            &opts(1, Monotonic::Auto),
-        )
-        .unwrap();
+        let bins =
+            bin_feature(FeatureKind::Numeric, &cells, &w, &opts(1, Monotonic::Auto)).unwrap();
         let r = rates(&bins);
         assert!(r.windows(2).all(|p| p[0] >= p[1]), "not monotonic: {r:?}");
         // PAVA pools (40,45), (30,35), (20,25), (10,15): 50, 42.5, 32.5, 22.5, 12.5, 5 per 100.
@@ -552,13 +544,8 @@ mod tests {
             Cell::Missing,
         ];
         let w = vec![(1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, 1.0), (1.0, 0.0)];
-        let bins = bin_feature(
-            FeatureKind::Numeric,
-            &cells,
-            &w,
-            &opts(1, Monotonic::None),
-        )
-        .unwrap();
+        let bins =
+            bin_feature(FeatureKind::Numeric, &cells, &w, &opts(1, Monotonic::None)).unwrap();
         let m = bins.last().unwrap();
         assert_eq!(m.rule, BinRule::Missing);
         assert_eq!(
@@ -595,13 +582,8 @@ mod tests {
                 w.push(if k < bad { (0.0, 1.0) } else { (1.0, 0.0) });
             }
         }
-        let bins = bin_feature(
-            FeatureKind::Numeric,
-            &cells,
-            &w,
-            &opts(5, Monotonic::None),
-        )
-        .unwrap();
+        let bins =
+            bin_feature(FeatureKind::Numeric, &cells, &w, &opts(5, Monotonic::None)).unwrap();
         assert_eq!(bins.len(), 3);
         assert_eq!(
             bins[1].rule,
@@ -619,7 +601,9 @@ mod tests {
         // ranks ⌊q·1000/10⌋ = 100, 200, …, 900.
         assert_eq!(
             prebin_edges(&vals, 10),
-            vec![100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0]
+            vec![
+                100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0
+            ]
         );
     }
 
@@ -642,7 +626,7 @@ mod tests {
         .unwrap();
         // x and y (5 rows, rate 0.6) are pooled; the pool has 5 rows ≥ 5, so it stays a bin.
         let labels: Vec<String> = bins.iter().map(|b| b.rule.label()).collect();
-        assert_eq!(labels, vec!["a", "b", "x, y", "missing"]);
+        assert_eq!(labels, vec!["a", "b", "x | y", "missing"]);
         let rules: Vec<&BinRule> = bins.iter().map(|b| &b.rule).collect();
         let lk = Lookup::new(FeatureKind::Categorical, &rules).unwrap();
         assert_eq!(lk.slot(&Cell::Text("y".into())), Slot::Bin(2));
@@ -684,17 +668,17 @@ mod tests {
         let w: Vec<(f64, f64)> = (0..100)
             .map(|i| if i < 2 { (0.0, 1.0) } else { (1.0, 0.0) })
             .collect();
-        let bins = bin_feature(
-            FeatureKind::Boolean,
-            &cells,
-            &w,
-            &opts(5, Monotonic::Auto),
-        )
-        .unwrap();
+        let bins =
+            bin_feature(FeatureKind::Boolean, &cells, &w, &opts(5, Monotonic::Auto)).unwrap();
         assert_eq!(bins.len(), 3);
         assert_eq!(bins[1].stats.count, 2);
         assert_eq!(
-            bin_feature(FeatureKind::Boolean, &[Cell::Num(1.0)], &[(1.0, 0.0)], &opts(1, Monotonic::Auto)),
+            bin_feature(
+                FeatureKind::Boolean,
+                &[Cell::Num(1.0)],
+                &[(1.0, 0.0)],
+                &opts(1, Monotonic::Auto)
+            ),
             Err(0)
         );
     }

@@ -52,14 +52,19 @@ pub fn evaluate(model: &CreditModel, batches: &[RecordBatch], target: &str) -> R
     for b in batches {
         let i = match frame::find_column(b, target) {
             Ok(Some(i)) => i,
-            Ok(None) => return Err(bad_data(format!("the table has no target column {target:?}"))),
+            Ok(None) => {
+                return Err(bad_data(format!(
+                    "the table has no target column {target:?}"
+                )));
+            }
             Err((x, y)) => {
-                return Err(bad_data(format!("columns {x:?} and {y:?} both mean {target:?}")));
+                return Err(bad_data(format!(
+                    "columns {x:?} and {y:?} both mean {target:?}"
+                )));
             }
         };
-        let text = frame::text_values(b.column(i).as_ref()).ok_or_else(|| {
-            bad_data(format!("target column {target:?} cannot be read as text"))
-        })?;
+        let text = frame::text_values(b.column(i).as_ref())
+            .ok_or_else(|| bad_data(format!("target column {target:?} cannot be read as text")))?;
         for t in text {
             let row = labels.len() + 1;
             labels.push(match t {
@@ -131,7 +136,11 @@ pub fn evaluate(model: &CreditModel, batches: &[RecordBatch], target: &str) -> R
 /// month's enterprises): PSI of the points over ten quantile bins of the expected points, and of
 /// every feature over the model's bins (plus one for categories unseen in training). Rows that
 /// cannot be scored are left out of the points' PSI.
-pub fn psi(model: &CreditModel, expected: &[RecordBatch], actual: &[RecordBatch]) -> Result<PsiReport> {
+pub fn psi(
+    model: &CreditModel,
+    expected: &[RecordBatch],
+    actual: &[RecordBatch],
+) -> Result<PsiReport> {
     let e = score_all(model, expected)?;
     let a = score_all(model, actual)?;
     let ep: Vec<f64> = e.points.iter().flatten().copied().collect();

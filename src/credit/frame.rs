@@ -230,7 +230,10 @@ pub fn detect_kind(arrays: &[&dyn Array], max_levels: usize) -> Detected {
     if distinct.len() <= 1 {
         return Detected::Constant;
     }
-    if values.iter().all(|s| s.parse::<f64>().is_ok_and(f64::is_finite)) {
+    if values
+        .iter()
+        .all(|s| s.parse::<f64>().is_ok_and(f64::is_finite))
+    {
         return Detected::Feature(FeatureKind::Numeric);
     }
     if values.iter().all(|s| parse_bool(s).is_some()) {
@@ -357,8 +360,14 @@ mod tests {
     fn columns_match_by_english_chinese_and_case() {
         let b = RecordBatch::try_from_iter([
             ("经营年限", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
-            (" Credit_Class ", Arc::new(StringArray::from(vec!["A"])) as ArrayRef),
-            ("my_feature", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            (
+                " Credit_Class ",
+                Arc::new(StringArray::from(vec!["A"])) as ArrayRef,
+            ),
+            (
+                "my_feature",
+                Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+            ),
         ])
         .unwrap();
         assert_eq!(find_column(&b, "years_in_operation"), Ok(Some(0)));
@@ -444,7 +453,10 @@ mod tests {
         .unwrap();
         let a = whole.slice(0, 1);
         let b = whole.slice(1, 2);
-        assert_eq!(canonical_sha256(&[whole.clone()]), canonical_sha256(&[a, b]));
+        assert_eq!(
+            canonical_sha256(&[whole.clone()]),
+            canonical_sha256(&[a, b])
+        );
         let other = RecordBatch::try_from_iter([(
             "x",
             Arc::new(Int64Array::from(vec![Some(1), None, Some(4)])) as ArrayRef,
@@ -463,8 +475,16 @@ mod tests {
         let strata: Vec<usize> = (0..1000).map(|i| usize::from(i % 4 == 0)).collect();
         let h = holdout_split(&strata, 0.3, 7);
         // 750 goods → round(225) held out, 250 bads → round(75).
-        let held_bad = h.iter().zip(&strata).filter(|(h, s)| **h && **s == 1).count();
-        let held_good = h.iter().zip(&strata).filter(|(h, s)| **h && **s == 0).count();
+        let held_bad = h
+            .iter()
+            .zip(&strata)
+            .filter(|(h, s)| **h && **s == 1)
+            .count();
+        let held_good = h
+            .iter()
+            .zip(&strata)
+            .filter(|(h, s)| **h && **s == 0)
+            .count();
         assert_eq!((held_good, held_bad), (225, 75));
         assert_eq!(h, holdout_split(&strata, 0.3, 7));
         assert_ne!(h, holdout_split(&strata, 0.3, 8));

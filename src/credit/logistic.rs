@@ -58,9 +58,7 @@ pub fn fit_cumulative(x: &Array2<f64>, class: &[usize], alpha: f64) -> Result<Fi
     for k in 0..3 {
         for i in 0..n {
             let r = k * n + i;
-            xs.row_mut(r)
-                .slice_mut(ndarray::s![..p])
-                .assign(&x.row(i));
+            xs.row_mut(r).slice_mut(ndarray::s![..p]).assign(&x.row(i));
             if k > 0 {
                 xs[[r, p + k - 1]] = 1.0;
             }

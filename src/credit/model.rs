@@ -200,7 +200,9 @@ impl CreditModel {
         match spec.target.kind {
             TargetKind::Classes => {
                 let c = &spec.cutoffs;
-                if c.len() != 3 || !(c[0] >= c[1] && c[1] >= c[2]) || c.iter().any(|x| !x.is_finite())
+                if c.len() != 3
+                    || !(c[0] >= c[1] && c[1] >= c[2])
+                    || c.iter().any(|x| !x.is_finite())
                 {
                     return Err(bad(format!(
                         "a class model needs 3 descending cut-offs, found {c:?}"
@@ -363,7 +365,9 @@ impl CreditModel {
     /// Class of a score (class models only).
     pub fn class_of(&self, points: f64) -> Option<CreditClass> {
         match self.spec.cutoffs.as_slice() {
-            [a, b, c] if self.predicts_classes() => Some(scorecard::classify(points, &[*a, *b, *c])),
+            [a, b, c] if self.predicts_classes() => {
+                Some(scorecard::classify(points, &[*a, *b, *c]))
+            }
             _ => None,
         }
     }
@@ -484,8 +488,8 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys() {
-        let v: Value = serde_json::from_str(r#"{"b": [1, {"z": 1.5, "a": null}], "a": "x"}"#)
-            .unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"b": [1, {"z": 1.5, "a": null}], "a": "x"}"#).unwrap();
         let mut s = String::new();
         write_canonical(&v, 0, &mut s);
         assert_eq!(
@@ -496,7 +500,10 @@ mod tests {
 
     #[test]
     fn feature_labels_in_chinese() {
-        assert_eq!(feature_label("admin_penalties_3y", Lang::Zh), "行政处罚次数");
+        assert_eq!(
+            feature_label("admin_penalties_3y", Lang::Zh),
+            "行政处罚次数"
+        );
         assert_eq!(feature_label("my_col", Lang::Zh), "my_col");
         assert_eq!(feature_label("employees", Lang::En), "employees");
     }

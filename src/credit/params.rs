@@ -217,7 +217,10 @@ impl TrainParams {
             }
         }
         if self.target.trim().is_empty() {
-            return Err(bad_arg("--target", "the target column name is empty".into()));
+            return Err(bad_arg(
+                "--target",
+                "the target column name is empty".into(),
+            ));
         }
         match &self.features {
             FeatureSelection::Include(list) if list.is_empty() => {
@@ -228,7 +231,10 @@ impl TrainParams {
                     if a.trim().is_empty() {
                         return Err(bad_arg("--features", "a feature name is empty".into()));
                     }
-                    if list[..i].iter().any(|b| crate::schema::norm(a) == crate::schema::norm(b)) {
+                    if list[..i]
+                        .iter()
+                        .any(|b| crate::schema::norm(a) == crate::schema::norm(b))
+                    {
                         return Err(bad_arg("--features", format!("{a:?} is listed twice")));
                     }
                 }
@@ -366,7 +372,10 @@ mod tests {
     fn bad_parameters_name_their_flag() {
         let e = TrainParams::new("y").holdout(0.95).check().unwrap_err();
         assert!(matches!(&e, Error::Argument { argument, .. } if argument == "--holdout"));
-        let e = TrainParams::new("y").min_bin_share(0.0).check().unwrap_err();
+        let e = TrainParams::new("y")
+            .min_bin_share(0.0)
+            .check()
+            .unwrap_err();
         assert!(matches!(&e, Error::Argument { argument, .. } if argument == "--min-bin-share"));
         let e = TrainParams::new("y")
             .features(FeatureSelection::Include(vec!["a".into(), "A".into()]))

@@ -122,7 +122,11 @@ fn metrics_text(m: &Metrics, lang: Lang, out: &mut String) {
             "  {} {}  {} {}\n",
             if zh { "准确率" } else { "accuracy" },
             opt(m.accuracy, 4),
-            if zh { "相差不超过一类" } else { "within one class" },
+            if zh {
+                "相差不超过一类"
+            } else {
+                "within one class"
+            },
             opt(m.within_one, 4)
         ));
         for line in c.to_text(lang).lines() {
@@ -314,7 +318,11 @@ impl PsiReport {
         );
         for l in std::iter::once(&self.score).chain(&self.features) {
             let name = if l.name == "points" && std::ptr::eq(l, &self.score) {
-                if zh { "评分".to_string() } else { "points".to_string() }
+                if zh {
+                    "评分".to_string()
+                } else {
+                    "points".to_string()
+                }
             } else {
                 feature_label(&l.name, lang)
             };

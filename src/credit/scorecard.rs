@@ -71,7 +71,11 @@ pub fn fit_cutoffs(points: &[f64], class: &[usize]) -> Option<[f64; 3]> {
             } else {
                 0
             };
-            let (prev, take_prev) = if k > 0 { (best[k - 1][j], true) } else { (0, false) };
+            let (prev, take_prev) = if k > 0 {
+                (best[k - 1][j], true)
+            } else {
+                (0, false)
+            };
             if take_prev && prev >= stay {
                 best[k][j] = prev;
                 from_prev[k][j] = true;
@@ -158,7 +162,9 @@ mod tests {
         // (a fixed LCG); the DP must reach the brute-force optimum over all monotone splits.
         let mut state = 12345u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
         let mut points = Vec::new();

@@ -124,7 +124,10 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(detect(&["A类", "B", "D", "信用风险较高"], None), Ok(TargetKind::Classes));
+        assert_eq!(
+            detect(&["A类", "B", "D", "信用风险较高"], None),
+            Ok(TargetKind::Classes)
+        );
         assert!(detect(&["A", "B"], None).unwrap_err().contains("C or D"));
         assert_eq!(
             detect(&["0", "1", "1"], None),
@@ -143,8 +146,16 @@ mod tests {
             detect(&["x", "y", "z"], Some("Y")),
             Ok(TargetKind::Binary { bad: "y".into() })
         );
-        assert!(detect(&["x", "y"], Some("w")).unwrap_err().contains("does not occur"));
-        assert!(detect(&["1", "2", "3"], None).unwrap_err().contains("3 distinct"));
+        assert!(
+            detect(&["x", "y"], Some("w"))
+                .unwrap_err()
+                .contains("does not occur")
+        );
+        assert!(
+            detect(&["1", "2", "3"], None)
+                .unwrap_err()
+                .contains("3 distinct")
+        );
     }
 
     #[test]

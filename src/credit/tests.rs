@@ -71,7 +71,10 @@ fn synth(n: usize, seed: u64, years_shift: f64) -> Synth {
         let e: f64 = rng.random_range(1e-9..1.0);
         let logistic_noise = (e / (1.0 - e)).ln();
         let years_eff = if years_missing { -1.0 } else { -0.1 * years };
-        let z = years_eff + 0.8 * pen as f64 + 3.0 * f64::from(u8::from(serious)) + grade_eff[g]
+        let z = years_eff
+            + 0.8 * pen as f64
+            + 3.0 * f64::from(u8::from(serious))
+            + grade_eff[g]
             + 0.6 * logistic_noise
             + 1.0;
         let class = CUTS.iter().filter(|&&c| z >= c).count();
@@ -113,12 +116,18 @@ fn batch(s: &Synth, chinese: bool) -> RecordBatch {
             h("tax_credit_grade", "纳税信用等级"),
             Arc::new(StringArray::from(s.grade.clone())) as ArrayRef,
         ),
-        ("noise", Arc::new(Float64Array::from(s.noise.clone())) as ArrayRef),
+        (
+            "noise",
+            Arc::new(Float64Array::from(s.noise.clone())) as ArrayRef,
+        ),
         (
             h("credit_class", "信用风险分类"),
             Arc::new(StringArray::from(s.class.clone())) as ArrayRef,
         ),
-        ("default", Arc::new(Int64Array::from(s.default.clone())) as ArrayRef),
+        (
+            "default",
+            Arc::new(Int64Array::from(s.default.clone())) as ArrayRef,
+        ),
     ])
     .unwrap()
 }
@@ -180,7 +189,10 @@ fn classes_are_recovered_well_above_chance() {
     assert!(c[0] > c[1] && c[1] > c[2], "{c:?}");
     assert!(model.spec().intercepts.windows(2).all(|w| w[0] >= w[1]));
     let text = report.to_string();
-    assert!(text.contains("holdout:") && text.contains("accuracy"), "{text}");
+    assert!(
+        text.contains("holdout:") && text.contains("accuracy"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -198,7 +210,12 @@ fn binary_target_and_monotonic_numeric_bins() {
     assert!((h.gini.unwrap() - (2.0 * h.auc.unwrap() - 1.0)).abs() < 1e-5);
     assert!(h.confusion.is_none());
     // Years: WoE rises with the value (older firms are safer), missing in its own bin.
-    let years = &model.spec().features.iter().find(|f| f.name == "years_in_operation").unwrap();
+    let years = &model
+        .spec()
+        .features
+        .iter()
+        .find(|f| f.name == "years_in_operation")
+        .unwrap();
     let ranges: Vec<f64> = years
         .bins
         .iter()
@@ -231,9 +248,16 @@ fn same_data_and_seed_give_the_same_bytes() {
         .unwrap();
     let (m3, _) = train(&[b], &other).unwrap();
     assert_ne!(m1.to_json(), m3.to_json());
-    assert_eq!(m1.spec().training.data_sha256, m3.spec().training.data_sha256);
+    assert_eq!(
+        m1.spec().training.data_sha256,
+        m3.spec().training.data_sha256
+    );
     let json = m1.to_json();
-    assert!(json.starts_with("{\n  \"base_points\": "), "{}", &json[..60]);
+    assert!(
+        json.starts_with("{\n  \"base_points\": "),
+        "{}",
+        &json[..60]
+    );
     assert!(json.contains("\"spotcheck_version\": \"0.1.0\""));
 }
 
@@ -298,10 +322,22 @@ fn a_table_missing_features_fails_clearly() {
 /// not on the serious-violation list (the safe value).
 fn one_row(grade: &str, pen: &str) -> RecordBatch {
     RecordBatch::try_from_iter([
-        ("years_in_operation", Arc::new(StringArray::from(vec!["29"])) as ArrayRef),
-        ("admin_penalties_3y", Arc::new(StringArray::from(vec![pen])) as ArrayRef),
-        ("serious_illegal", Arc::new(StringArray::from(vec!["否"])) as ArrayRef),
-        ("tax_credit_grade", Arc::new(StringArray::from(vec![grade])) as ArrayRef),
+        (
+            "years_in_operation",
+            Arc::new(StringArray::from(vec!["29"])) as ArrayRef,
+        ),
+        (
+            "admin_penalties_3y",
+            Arc::new(StringArray::from(vec![pen])) as ArrayRef,
+        ),
+        (
+            "serious_illegal",
+            Arc::new(StringArray::from(vec!["否"])) as ArrayRef,
+        ),
+        (
+            "tax_credit_grade",
+            Arc::new(StringArray::from(vec![grade])) as ArrayRef,
+        ),
     ])
     .unwrap()
 }
@@ -311,7 +347,11 @@ fn unseen_categories_score_zero_points_and_bad_cells_no_row() {
     let s = synth(3000, 6, 0.0);
     let (model, _) = train(&[batch(&s, false)], &class_params()).unwrap();
     let spec = model.spec();
-    let grade = spec.features.iter().position(|f| f.name == "tax_credit_grade").unwrap();
+    let grade = spec
+        .features
+        .iter()
+        .position(|f| f.name == "tax_credit_grade")
+        .unwrap();
     let grade_points = |level: &str| {
         spec.features[grade]
             .bins
@@ -320,8 +360,12 @@ fn unseen_categories_score_zero_points_and_bad_cells_no_row() {
             .unwrap()
             .points
     };
-    let seen = model.score_batch(&one_row("A", "0")).unwrap()[0].clone().unwrap();
-    let unseen = model.score_batch(&one_row("Z", "0")).unwrap()[0].clone().unwrap();
+    let seen = model.score_batch(&one_row("A", "0")).unwrap()[0]
+        .clone()
+        .unwrap();
+    let unseen = model.score_batch(&one_row("Z", "0")).unwrap()[0]
+        .clone()
+        .unwrap();
     // Documented fallback: an unseen level adds 0 points (WoE 0) in place of its bin's points.
     assert!(
         (seen.points - grade_points("a") - unseen.points).abs() < 1e-9,
@@ -330,9 +374,14 @@ fn unseen_categories_score_zero_points_and_bad_cells_no_row() {
     // Text cells read as numbers and booleans ("29", "否") and the row scores; "abc" does not.
     let bad = model.score_batch(&one_row("A", "abc")).unwrap();
     assert_eq!(bad[0], None);
-    assert_eq!(model.predict_batch(&one_row("A", "abc")).unwrap(), vec![None]);
+    assert_eq!(
+        model.predict_batch(&one_row("A", "abc")).unwrap(),
+        vec![None]
+    );
     // Reason codes: many penalties and a D tax grade are the two top reasons.
-    let worst = model.score_batch(&one_row("D", "6")).unwrap()[0].clone().unwrap();
+    let worst = model.score_batch(&one_row("D", "6")).unwrap()[0]
+        .clone()
+        .unwrap();
     assert_eq!(worst.reasons.len(), 2, "{worst:?}");
     let mut r = worst.reasons.clone();
     r.sort();
@@ -354,11 +403,21 @@ fn chinese_headers_train_and_english_headers_score() {
     let (model, _) = train(&[batch(&s, true)], &params).unwrap();
     assert_eq!(
         model.feature_names(),
-        ["years_in_operation", "admin_penalties_3y", "tax_credit_grade"]
+        [
+            "years_in_operation",
+            "admin_penalties_3y",
+            "tax_credit_grade"
+        ]
     );
     assert_eq!(model.spec().target.column, "credit_class");
     let english = batch(&synth(200, 70, 0.0), false);
-    assert!(model.predict_batch(&english).unwrap().iter().all(Option::is_some));
+    assert!(
+        model
+            .predict_batch(&english)
+            .unwrap()
+            .iter()
+            .all(Option::is_some)
+    );
     let report = evaluate(&model, &[english], "credit_class").unwrap();
     assert_eq!(report.rows_read, 200);
     assert!(report.metrics.accuracy.unwrap() > 0.5, "{report}");
@@ -372,13 +431,29 @@ fn evaluate_on_fresh_data_and_psi_bands() {
     let fresh = batch(&synth(3000, 80, 0.0), false);
     let ev = evaluate(&model, std::slice::from_ref(&fresh), "credit_class").unwrap();
     let h = report.metrics.holdout.unwrap();
-    assert!((ev.metrics.auc.unwrap() - h.auc.unwrap()).abs() < 0.05, "{ev}");
-    assert!((ev.metrics.accuracy.unwrap() - h.accuracy.unwrap()).abs() < 0.05, "{ev}");
+    assert!(
+        (ev.metrics.auc.unwrap() - h.auc.unwrap()).abs() < 0.05,
+        "{ev}"
+    );
+    assert!(
+        (ev.metrics.accuracy.unwrap() - h.accuracy.unwrap()).abs() < 0.05,
+        "{ev}"
+    );
     assert_eq!(ev.metrics.confusion.unwrap().total(), 3000);
     // Same population: every PSI stable. Older firms (years + 15): years and the points shift.
-    let same = psi(&model, std::slice::from_ref(&b), std::slice::from_ref(&fresh)).unwrap();
+    let same = psi(
+        &model,
+        std::slice::from_ref(&b),
+        std::slice::from_ref(&fresh),
+    )
+    .unwrap();
     assert_eq!(same.score.band, Some(PsiBand::Stable), "{same}");
-    assert!(same.features.iter().all(|f| f.band == Some(PsiBand::Stable)), "{same}");
+    assert!(
+        same.features
+            .iter()
+            .all(|f| f.band == Some(PsiBand::Stable)),
+        "{same}"
+    );
     let older = batch(&synth(3000, 81, 15.0), false);
     let shifted = psi(&model, &[b], &[older]).unwrap();
     let years = shifted
@@ -388,7 +463,11 @@ fn evaluate_on_fresh_data_and_psi_bands() {
         .unwrap();
     assert_eq!(years.band, Some(PsiBand::Shift), "{shifted}");
     assert!(shifted.score.psi.unwrap() >= 0.1, "{shifted}");
-    let pen = shifted.features.iter().find(|f| f.name == "admin_penalties_3y").unwrap();
+    let pen = shifted
+        .features
+        .iter()
+        .find(|f| f.name == "admin_penalties_3y")
+        .unwrap();
     assert_eq!(pen.band, Some(PsiBand::Stable), "{shifted}");
 }
 
@@ -406,13 +485,20 @@ fn training_errors_name_the_problem() {
             .unwrap(),
     )
     .unwrap_err();
-    assert!(e.to_string().contains("feature \"employees\" is not a column"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("feature \"employees\" is not a column"),
+        "{e}"
+    );
     let bad_cell = RecordBatch::try_from_iter([
         (
             "x",
             Arc::new(Float64Array::from(vec![1.0, f64::INFINITY, 3.0, 4.0])) as ArrayRef,
         ),
-        ("y", Arc::new(StringArray::from(vec!["A", "C", "B", "D"])) as ArrayRef),
+        (
+            "y",
+            Arc::new(StringArray::from(vec!["A", "C", "B", "D"])) as ArrayRef,
+        ),
     ])
     .unwrap();
     let e = train(&[bad_cell], &TrainParams::new("y").check().unwrap()).unwrap_err();
@@ -426,8 +512,14 @@ fn training_errors_name_the_problem() {
 
 fn target_only_goods() -> Error {
     let b = RecordBatch::try_from_iter([
-        ("x", Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef),
-        ("y", Arc::new(StringArray::from(vec!["A", "B", "B", "A"])) as ArrayRef),
+        (
+            "x",
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef,
+        ),
+        (
+            "y",
+            Arc::new(StringArray::from(vec!["A", "B", "B", "A"])) as ArrayRef,
+        ),
     ])
     .unwrap();
     train(&[b], &TrainParams::new("y").check().unwrap()).unwrap_err()

@@ -47,7 +47,9 @@ fn column_in_all<'a>(batches: &'a [RecordBatch], name: &str) -> Result<Option<Ve
                 )));
             }
             Err((a, b)) => {
-                return Err(training(format!("columns {a:?} and {b:?} both mean {name:?}")));
+                return Err(training(format!(
+                    "columns {a:?} and {b:?} both mean {name:?}"
+                )));
             }
         }
     }
@@ -142,7 +144,10 @@ struct Working {
 }
 
 /// Trains a credit scorecard on labelled batches (all with the same columns).
-pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(CreditModel, TrainReport)> {
+pub fn train(
+    batches: &[RecordBatch],
+    params: &ValidTrainParams,
+) -> Result<(CreditModel, TrainReport)> {
     let rows_read: usize = batches.iter().map(|b| b.num_rows()).sum();
     if rows_read == 0 {
         return Err(training("the table has no rows".into()));
@@ -201,7 +206,10 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
     let hold_idx: Vec<usize> = (0..rows.len()).filter(|&i| holdout[i]).collect();
     let train_labels: Vec<usize> = train_idx.iter().map(|&i| labels[i]).collect();
     {
-        let bads = train_labels.iter().filter(|&&l| target::is_bad(&kind, l)).count();
+        let bads = train_labels
+            .iter()
+            .filter(|&&l| target::is_bad(&kind, l))
+            .count();
         if bads == 0 || bads == train_labels.len() {
             return Err(training(
                 "the training rows hold only goods or only bads: nothing to learn".into(),
@@ -230,7 +238,10 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
         .par_iter()
         .map(|c| {
             if !c.explicit && is_identifier(&c.name) {
-                return Ok(Err(FeatureReport::skipped(&c.name, FeatureStatus::Identifier)));
+                return Ok(Err(FeatureReport::skipped(
+                    &c.name,
+                    FeatureStatus::Identifier,
+                )));
             }
             let detected = frame::detect_kind(&c.arrays, params.max_levels());
             let kind = match detected {
@@ -289,9 +300,8 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
             let stats: Vec<_> = bins.iter().map(|b| b.stats).collect();
             let (woe, iv) = super::woe::woe_iv(&stats);
             let rules: Vec<_> = bins.iter().map(|b| &b.rule).collect();
-            let lookup = Lookup::new(kind, &rules).map_err(|m| {
-                training(format!("feature {:?}: inconsistent bins: {m}", c.name))
-            })?;
+            let lookup = Lookup::new(kind, &rules)
+                .map_err(|m| training(format!("feature {:?}: inconsistent bins: {m}", c.name)))?;
             let slots: Vec<Slot> = cells.iter().map(|x| lookup.slot(x)).collect();
             Ok(Ok(Working {
                 name: c.name.clone(),
@@ -485,10 +495,7 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
     report.sort_by(|a, b| {
         (a.status != FeatureStatus::Used)
             .cmp(&(b.status != FeatureStatus::Used))
-            .then(
-                b.iv.unwrap_or(-1.0)
-                    .total_cmp(&a.iv.unwrap_or(-1.0)),
-            )
+            .then(b.iv.unwrap_or(-1.0).total_cmp(&a.iv.unwrap_or(-1.0)))
             .then_with(|| a.name.cmp(&b.name))
     });
     let model = CreditModel::from_spec(spec, IN_MEMORY)?;
@@ -509,20 +516,22 @@ pub fn train(batches: &[RecordBatch], params: &ValidTrainParams) -> Result<(Cred
 
 /// Metrics of scored rows: AUC, KS and Gini of bad (C/D) against the points, and for classes the
 /// confusion matrix and accuracy of the cut-offs. Rounded to 6 decimals for the model file.
-pub(crate) fn measure(kind: &TargetKind, points: &[f64], labels: &[usize], cutoffs: &[f64]) -> Metrics {
+pub(crate) fn measure(
+    kind: &TargetKind,
+    points: &[f64],
+    labels: &[usize],
+    cutoffs: &[f64],
+) -> Metrics {
     let risk: Vec<f64> = points.iter().map(|p| -p).collect();
     let bad: Vec<bool> = labels.iter().map(|&l| target::is_bad(kind, l)).collect();
     let auc = metrics::auc(&risk, &bad);
     let r6 = |x: f64| round_to(x, 6);
     let confusion = match (kind, cutoffs) {
-        (TargetKind::Classes, [a, b, c]) => Some(Confusion::from_pairs(
-            points.iter().zip(labels).map(|(&p, &l)| {
-                (
-                    CreditClass::ALL[l],
-                    scorecard::classify(p, &[*a, *b, *c]),
-                )
-            }),
-        )),
+        (TargetKind::Classes, [a, b, c]) => {
+            Some(Confusion::from_pairs(points.iter().zip(labels).map(
+                |(&p, &l)| (CreditClass::ALL[l], scorecard::classify(p, &[*a, *b, *c])),
+            )))
+        }
         _ => None,
     };
     Metrics {
