@@ -169,8 +169,8 @@ fn read_boolean(array: &dyn Array) -> Vec<Cell> {
         return read_numeric(array)
             .into_iter()
             .map(|c| match c {
-                Cell::Num(x) if x == 0.0 => Cell::Bool(false),
-                Cell::Num(x) if x == 1.0 => Cell::Bool(true),
+                Cell::Num(0.0) => Cell::Bool(false),
+                Cell::Num(1.0) => Cell::Bool(true),
                 Cell::Num(x) => Cell::Invalid(x.to_string()),
                 other => other,
             })
@@ -454,7 +454,7 @@ mod tests {
         let a = whole.slice(0, 1);
         let b = whole.slice(1, 2);
         assert_eq!(
-            canonical_sha256(&[whole.clone()]),
+            canonical_sha256(std::slice::from_ref(&whole)),
             canonical_sha256(&[a, b])
         );
         let other = RecordBatch::try_from_iter([(

@@ -56,13 +56,13 @@ pub fn fit_cumulative(x: &Array2<f64>, class: &[usize], alpha: f64) -> Result<Fi
     let mut xs = Array2::<f64>::zeros((3 * n, p + 2));
     let mut ys = Vec::with_capacity(3 * n);
     for k in 0..3 {
-        for i in 0..n {
+        for (i, &c) in class.iter().enumerate().take(n) {
             let r = k * n + i;
             xs.row_mut(r).slice_mut(ndarray::s![..p]).assign(&x.row(i));
             if k > 0 {
                 xs[[r, p + k - 1]] = 1.0;
             }
-            ys.push(class[i] > k);
+            ys.push(c > k);
         }
     }
     let f = fit_binary(&xs, &ys, alpha)?;

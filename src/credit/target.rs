@@ -59,8 +59,8 @@ pub fn detect(values: &[&str], bad: Option<&str>) -> Result<TargetKind, String> 
     if distinct.len() == 2 {
         let truth = |s: &str| {
             parse_bool(s).or_else(|| match s.parse::<f64>() {
-                Ok(x) if x == 1.0 => Some(true),
-                Ok(x) if x == 0.0 => Some(false),
+                Ok(1.0) => Some(true),
+                Ok(0.0) => Some(false),
                 _ => None,
             })
         };

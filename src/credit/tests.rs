@@ -475,10 +475,10 @@ fn evaluate_on_fresh_data_and_psi_bands() {
 fn training_errors_name_the_problem() {
     let s = synth(500, 9, 0.0);
     let b = batch(&s, false);
-    let e = train(&[b.clone()], &TrainParams::new("klass").check().unwrap()).unwrap_err();
+    let e = train(std::slice::from_ref(&b), &TrainParams::new("klass").check().unwrap()).unwrap_err();
     assert!(e.to_string().contains("no target column \"klass\""), "{e}");
     let e = train(
-        &[b.clone()],
+        std::slice::from_ref(&b),
         &TrainParams::new("credit_class")
             .features(FeatureSelection::Include(vec!["employees".into()]))
             .check()
