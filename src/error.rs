@@ -107,6 +107,16 @@ pub enum Error {
     /// Training data that cannot yield a model.
     #[error("training data: {message}")]
     Training { message: String },
+    /// A typed batch whose columns do not all have the same length (a bug in the code building it).
+    #[error("enterprise batch column {column:?} has {len} rows, expected {expected}")]
+    BatchShape {
+        column: &'static str,
+        len: usize,
+        expected: usize,
+    },
+    /// The credit model answered for a different number of rows than it was asked about.
+    #[error("the credit model returned {got} predictions for {expected} rows")]
+    PredictionCount { expected: usize, got: usize },
 }
 
 impl Error {

@@ -9,11 +9,16 @@
 //! the `spotcheck` binary does that.
 
 pub mod credit;
+pub mod date;
 pub mod district;
 pub mod error;
 pub mod input;
+pub mod policy;
 pub mod predict;
 pub mod schema;
+pub mod score;
+pub mod table;
 pub mod uscc;
+pub mod whitelist;
 
 pub use error::{Error, Result};

@@ -341,7 +341,7 @@ pub mod feat {
 
 /// Columns of the emissions table (SPEC §1.2).
 pub mod emi {
-    use super::{Col, col, col_a};
+    use super::{Col, col_a};
     pub const USCC: Col = super::ent::USCC;
     pub const OUTLET: Col = col_a("outlet", "排放口编号", &["排放口"]);
     pub const MEDIUM: Col = col_a("medium", "介质", &["排放类型", "污染物类别"]);
@@ -353,7 +353,7 @@ pub mod emi {
 
 /// Columns of the inspection history table (SPEC §1.3).
 pub mod hist {
-    use super::{Col, col, col_a};
+    use super::{Col, col_a};
     pub const USCC: Col = super::ent::USCC;
     pub const DATE: Col = col_a("date", "检查日期", &["日期"]);
     pub const DEPARTMENT: Col = col_a("department", "部门", &["检查部门"]);
@@ -364,7 +364,7 @@ pub mod hist {
 
 /// Columns of the inspectors table (SPEC §1.4).
 pub mod insp {
-    use super::{Col, col, col_a};
+    use super::{Col, col_a};
     pub const INSPECTOR_ID: Col = col_a("inspector_id", "执法人员编号", &["检查人员编号", "工号"]);
     pub const NAME: Col = col_a("name", "姓名", &["执法人员姓名"]);
     pub const DEPARTMENT: Col = col_a("department", "部门", &["所属部门"]);

@@ -68,3 +68,28 @@ impl EnterpriseBatch {
         self.row.is_empty()
     }
 }
+
+/// Reason codes for rejected input rows (SPEC §2), shared by every table's validation.
+pub mod reason {
+    pub const USCC_MALFORMED: &str = "USCC_MALFORMED";
+    pub const USCC_DUPLICATE: &str = "USCC_DUPLICATE";
+    pub const VALUE_MISSING: &str = "VALUE_MISSING";
+    pub const DISTRICT_UNKNOWN: &str = "DISTRICT_UNKNOWN";
+    pub const TIER_UNKNOWN: &str = "TIER_UNKNOWN";
+    pub const CREDIT_CLASS_INVALID: &str = "CREDIT_CLASS_INVALID";
+    pub const PERMIT_CLASS_INVALID: &str = "PERMIT_CLASS_INVALID";
+    pub const ENV_RISK_LEVEL_INVALID: &str = "ENV_RISK_LEVEL_INVALID";
+    pub const SENSITIVITY_INVALID: &str = "SENSITIVITY_INVALID";
+    pub const NUMBER_INVALID: &str = "NUMBER_INVALID";
+    pub const NUMBER_NEGATIVE: &str = "NUMBER_NEGATIVE";
+    pub const INTEGER_INVALID: &str = "INTEGER_INVALID";
+    pub const BOOL_INVALID: &str = "BOOL_INVALID";
+    pub const MEDIUM_INVALID: &str = "MEDIUM_INVALID";
+    pub const POLLUTANT_UNKNOWN: &str = "POLLUTANT_UNKNOWN";
+    pub const EMISSION_ORPHAN: &str = "EMISSION_ORPHAN";
+    pub const DATE_INVALID: &str = "DATE_INVALID";
+    pub const DEPARTMENT_INVALID: &str = "DEPARTMENT_INVALID";
+    pub const MODE_INVALID: &str = "MODE_INVALID";
+    pub const INSPECTOR_DUPLICATE: &str = "INSPECTOR_DUPLICATE";
+    pub const CONFLICT_INVALID: &str = "CONFLICT_INVALID";
+}

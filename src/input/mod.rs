@@ -3,5 +3,8 @@
 //! types and never see raw cells.
 
 pub mod enterprise;
+pub mod tables;
+pub mod validate;
 
 pub use enterprise::EnterpriseBatch;
+pub use validate::{Counts, EnterpriseReader};

@@ -1,0 +1,351 @@
+//! Reading the optional tables of SPEC §1.2–1.4 — emissions, inspection history, inspectors —
+//! into typed rows, with the same rules as the enterprise table: header matching by English or
+//! Chinese name, one rejects entry per bad row, `read = accepted + rejected`.
+//! Emission rows are streamed to a callback (the table may be larger than memory would like);
+//! history and inspectors are small and returned whole.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::enterprise::reason;
+use super::validate::{CellError, Counts, num_cell};
+use crate::date::Date;
+use crate::schema::{Department, Medium, Mode, emi, hist, insp};
+use crate::table::cells::{NumColumn, TextColumn};
+use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+use crate::uscc::{UsccCheck, check};
+use crate::{Result, district};
+
+/// One accepted emission row (SPEC §1.2). `pollutant` is the resolved pollutant id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmissionRow<'a> {
+    pub row: u64,
+    pub uscc: [u8; 18],
+    pub outlet: &'a str,
+    pub medium: Medium,
+    pub pollutant: u16,
+    pub amount_kg: f64,
+}
+
+fn required<'a>(
+    t: &'a TextColumn,
+    i: usize,
+    col: usize,
+    name: &str,
+) -> std::result::Result<&'a str, CellError> {
+    t.get(i).ok_or_else(|| CellError {
+        col,
+        value: String::new(),
+        reason: reason::VALUE_MISSING,
+        detail: format!("column {name:?} is required and may not be empty"),
+    })
+}
+
+fn uscc_key(s: &str, col: usize) -> std::result::Result<[u8; 18], CellError> {
+    match check(s) {
+        UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => {
+            let mut k = [0u8; 18];
+            k.copy_from_slice(c.as_bytes());
+            Ok(k)
+        }
+        UsccCheck::Malformed => Err(CellError {
+            col,
+            value: s.to_string(),
+            reason: reason::USCC_MALFORMED,
+            detail: "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)"
+                .into(),
+        }),
+    }
+}
+
+fn reject(
+    rejects: &mut Rejects,
+    file: &str,
+    row: u64,
+    schema: &arrow::datatypes::Schema,
+    e: CellError,
+) -> Result<()> {
+    rejects.push(Reject {
+        file: file.to_string(),
+        row,
+        column: schema.field(e.col).name().clone(),
+        value: e.value,
+        reason: e.reason,
+        detail: e.detail,
+    })
+}
+
+/// Streams the emissions table: each accepted row goes to `sink`. `lookup` resolves a pollutant
+/// code or Chinese name within its medium to an id (unknown → the row is rejected).
+pub fn read_emissions(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+    lookup: &dyn Fn(Medium, &str) -> Option<u16>,
+    mut sink: impl FnMut(EmissionRow<'_>),
+) -> Result<Counts> {
+    let mut reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, emi::ALL, emi::REQUIRED, path)?;
+    let file = path.display().to_string();
+    let [cu, co, cm, cp, ca] = [
+        emi::USCC,
+        emi::OUTLET,
+        emi::MEDIUM,
+        emi::POLLUTANT,
+        emi::AMOUNT_KG,
+    ]
+    // Invariant: resolve() checked that every required column is present.
+    .map(|c| map.get(&c).expect("required column resolved"));
+    let mut counts = Counts::default();
+    for raw in reader.by_ref() {
+        let raw = raw?;
+        let us = TextColumn::new(raw.column(cu), path)?;
+        let ou = TextColumn::new(raw.column(co), path)?;
+        let me = TextColumn::new(raw.column(cm), path)?;
+        let po = TextColumn::new(raw.column(cp), path)?;
+        let am = Some(NumColumn::new(raw.column(ca), path)?);
+        for i in 0..raw.num_rows() {
+            let row = counts.read + 1;
+            counts.read += 1;
+            let parsed = (|| {
+                let uscc = uscc_key(required(&us, i, cu, "uscc")?, cu)?;
+                let outlet = required(&ou, i, co, "outlet")?;
+                let m = required(&me, i, cm, "medium")?;
+                let medium = Medium::parse(m).ok_or_else(|| CellError {
+                    col: cm,
+                    value: m.to_string(),
+                    reason: reason::MEDIUM_INVALID,
+                    detail: format!("expected {}", Medium::EXPECTED),
+                })?;
+                let p = required(&po, i, cp, "pollutant")?;
+                let pollutant = lookup(medium, p).ok_or_else(|| CellError {
+                    col: cp,
+                    value: p.to_string(),
+                    reason: reason::POLLUTANT_UNKNOWN,
+                    detail: format!(
+                        "not a {} pollutant of the Environmental Protection Tax Law's table (data/pollutants.csv: code or Chinese name)",
+                        medium.en()
+                    ),
+                })?;
+                let amount_kg = num_cell(&am, i, Some(ca))?.ok_or_else(|| CellError {
+                    col: ca,
+                    value: String::new(),
+                    reason: reason::VALUE_MISSING,
+                    detail: "column \"amount_kg\" is required and may not be empty".into(),
+                })?;
+                Ok::<_, CellError>(EmissionRow {
+                    row,
+                    uscc,
+                    outlet,
+                    medium,
+                    pollutant,
+                    amount_kg,
+                })
+            })();
+            match parsed {
+                Ok(r) => {
+                    counts.accepted += 1;
+                    sink(r);
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    reject(rejects, &file, row, &schema, e)?;
+                }
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// One inspection of the history table (SPEC §1.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub uscc: String,
+    pub date: Date,
+    pub department: Department,
+    pub mode: Mode,
+}
+
+/// Reads the inspection history.
+pub fn read_history(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+) -> Result<(Vec<HistoryRow>, Counts)> {
+    let mut reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, hist::ALL, hist::REQUIRED, path)?;
+    let file = path.display().to_string();
+    let [cu, cd, cp, cm] = [hist::USCC, hist::DATE, hist::DEPARTMENT, hist::MODE]
+        // Invariant: resolve() checked that every required column is present.
+        .map(|c| map.get(&c).expect("required column resolved"));
+    let mut counts = Counts::default();
+    let mut out = Vec::new();
+    for raw in reader.by_ref() {
+        let raw = raw?;
+        let [us, da, de, mo] = [cu, cd, cp, cm].map(|c| TextColumn::new(raw.column(c), path));
+        let (us, da, de, mo) = (us?, da?, de?, mo?);
+        for i in 0..raw.num_rows() {
+            let row = counts.read + 1;
+            counts.read += 1;
+            let parsed = (|| {
+                let u = uscc_key(required(&us, i, cu, "uscc")?, cu)?;
+                let d = required(&da, i, cd, "date")?;
+                let date = Date::parse(d).ok_or_else(|| CellError {
+                    col: cd,
+                    value: d.to_string(),
+                    reason: reason::DATE_INVALID,
+                    detail: "expected a date YYYY-MM-DD".into(),
+                })?;
+                let p = required(&de, i, cp, "department")?;
+                let department = Department::parse(p).ok_or_else(|| CellError {
+                    col: cp,
+                    value: p.to_string(),
+                    reason: reason::DEPARTMENT_INVALID,
+                    detail: format!("expected {}", Department::EXPECTED),
+                })?;
+                let m = required(&mo, i, cm, "mode")?;
+                let mode = Mode::parse(m).ok_or_else(|| CellError {
+                    col: cm,
+                    value: m.to_string(),
+                    reason: reason::MODE_INVALID,
+                    detail: format!("expected {}", Mode::EXPECTED),
+                })?;
+                Ok::<_, CellError>(HistoryRow {
+                    uscc: String::from_utf8_lossy(&u).into_owned(),
+                    date,
+                    department,
+                    mode,
+                })
+            })();
+            match parsed {
+                Ok(r) => {
+                    counts.accepted += 1;
+                    out.push(r);
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    reject(rejects, &file, row, &schema, e)?;
+                }
+            }
+        }
+    }
+    Ok((out, counts))
+}
+
+/// One inspector (SPEC §1.4). `district = None` means any district (`*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectorRow {
+    pub inspector_id: String,
+    pub name: String,
+    pub department: Department,
+    pub district: Option<u32>,
+    /// Codes of enterprises this inspector must not inspect (回避).
+    pub conflicts: Vec<String>,
+}
+
+/// Reads the inspectors table.
+pub fn read_inspectors(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+) -> Result<(Vec<InspectorRow>, Counts)> {
+    let mut reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, insp::ALL, insp::REQUIRED, path)?;
+    let file = path.display().to_string();
+    let [ci, cn, cp, cd] = [
+        insp::INSPECTOR_ID,
+        insp::NAME,
+        insp::DEPARTMENT,
+        insp::DISTRICT,
+    ]
+    // Invariant: resolve() checked that every required column is present.
+    .map(|c| map.get(&c).expect("required column resolved"));
+    let cc = map.get(&insp::CONFLICTS);
+    let mut counts = Counts::default();
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    for raw in reader.by_ref() {
+        let raw = raw?;
+        let [id, na, de, di] = [ci, cn, cp, cd].map(|c| TextColumn::new(raw.column(c), path));
+        let (id, na, de, di) = (id?, na?, de?, di?);
+        let co = cc
+            .map(|c| TextColumn::new(raw.column(c), path))
+            .transpose()?;
+        for i in 0..raw.num_rows() {
+            let row = counts.read + 1;
+            counts.read += 1;
+            let parsed = (|| {
+                let inspector_id = required(&id, i, ci, "inspector_id")?.to_string();
+                let name = required(&na, i, cn, "name")?.to_string();
+                let p = required(&de, i, cp, "department")?;
+                let department = Department::parse(p).ok_or_else(|| CellError {
+                    col: cp,
+                    value: p.to_string(),
+                    reason: reason::DEPARTMENT_INVALID,
+                    detail: format!("expected {}", Department::EXPECTED),
+                })?;
+                let d = required(&di, i, cd, "district")?;
+                let district = if d == "*" {
+                    None
+                } else {
+                    Some(district::parse(d).ok_or_else(|| CellError {
+                        col: cd,
+                        value: d.to_string(),
+                        reason: reason::DISTRICT_UNKNOWN,
+                        detail: format!("expected * (any district) or {}", district::EXPECTED),
+                    })?)
+                };
+                let mut conflicts = Vec::new();
+                if let (Some(co), Some(c)) = (&co, cc) {
+                    for code in co.get(i).unwrap_or("").split([';', '；', ',']) {
+                        let code = code.trim();
+                        if code.is_empty() {
+                            continue;
+                        }
+                        match check(code) {
+                            UsccCheck::Valid(s) | UsccCheck::BadChecksum(s) => conflicts.push(s),
+                            UsccCheck::Malformed => {
+                                return Err(CellError {
+                                    col: c,
+                                    value: code.to_string(),
+                                    reason: reason::CONFLICT_INVALID,
+                                    detail: "expected ;-separated unified social credit codes"
+                                        .into(),
+                                });
+                            }
+                        }
+                    }
+                }
+                if !ids.insert(inspector_id.clone()) {
+                    return Err(CellError {
+                        col: ci,
+                        value: inspector_id,
+                        reason: reason::INSPECTOR_DUPLICATE,
+                        detail: "this inspector_id already appeared on an earlier row".into(),
+                    });
+                }
+                Ok::<_, CellError>(InspectorRow {
+                    inspector_id,
+                    name,
+                    department,
+                    district,
+                    conflicts,
+                })
+            })();
+            match parsed {
+                Ok(r) => {
+                    counts.accepted += 1;
+                    out.push(r);
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    reject(rejects, &file, row, &schema, e)?;
+                }
+            }
+        }
+    }
+    Ok((out, counts))
+}

@@ -1,0 +1,280 @@
+//! Ecology (生态环境监督执法): the emission band from pollution equivalents (SPEC §3.2), the eight
+//! criteria of the 正面清单 positive list with their failure reasons (SPEC §3.5; a null input always
+//! fails), and the on-site inspection ratio and yearly maximum that follow from them. Pure.
+
+use crate::policy::EcoPolicy;
+use crate::schema::{CreditClass, EmissionBand, EnvRiskLevel, Mode, PermitClass, Tier};
+use crate::score::reasons::{Reason, Reasons};
+
+/// `emission_band` of pe_total: low below `low_pe_below`, high from `high_pe_from`, else medium;
+/// null (or NaN) → unknown.
+#[inline]
+pub fn emission_band(pe_total: Option<f64>, policy: &EcoPolicy) -> EmissionBand {
+    match pe_total {
+        Some(pe) if pe < policy.low_pe_below => EmissionBand::Low,
+        Some(pe) if pe >= policy.high_pe_from => EmissionBand::High,
+        Some(pe) if !pe.is_nan() => EmissionBand::Medium,
+        _ => EmissionBand::Unknown,
+    }
+}
+
+/// What the positive-list criteria look at, for one enterprise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EcoInputs {
+    pub tier: Tier,
+    pub band: EmissionBand,
+    /// The final environmental risk level (given, else computed); `None` = unknown.
+    pub level: Option<EnvRiskLevel>,
+    pub penalties_24m: Option<u32>,
+    pub incidents_24m: Option<u32>,
+    pub permit: Option<PermitClass>,
+    pub online_monitoring: Option<bool>,
+    /// The final credit class (given, model or default).
+    pub credit: CreditClass,
+}
+
+/// The failed positive-list criteria (SPEC §3.5), as `ECO_*` reasons in criterion order; empty
+/// means the enterprise is eligible.
+#[inline]
+pub fn criteria(x: &EcoInputs, policy: &EcoPolicy) -> Reasons {
+    let mut r = Reasons::EMPTY;
+    // 1. tier ≠ none
+    if x.tier == Tier::None {
+        r.insert(Reason::EcoNotZjtx);
+    }
+    // 2. emission band low
+    match x.band {
+        EmissionBand::Low => {}
+        EmissionBand::Unknown => r.insert(Reason::EcoEmissionUnknown),
+        _ => r.insert(Reason::EcoEmissionNotLow),
+    }
+    // 3. environmental risk level general
+    match x.level {
+        Some(EnvRiskLevel::General) => {}
+        Some(_) => r.insert(Reason::EcoRiskNotLow),
+        None => r.insert(Reason::EcoRiskUnknown),
+    }
+    // 4. no environmental penalty in 24 months
+    match x.penalties_24m {
+        Some(0) => {}
+        Some(_) => r.insert(Reason::EcoPenalty),
+        None => r.insert(Reason::EcoPenaltyUnknown),
+    }
+    // 5. no environmental incident in 24 months
+    match x.incidents_24m {
+        Some(0) => {}
+        Some(_) => r.insert(Reason::EcoIncident),
+        None => r.insert(Reason::EcoIncidentUnknown),
+    }
+    // 6. permit class known; 7. key permit holders have connected online monitoring (a null
+    // flag fails). An unknown permit class fails criterion 6 only: 7 asks nothing of it.
+    match x.permit {
+        None => r.insert(Reason::EcoPermitUnknown),
+        Some(PermitClass::Key) if x.online_monitoring != Some(true) => {
+            r.insert(Reason::EcoNoMonitoring)
+        }
+        Some(_) => {}
+    }
+    // 8. credit class admitted
+    if !policy.positive_list_credit_classes[x.credit.index()] {
+        r.insert(Reason::EcoCredit);
+    }
+    r
+}
+
+/// The ecology decision for one enterprise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EcoDecision {
+    /// `positive_list`.
+    pub positive_list: bool,
+    /// `eco_mode`: non_site for listed enterprises, onsite otherwise.
+    pub mode: Mode,
+    /// `eco_ratio`.
+    pub ratio: f64,
+    /// `eco_max_per_year`.
+    pub max_per_year: u8,
+}
+
+/// Ratio, mode and maximum from the criteria's failures (SPEC §3.5).
+#[inline]
+pub fn decide(x: &EcoInputs, failures: Reasons, policy: &EcoPolicy) -> EcoDecision {
+    if failures.eco().is_empty() {
+        EcoDecision {
+            positive_list: true,
+            mode: Mode::NonSite,
+            ratio: policy.positive_list_onsite_ratio,
+            max_per_year: policy.positive_list_max_per_year,
+        }
+    } else {
+        EcoDecision {
+            positive_list: false,
+            mode: Mode::Onsite,
+            ratio: onsite_ratio(x, policy),
+            max_per_year: policy.max_per_year,
+        }
+    }
+}
+
+/// `clamp(base[permit] × risk_mult[level] × emission_mult[band], min_ratio, 1)`.
+#[inline]
+pub fn onsite_ratio(x: &EcoInputs, policy: &EcoPolicy) -> f64 {
+    (policy.base_for(x.permit)
+        * policy.risk_mult_for(x.level)
+        * policy.emission_mult[x.band.index()])
+    .clamp(policy.min_ratio, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    fn p() -> EcoPolicy {
+        Policy::default().eco
+    }
+
+    /// An enterprise that passes every criterion (a 小巨人 with a registration permit).
+    fn listed() -> EcoInputs {
+        EcoInputs {
+            tier: Tier::LittleGiant,
+            band: EmissionBand::Low,
+            level: Some(EnvRiskLevel::General),
+            penalties_24m: Some(0),
+            incidents_24m: Some(0),
+            permit: Some(PermitClass::Key),
+            online_monitoring: Some(true),
+            credit: CreditClass::A,
+        }
+    }
+
+    #[test]
+    fn bands_and_their_boundaries() {
+        // SPEC §3.2: low < 2000 ≤ medium < 20000 ≤ high; null → unknown.
+        let b = |x| emission_band(x, &p());
+        assert_eq!(b(Some(0.0)), EmissionBand::Low);
+        assert_eq!(b(Some(1999.999)), EmissionBand::Low);
+        assert_eq!(b(Some(2000.0)), EmissionBand::Medium);
+        assert_eq!(b(Some(19999.999)), EmissionBand::Medium);
+        assert_eq!(b(Some(20000.0)), EmissionBand::High);
+        assert_eq!(b(None), EmissionBand::Unknown);
+        assert_eq!(b(Some(f64::NAN)), EmissionBand::Unknown);
+    }
+
+    #[test]
+    fn all_pass_gives_the_list() {
+        let x = listed();
+        let f = criteria(&x, &p());
+        assert!(f.is_empty());
+        let d = decide(&x, f, &p());
+        // SPEC §3.5: listed → non_site, ratio 0, max 0.
+        assert_eq!(
+            d,
+            EcoDecision {
+                positive_list: true,
+                mode: Mode::NonSite,
+                ratio: 0.0,
+                max_per_year: 0
+            }
+        );
+    }
+
+    #[test]
+    fn each_criterion_failing_alone() {
+        type Edit = fn(&mut EcoInputs);
+        let cases: [(Edit, Reason); 14] = [
+            (|x| x.tier = Tier::None, Reason::EcoNotZjtx),
+            (|x| x.band = EmissionBand::Medium, Reason::EcoEmissionNotLow),
+            (|x| x.band = EmissionBand::High, Reason::EcoEmissionNotLow),
+            (
+                |x| x.band = EmissionBand::Unknown,
+                Reason::EcoEmissionUnknown,
+            ),
+            (
+                |x| x.level = Some(EnvRiskLevel::Larger),
+                Reason::EcoRiskNotLow,
+            ),
+            (|x| x.level = None, Reason::EcoRiskUnknown),
+            (|x| x.penalties_24m = Some(1), Reason::EcoPenalty),
+            (|x| x.penalties_24m = None, Reason::EcoPenaltyUnknown),
+            (|x| x.incidents_24m = Some(2), Reason::EcoIncident),
+            (|x| x.incidents_24m = None, Reason::EcoIncidentUnknown),
+            (|x| x.permit = None, Reason::EcoPermitUnknown),
+            (
+                |x| x.online_monitoring = Some(false),
+                Reason::EcoNoMonitoring,
+            ),
+            (|x| x.online_monitoring = None, Reason::EcoNoMonitoring),
+            (|x| x.credit = CreditClass::C, Reason::EcoCredit),
+        ];
+        for (edit, reason) in cases {
+            let mut x = listed();
+            edit(&mut x);
+            let f = criteria(&x, &p());
+            assert_eq!(f.iter().collect::<Vec<_>>(), [reason], "{x:?}");
+            let d = decide(&x, f, &p());
+            assert!(!d.positive_list);
+            assert_eq!((d.mode, d.max_per_year), (Mode::Onsite, 2));
+        }
+        // D fails criterion 8 too; B passes.
+        let mut x = listed();
+        x.credit = CreditClass::D;
+        assert!(criteria(&x, &p()).contains(Reason::EcoCredit));
+        x.credit = CreditClass::B;
+        assert!(criteria(&x, &p()).is_empty());
+    }
+
+    #[test]
+    fn monitoring_only_matters_for_key_permits() {
+        for permit in [
+            PermitClass::Simplified,
+            PermitClass::Registration,
+            PermitClass::None,
+        ] {
+            let mut x = listed();
+            x.permit = Some(permit);
+            x.online_monitoring = None;
+            assert!(criteria(&x, &p()).is_empty(), "{permit:?}");
+        }
+        // Unknown permit class: criterion 6 fails, 7 asks nothing.
+        let mut x = listed();
+        x.permit = None;
+        x.online_monitoring = None;
+        assert_eq!(
+            criteria(&x, &p()).iter().collect::<Vec<_>>(),
+            [Reason::EcoPermitUnknown]
+        );
+    }
+
+    #[test]
+    fn onsite_ratio_arithmetic_and_clamping() {
+        let mut x = listed();
+        x.tier = Tier::None; // off the list
+        // SPEC §3.5: key 0.20 × general 1.0 × low 0.8 = 0.16.
+        assert!((decide(&x, criteria(&x, &p()), &p()).ratio - 0.16).abs() < 1e-15);
+        // simplified 0.10 × larger 1.5 × medium 1.0 = 0.15 (scoring example 3).
+        x.permit = Some(PermitClass::Simplified);
+        x.level = Some(EnvRiskLevel::Larger);
+        x.band = EmissionBand::Medium;
+        assert!((onsite_ratio(&x, &p()) - 0.15).abs() < 1e-15);
+        // unknown 0.10 × unknown 1.5 × unknown 1.0 = 0.15.
+        x.permit = None;
+        x.level = None;
+        x.band = EmissionBand::Unknown;
+        assert!((onsite_ratio(&x, &p()) - 0.15).abs() < 1e-15);
+        // none 0.02 × general 1.0 × low 0.8 = 0.016 (above the 0.01 floor).
+        x.permit = Some(PermitClass::None);
+        x.level = Some(EnvRiskLevel::General);
+        x.band = EmissionBand::Low;
+        assert!((onsite_ratio(&x, &p()) - 0.016).abs() < 1e-15);
+        // A floor of 0.05 lifts it.
+        let mut q = p();
+        q.min_ratio = 0.05;
+        assert_eq!(onsite_ratio(&x, &q), 0.05);
+        // Above 1 is clamped: key 0.8 × major 2.0 × high 1.5 = 2.4 → 1.
+        q.base_ratio[PermitClass::Key.index()] = 0.8;
+        x.permit = Some(PermitClass::Key);
+        x.level = Some(EnvRiskLevel::Major);
+        x.band = EmissionBand::High;
+        assert_eq!(onsite_ratio(&x, &q), 1.0);
+    }
+}

@@ -1,0 +1,353 @@
+//! Scoring (SPEC §3, normative): one pure pass over an [`EnterpriseBatch`] that gives each
+//! enterprise its credit class and where it came from (§3.1), pollution equivalents, tax estimate
+//! and emission band (§3.2), HJ 941 environmental risk level (§3.3), market-supervision ratio and
+//! frequency with the relief of measure (二十四) (§3.4), 正面清单 eligibility, ecology ratio and
+//! mode (§3.5), the composite risk score and the reason codes (§3.6). The result is struct-of-arrays
+//! ([`ScoredBatch`]); per row nothing is allocated except the credit model's reasons. Output as an
+//! Arrow batch and the reverse (reading a scored file back) are in [`output`]; the plain-language
+//! account of one enterprise is in [`explain`].
+//!
+//! The kernels are in their own files: [`pollutants`], [`emissions`], [`envrisk`], [`market`],
+//! [`ecology`], [`reasons`].
+
+pub mod ecology;
+pub mod emissions;
+pub mod envrisk;
+pub mod explain;
+pub mod market;
+pub mod output;
+pub mod pollutants;
+pub mod reasons;
+
+#[cfg(test)]
+mod examples;
+
+use arrow::array::{Array, StringArray};
+use arrow::record_batch::RecordBatch;
+
+use crate::input::EnterpriseBatch;
+use crate::policy::{Policy, RiskScorePolicy};
+use crate::predict::CreditPredictor;
+use crate::schema::{
+    CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Mode, Tier,
+};
+use crate::{Error, Result};
+
+pub use emissions::{EmissionAggregate, EmissionTotals};
+pub use envrisk::Hj941Detail;
+pub use explain::explain;
+pub use output::{ScoredRows, ScoredTable};
+pub use reasons::{Reason, Reasons};
+
+/// The scored enterprises of one batch, column by column (SPEC §3.6). All vectors have the
+/// batch's length and its row order.
+#[derive(Debug, Clone)]
+pub struct ScoredBatch {
+    /// 1-based source row numbers (from the input batch).
+    pub row: Vec<u64>,
+    pub uscc: StringArray,
+    pub name: StringArray,
+    pub district: Vec<u32>,
+    pub tier: Vec<Tier>,
+    /// Final 信用风险分类 (given, model or default).
+    pub credit_class: Vec<CreditClass>,
+    pub credit_source: Vec<CreditSource>,
+    /// Scorecard points; `Some` only when the class came from the model.
+    pub credit_points: Vec<Option<f64>>,
+    /// The model's top reasons (feature names); empty unless the class came from the model.
+    pub credit_reasons: Vec<Vec<String>>,
+    pub pe_air: Vec<Option<f64>>,
+    pub pe_water: Vec<Option<f64>>,
+    pub pe_total: Vec<Option<f64>>,
+    /// 环境保护税 estimate; `Some` only with an emissions table.
+    pub env_tax_cny: Vec<Option<f64>>,
+    pub emission_band: Vec<EmissionBand>,
+    /// Final level (given, else computed); `None` = unknown.
+    pub env_risk_level: Vec<Option<EnvRiskLevel>>,
+    pub env_risk_source: Vec<EnvRiskSource>,
+    /// The HJ 941 computation when the inputs allowed one (also when a level was given).
+    pub env_risk_detail: Vec<Option<Hj941Detail>>,
+    pub market_ratio: Vec<f64>,
+    pub market_max_per_year: Vec<u8>,
+    pub eco_ratio: Vec<f64>,
+    pub eco_max_per_year: Vec<u8>,
+    pub eco_mode: Vec<Mode>,
+    pub positive_list: Vec<bool>,
+    pub risk_score: Vec<f64>,
+    pub reasons: Vec<Reasons>,
+    /// The input rows as read, for the pass-through of unknown columns.
+    pub raw: RecordBatch,
+}
+
+impl ScoredBatch {
+    /// Number of enterprises.
+    pub fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.row.is_empty()
+    }
+
+    /// Row index of a credit code, if present.
+    pub fn position(&self, uscc: &str) -> Option<usize> {
+        let u = uscc.trim();
+        (0..self.uscc.len()).find(|&i| self.uscc.value(i).eq_ignore_ascii_case(u))
+    }
+}
+
+/// `risk_score = 100 × (w_c·c[class] + w_e·e[level] + w_m·m[band])` (SPEC §3.6).
+#[inline]
+pub fn risk_score(
+    class: CreditClass,
+    level: Option<EnvRiskLevel>,
+    band: EmissionBand,
+    p: &RiskScorePolicy,
+) -> f64 {
+    100.0
+        * (p.weight_credit * p.credit[class.index()]
+            + p.weight_env_risk * p.env_risk[level.map_or(3, |l| l.index())]
+            + p.weight_emission * p.emission[band.index()])
+}
+
+fn check_len(column: &'static str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::BatchShape {
+            column,
+            len,
+            expected,
+        })
+    }
+}
+
+/// Scores one batch (SPEC §3). Pure: same inputs, same outputs, whatever the row order.
+///
+/// - `emissions`: the aggregated emissions table, when one was given (then the batch's own
+///   `pe_air`/`pe_water` are ignored and every enterprise without rows has pe 0); looking an
+///   enterprise up marks it, so [`EmissionTotals::orphans`] lists the rest afterwards.
+/// - `credit`: the credit model, asked only when some row has no class.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow::array::StringArray;
+/// use arrow::datatypes::Schema;
+/// use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+/// use spotcheck::input::EnterpriseBatch;
+/// use spotcheck::input::enterprise::Hj941Input;
+/// use spotcheck::policy::Policy;
+/// use spotcheck::schema::{CreditClass, PermitClass, EnvRiskLevel, Tier};
+/// use spotcheck::score::score_batch;
+///
+/// let raw = RecordBatch::try_new_with_options(
+///     Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
+/// let batch = EnterpriseBatch {
+///     row: vec![1],
+///     uscc: StringArray::from(vec!["91110108EXAMPLE008"]),
+///     uscc_checksum_bad: vec![false],
+///     name: StringArray::from(vec!["示例"]),
+///     district: vec![110108],
+///     industry: StringArray::from(vec![None::<&str>]),
+///     tier: vec![Tier::LittleGiant],
+///     credit_class: vec![Some(CreditClass::A)],
+///     permit_class: vec![Some(PermitClass::Registration)],
+///     pe_air: vec![Some(149.25)],
+///     pe_water: vec![None],
+///     env_risk_level: vec![Some(EnvRiskLevel::General)],
+///     air: vec![Hj941Input::default()],
+///     water: vec![Hj941Input::default()],
+///     env_penalties_24m: vec![Some(0)],
+///     env_incidents_24m: vec![Some(0)],
+///     env_serious_violation_36m: vec![Some(false)],
+///     online_monitoring: vec![Some(false)],
+///     raw,
+/// };
+/// let s = score_batch(&batch, None, None, &Policy::default())?;
+/// assert_eq!(s.market_ratio[0], 0.015); // 0.03 × 0.5 (小巨人 relief)
+/// assert!(s.positive_list[0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn score_batch(
+    batch: &EnterpriseBatch,
+    emissions: Option<&EmissionTotals>,
+    credit: Option<&dyn CreditPredictor>,
+    policy: &Policy,
+) -> Result<ScoredBatch> {
+    let n = batch.len();
+    check_len("uscc", batch.uscc.len(), n)?;
+    check_len("uscc_checksum_bad", batch.uscc_checksum_bad.len(), n)?;
+    check_len("name", batch.name.len(), n)?;
+    check_len("district", batch.district.len(), n)?;
+    check_len("tier", batch.tier.len(), n)?;
+    check_len("credit_class", batch.credit_class.len(), n)?;
+    check_len("permit_class", batch.permit_class.len(), n)?;
+    check_len("pe_air", batch.pe_air.len(), n)?;
+    check_len("pe_water", batch.pe_water.len(), n)?;
+    check_len("env_risk_level", batch.env_risk_level.len(), n)?;
+    check_len("air", batch.air.len(), n)?;
+    check_len("water", batch.water.len(), n)?;
+    check_len("env_penalties_24m", batch.env_penalties_24m.len(), n)?;
+    check_len("env_incidents_24m", batch.env_incidents_24m.len(), n)?;
+    check_len(
+        "env_serious_violation_36m",
+        batch.env_serious_violation_36m.len(),
+        n,
+    )?;
+    check_len("online_monitoring", batch.online_monitoring.len(), n)?;
+    check_len("raw", batch.raw.num_rows(), n)?;
+
+    // §3.1: ask the model only when some class is missing, once for the whole batch.
+    let mut predictions = match credit {
+        Some(model) if batch.credit_class.iter().any(Option::is_none) => {
+            let p = model.predict_batch(&batch.raw)?;
+            if p.len() != n {
+                return Err(Error::PredictionCount {
+                    expected: n,
+                    got: p.len(),
+                });
+            }
+            p
+        }
+        _ => Vec::new(),
+    };
+
+    let mut out = ScoredBatch {
+        row: batch.row.clone(),
+        uscc: batch.uscc.clone(),
+        name: batch.name.clone(),
+        district: batch.district.clone(),
+        tier: batch.tier.clone(),
+        credit_class: Vec::with_capacity(n),
+        credit_source: Vec::with_capacity(n),
+        credit_points: Vec::with_capacity(n),
+        credit_reasons: Vec::with_capacity(n),
+        pe_air: Vec::with_capacity(n),
+        pe_water: Vec::with_capacity(n),
+        pe_total: Vec::with_capacity(n),
+        env_tax_cny: Vec::with_capacity(n),
+        emission_band: Vec::with_capacity(n),
+        env_risk_level: Vec::with_capacity(n),
+        env_risk_source: Vec::with_capacity(n),
+        env_risk_detail: Vec::with_capacity(n),
+        market_ratio: Vec::with_capacity(n),
+        market_max_per_year: Vec::with_capacity(n),
+        eco_ratio: Vec::with_capacity(n),
+        eco_max_per_year: Vec::with_capacity(n),
+        eco_mode: Vec::with_capacity(n),
+        positive_list: Vec::with_capacity(n),
+        risk_score: Vec::with_capacity(n),
+        reasons: Vec::with_capacity(n),
+        raw: batch.raw.clone(),
+    };
+
+    for i in 0..n {
+        let mut reasons = Reasons::EMPTY;
+        // §2.1
+        if batch.uscc_checksum_bad[i] {
+            reasons.insert(Reason::UsccChecksum);
+        }
+
+        // §3.1 credit class
+        let prediction = predictions.get_mut(i).and_then(Option::take);
+        let (class, source, points, model_reasons) = match (batch.credit_class[i], prediction) {
+            (Some(c), _) => (c, CreditSource::Given, None, Vec::new()),
+            (None, Some(p)) => (p.class, CreditSource::Model, Some(p.points), p.reasons),
+            (None, None) => {
+                reasons.insert(Reason::CreditDefaulted);
+                (
+                    policy.credit.missing_class,
+                    CreditSource::Default,
+                    None,
+                    Vec::new(),
+                )
+            }
+        };
+
+        // §3.2 pollution equivalents
+        let (pe_air, pe_water, pe_total, tax) = match emissions {
+            Some(t) => {
+                let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
+                let e = key.and_then(|k| t.get(k)).unwrap_or_default();
+                (
+                    Some(e.pe_air),
+                    Some(e.pe_water),
+                    Some(e.pe_air + e.pe_water),
+                    Some(e.env_tax_cny),
+                )
+            }
+            None => {
+                let (a, w) = (batch.pe_air[i], batch.pe_water[i]);
+                let total = match (a, w) {
+                    (None, None) => None,
+                    _ => Some(a.unwrap_or(0.0) + w.unwrap_or(0.0)),
+                };
+                (a, w, total, None)
+            }
+        };
+        let band = ecology::emission_band(pe_total, &policy.eco);
+
+        // §3.3 environmental risk level
+        let detail = envrisk::assess(
+            &batch.air[i],
+            &batch.water[i],
+            batch.env_serious_violation_36m[i],
+            &policy.hj941,
+        );
+        let (level, level_source) = match (batch.env_risk_level[i], detail) {
+            (Some(given), d) => {
+                if d.is_some_and(|d| d.level != given) {
+                    reasons.insert(Reason::EnvRiskMismatch);
+                }
+                (Some(given), EnvRiskSource::Given)
+            }
+            (None, Some(d)) => (Some(d.level), EnvRiskSource::Computed),
+            (None, None) => (None, EnvRiskSource::Unknown),
+        };
+
+        // §3.4 market
+        let m = market::market(class, batch.tier[i], &policy.market);
+        if let Some(r) = m.relief {
+            reasons.insert(r);
+        }
+
+        // §3.5 ecology
+        let eco_in = ecology::EcoInputs {
+            tier: batch.tier[i],
+            band,
+            level,
+            penalties_24m: batch.env_penalties_24m[i],
+            incidents_24m: batch.env_incidents_24m[i],
+            permit: batch.permit_class[i],
+            online_monitoring: batch.online_monitoring[i],
+            credit: class,
+        };
+        let failures = ecology::criteria(&eco_in, &policy.eco);
+        reasons.0 |= failures.0;
+        let eco = ecology::decide(&eco_in, failures, &policy.eco);
+
+        out.credit_class.push(class);
+        out.credit_source.push(source);
+        out.credit_points.push(points);
+        out.credit_reasons.push(model_reasons);
+        out.pe_air.push(pe_air);
+        out.pe_water.push(pe_water);
+        out.pe_total.push(pe_total);
+        out.env_tax_cny.push(tax);
+        out.emission_band.push(band);
+        out.env_risk_level.push(level);
+        out.env_risk_source.push(level_source);
+        out.env_risk_detail.push(detail);
+        out.market_ratio.push(m.ratio);
+        out.market_max_per_year.push(m.max_per_year);
+        out.eco_ratio.push(eco.ratio);
+        out.eco_max_per_year.push(eco.max_per_year);
+        out.eco_mode.push(eco.mode);
+        out.positive_list.push(eco.positive_list);
+        out.risk_score
+            .push(risk_score(class, level, band, &policy.risk_score));
+        out.reasons.push(reasons);
+    }
+    Ok(out)
+}

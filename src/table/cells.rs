@@ -1,0 +1,142 @@
+//! Cell access over Arrow arrays of any type: a column arrives as strings (CSV, JSON Lines, XLSX)
+//! or typed (Parquet, Arrow IPC). `TextColumn` gives every cell as trimmed text (numbers formatted
+//! the way Arrow casts them) and `NumColumn` gives numbers directly when the column is numeric,
+//! parsing text otherwise. Empty or all-space text is null (SPEC §1.1).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+
+use crate::{Error, Result};
+
+/// A column viewed as text.
+pub struct TextColumn {
+    values: StringArray,
+}
+
+impl TextColumn {
+    /// Casts any array to text (a no-op for `Utf8`).
+    pub fn new(array: &ArrayRef, path: &Path) -> Result<Self> {
+        let values = match array.data_type() {
+            DataType::Utf8 => array.as_string::<i32>().clone(),
+            _ => {
+                let c = cast(array, &DataType::Utf8).map_err(|source| Error::Arrow {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                c.as_string::<i32>().clone()
+            }
+        };
+        Ok(TextColumn { values })
+    }
+
+    /// The trimmed cell, or `None` when null or blank.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if self.values.is_null(i) {
+            return None;
+        }
+        let s = self.values.value(i).trim();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// The underlying array.
+    pub fn array(&self) -> &StringArray {
+        &self.values
+    }
+}
+
+/// A numeric cell: absent, a number, or text that is not a number (kept for the rejects file).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Num<'a> {
+    Null,
+    Value(f64),
+    Bad(&'a str),
+}
+
+/// A column viewed as numbers.
+pub enum NumColumn {
+    Float(Arc<dyn Array>),
+    Text(TextColumn),
+}
+
+impl NumColumn {
+    /// Numeric arrays are read as f64; anything else is parsed from text.
+    pub fn new(array: &ArrayRef, path: &Path) -> Result<Self> {
+        if array.data_type().is_numeric() {
+            let f = cast(array, &DataType::Float64).map_err(|source| Error::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Ok(NumColumn::Float(f))
+        } else {
+            Ok(NumColumn::Text(TextColumn::new(array, path)?))
+        }
+    }
+
+    /// The cell as a number.
+    #[inline]
+    pub fn get(&self, i: usize) -> Num<'_> {
+        match self {
+            NumColumn::Float(a) => {
+                if a.is_null(i) {
+                    Num::Null
+                } else {
+                    Num::Value(a.as_primitive::<arrow::datatypes::Float64Type>().value(i))
+                }
+            }
+            NumColumn::Text(t) => match t.get(i) {
+                None => Num::Null,
+                Some(s) => match parse_number(s) {
+                    Some(v) => Num::Value(v),
+                    None => Num::Bad(s),
+                },
+            },
+        }
+    }
+}
+
+/// Parses a number cell: plain decimal or exponent notation, thousands separators allowed
+/// (`1,234.5`), full-width digits not. NaN and infinities are not numbers.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let v: f64 = if s.contains(',') {
+        s.replace(',', "").parse().ok()?
+    } else {
+        s.parse().ok()?
+    };
+    v.is_finite().then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int64Array};
+
+    #[test]
+    fn text_and_numbers_from_any_type() {
+        let p = Path::new("t");
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(" 1,234.5 "),
+            Some(" "),
+            None,
+            Some("x"),
+        ]));
+        let n = NumColumn::new(&a, p).unwrap();
+        assert_eq!(n.get(0), Num::Value(1234.5));
+        assert_eq!(n.get(1), Num::Null);
+        assert_eq!(n.get(2), Num::Null);
+        assert_eq!(n.get(3), Num::Bad("x"));
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![Some(110108), None]));
+        let t = TextColumn::new(&a, p).unwrap();
+        assert_eq!(t.get(0), Some("110108"));
+        assert_eq!(t.get(1), None);
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![Some(0.5)]));
+        assert_eq!(NumColumn::new(&a, p).unwrap().get(0), Num::Value(0.5));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+    }
+}

@@ -1,0 +1,248 @@
+//! Round trips and bad files for every table format: what is written reads back equal; a missing
+//! column, an empty file, binary garbage, a truncated Parquet file and a wrong encoding are
+//! errors naming the file, and a failed write leaves no file behind.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use super::cells::TextColumn;
+use super::*;
+use crate::Error;
+
+fn sample_batch() -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("uscc", DataType::Utf8, true),
+        Field::new("企业名称", DataType::Utf8, true),
+        Field::new("pe_total", DataType::Float64, true),
+        Field::new("count", DataType::Int64, true),
+        Field::new("positive_list", DataType::Boolean, true),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![
+            Some("91110108EXAMPLE008"),
+            Some("91110105EXAMPLE010"),
+            None,
+        ])),
+        Arc::new(StringArray::from(vec![
+            Some("甲, \"引号\""),
+            Some("乙\n换行"),
+            Some(""),
+        ])),
+        Arc::new(Float64Array::from(vec![Some(149.253731), None, Some(0.1)])),
+        Arc::new(Int64Array::from(vec![Some(1), Some(-2), None])),
+        Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
+    ];
+    RecordBatch::try_new(schema, cols).unwrap()
+}
+
+/// Every cell as text (typed formats keep types; text formats read everything as text).
+fn cells(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let cols: Vec<TextColumn> = b
+            .columns()
+            .iter()
+            .map(|c| TextColumn::new(c, Path::new("t")).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            rows.push(cols.iter().map(|c| c.get(i).map(str::to_string)).collect());
+        }
+    }
+    rows
+}
+
+fn write_read(name: &str, opts: &WriteOptions) -> (Vec<String>, Vec<RecordBatch>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let b = sample_batch();
+    let mut w = create(&path, b.schema(), opts).unwrap();
+    w.write(&b).unwrap();
+    assert_eq!(w.finish().unwrap(), 3);
+    let r = open(&path, &ReadOptions::default()).unwrap();
+    let names = r
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    (names, r.read_all().unwrap())
+}
+
+#[test]
+fn every_format_round_trips() {
+    let expected = cells(&[sample_batch()]);
+    for name in ["t.csv", "t.parquet", "t.arrow", "t.jsonl", "t.xlsx"] {
+        let (names, got) = write_read(name, &WriteOptions::default());
+        assert_eq!(
+            names,
+            vec!["uscc", "企业名称", "pe_total", "count", "positive_list"],
+            "{name}"
+        );
+        let mut got = cells(&got);
+        // JSON Lines omits nulls and XLSX skips blank cells: a blank name reads back as null,
+        // which is what SPEC §1.1 says blank cells are anyway.
+        let mut exp = expected.clone();
+        if name != "t.parquet" && name != "t.arrow" {
+            exp[2][1] = None;
+            got[2][1] = got[2][1].clone().filter(|s| !s.is_empty());
+        }
+        assert_eq!(got, exp, "{name}");
+    }
+    // Typed formats keep their types.
+    let (_, got) = write_read("t.parquet", &WriteOptions::default());
+    assert_eq!(got[0].schema().field(2).data_type(), &DataType::Float64);
+}
+
+#[test]
+fn csv_with_bom_gb18030_and_chinese_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "统一社会信用代码,企业名称,所属区\n91110108EXAMPLE008,示例一,海淀区\n";
+    // BOM
+    let p = dir.path().join("bom.csv");
+    std::fs::write(&p, format!("\u{FEFF}{text}")).unwrap();
+    let r = open(&p, &ReadOptions::default()).unwrap();
+    assert_eq!(r.schema().field(0).name(), "统一社会信用代码");
+    assert_eq!(
+        cells(&r.read_all().unwrap())[0][1].as_deref(),
+        Some("示例一")
+    );
+    // GB18030
+    let p = dir.path().join("gbk.csv");
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    std::fs::write(&p, &bytes).unwrap();
+    let opts = ReadOptions {
+        encoding: Encoding::Gb18030,
+        ..ReadOptions::default()
+    };
+    let r = open(&p, &opts).unwrap();
+    assert_eq!(r.schema().field(2).name(), "所属区");
+    assert_eq!(
+        cells(&r.read_all().unwrap())[0][2].as_deref(),
+        Some("海淀区")
+    );
+    // The same GB18030 file read as UTF-8: an encoding error naming the file and the fix.
+    let e = open(&p, &ReadOptions::default()).err().unwrap().to_string();
+    assert!(e.contains("gbk.csv") && e.contains("gb18030"), "{e}");
+    // CSV written with --bom starts with the BOM.
+    let out = dir.path().join("out.csv");
+    let b = sample_batch();
+    let mut w = create(
+        &out,
+        b.schema(),
+        &WriteOptions {
+            bom: true,
+            ..WriteOptions::default()
+        },
+    )
+    .unwrap();
+    w.write(&b).unwrap();
+    w.finish().unwrap();
+    assert!(
+        std::fs::read(&out)
+            .unwrap()
+            .starts_with(b"\xEF\xBB\xBFuscc,")
+    );
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Empty CSV
+    std::fs::write(d.join("empty.csv"), "").unwrap();
+    let e = open(&d.join("empty.csv"), &ReadOptions::default())
+        .err()
+        .unwrap();
+    assert!(matches!(e, Error::EmptyFile { .. }), "{e}");
+    assert!(e.to_string().contains("empty.csv"));
+    // Binary garbage as Parquet, Arrow, JSON Lines, XLSX
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    for name in ["g.parquet", "g.arrow", "g.jsonl", "g.xlsx"] {
+        std::fs::write(d.join(name), &garbage).unwrap();
+        let res = open(&d.join(name), &ReadOptions::default()).and_then(|r| r.read_all());
+        let e = res
+            .err()
+            .unwrap_or_else(|| panic!("{name} should fail"))
+            .to_string();
+        assert!(e.contains(name), "{name}: {e}");
+    }
+    // Garbage as CSV: not UTF-8 → encoding error with the offset.
+    std::fs::write(d.join("g.csv"), &garbage).unwrap();
+    let res = open(&d.join("g.csv"), &ReadOptions::default()).and_then(|r| r.read_all());
+    assert!(res.err().unwrap().to_string().contains("g.csv"));
+    // Truncated Parquet
+    let b = sample_batch();
+    let p = d.join("full.parquet");
+    let mut w = create(&p, b.schema(), &WriteOptions::default()).unwrap();
+    w.write(&b).unwrap();
+    w.finish().unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(d.join("cut.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = open(&d.join("cut.parquet"), &ReadOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("cut.parquet") && e.contains("Parquet"), "{e}");
+    // Unknown extension
+    let e = open(&d.join("x.xls"), &ReadOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("x.xls") && e.contains(".csv"), "{e}");
+}
+
+#[test]
+fn unfinished_writer_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.parquet");
+    {
+        let b = sample_batch();
+        let mut w = create(&path, b.schema(), &WriteOptions::default()).unwrap();
+        w.write(&b).unwrap();
+        // dropped without finish: a failed run
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // A writer to a folder that does not exist fails naming the path.
+    let e = create(
+        &dir.path().join("no/such/out.csv"),
+        sample_batch().schema(),
+        &WriteOptions::default(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("out.csv"), "{e}");
+}
+
+#[test]
+fn column_filter_projects_every_format() {
+    let keep: read::ColumnFilter = Arc::new(|h: &str| h == "uscc" || h == "pe_total");
+    for name in ["t.csv", "t.parquet", "t.jsonl"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        let b = sample_batch();
+        let mut w = create(&path, b.schema(), &WriteOptions::default()).unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        let opts = ReadOptions {
+            keep: Some(keep.clone()),
+            ..ReadOptions::default()
+        };
+        let r = open(&path, &opts).unwrap();
+        assert_eq!(r.schema().fields().len(), 2, "{name}");
+        let got = cells(&r.read_all().unwrap());
+        assert_eq!(
+            got[0],
+            vec![
+                Some("91110108EXAMPLE008".to_string()),
+                Some("149.253731".to_string())
+            ],
+            "{name}"
+        );
+    }
+}
