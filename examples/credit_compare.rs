@@ -4,27 +4,17 @@
 //!
 //! Usage: `cargo run --release --example credit_compare -- DIR TARGET`
 
-use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::csv::ReaderBuilder;
-use arrow::csv::reader::Format;
 use arrow::record_batch::RecordBatch;
 use spotcheck::credit::{TrainParams, evaluate, train};
+use spotcheck::table::{ReadOptions, open};
 
 fn read_csv(path: &Path) -> Result<Vec<RecordBatch>> {
-    let mut f = File::open(path).with_context(|| format!("open {}", path.display()))?;
-    let (schema, _) = Format::default()
-        .with_header(true)
-        .infer_schema(&mut f, None)
-        .with_context(|| format!("infer {}", path.display()))?;
-    let f = File::open(path)?;
-    let reader = ReaderBuilder::new(Arc::new(schema))
-        .with_header(true)
-        .build(f)?;
-    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+    let reader =
+        open(path, &ReadOptions::default()).with_context(|| format!("open {}", path.display()))?;
+    Ok(reader.read_all()?)
 }
 
 fn main() -> Result<()> {

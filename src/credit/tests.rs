@@ -475,7 +475,11 @@ fn evaluate_on_fresh_data_and_psi_bands() {
 fn training_errors_name_the_problem() {
     let s = synth(500, 9, 0.0);
     let b = batch(&s, false);
-    let e = train(std::slice::from_ref(&b), &TrainParams::new("klass").check().unwrap()).unwrap_err();
+    let e = train(
+        std::slice::from_ref(&b),
+        &TrainParams::new("klass").check().unwrap(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("no target column \"klass\""), "{e}");
     let e = train(
         std::slice::from_ref(&b),
