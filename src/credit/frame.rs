@@ -193,8 +193,8 @@ fn read_boolean(array: &dyn Array) -> Vec<Cell> {
 pub enum Detected {
     /// Usable as a feature of this kind.
     Feature(FeatureKind),
-    /// Every non-missing value is the same (or there is none).
-    Constant,
+    /// Every non-missing value is the same (or there is none); the kind its values read as.
+    Constant(FeatureKind),
     /// Text with more distinct values than the limit: an identifier, not a feature.
     TooManyLevels(usize),
     /// A type that cannot be read as text.
@@ -206,7 +206,7 @@ pub enum Detected {
 /// are `Numeric`; any other text is `Categorical`.
 pub fn detect_kind(arrays: &[&dyn Array], max_levels: usize) -> Detected {
     let Some(first) = arrays.first() else {
-        return Detected::Constant;
+        return Detected::Constant(FeatureKind::Numeric);
     };
     let dt = first.data_type().clone();
     if matches!(dt, DataType::Boolean) {
@@ -227,17 +227,21 @@ pub fn detect_kind(arrays: &[&dyn Array], max_levels: usize) -> Detected {
     let mut distinct: Vec<String> = values.iter().map(|s| norm(s)).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    if distinct.len() <= 1 {
-        return Detected::Constant;
-    }
-    if values
+    let kind = if values
         .iter()
         .all(|s| s.parse::<f64>().is_ok_and(f64::is_finite))
     {
-        return Detected::Feature(FeatureKind::Numeric);
+        FeatureKind::Numeric
+    } else if values.iter().all(|s| parse_bool(s).is_some()) {
+        FeatureKind::Boolean
+    } else {
+        FeatureKind::Categorical
+    };
+    if distinct.len() <= 1 {
+        return Detected::Constant(kind);
     }
-    if values.iter().all(|s| parse_bool(s).is_some()) {
-        return Detected::Feature(FeatureKind::Boolean);
+    if kind != FeatureKind::Categorical {
+        return Detected::Feature(kind);
     }
     if distinct.len() > max_levels {
         return Detected::TooManyLevels(distinct.len());
@@ -257,7 +261,7 @@ fn constant_or(cells: Vec<Cell>, kind: FeatureKind) -> Detected {
             Some(_) => {}
         }
     }
-    Detected::Constant
+    Detected::Constant(kind)
 }
 
 /// SHA-256 (lower-case hex) of a canonical serialisation of the batches: the header names, then
@@ -435,7 +439,15 @@ mod tests {
             Detected::Feature(FeatureKind::Boolean)
         );
         let b = BooleanArray::from(vec![true, true]);
-        assert_eq!(detect_kind(&[&b], 100), Detected::Constant);
+        assert_eq!(
+            detect_kind(&[&b], 100),
+            Detected::Constant(FeatureKind::Boolean)
+        );
+        let one = StringArray::from(vec![Some("x"), None, Some(" x")]);
+        assert_eq!(
+            detect_kind(&[&one], 100),
+            Detected::Constant(FeatureKind::Categorical)
+        );
         let cat = StringArray::from(vec!["A", "B", "M"]);
         assert_eq!(
             detect_kind(&[&cat], 100),

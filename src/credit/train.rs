@@ -246,27 +246,19 @@ pub fn train(
             let detected = frame::detect_kind(&c.arrays, params.max_levels());
             let kind = match detected {
                 Detected::Feature(k) => k,
-                // An explicitly requested text column with many levels is still used.
+                // An explicitly requested column is used even when it is an identifier-like
+                // text or a constant (it then gets one bin and no weight).
                 Detected::TooManyLevels(_) if c.explicit => FeatureKind::Categorical,
-                Detected::Constant if c.explicit => FeatureKind::Numeric,
+                Detected::Constant(k) if c.explicit => k,
                 other => {
                     let status = match other {
-                        Detected::Constant => FeatureStatus::Constant,
+                        Detected::Constant(_) => FeatureStatus::Constant,
                         Detected::TooManyLevels(n) => FeatureStatus::TooManyLevels(n),
                         Detected::Unreadable(t) => FeatureStatus::Unreadable(t),
                         Detected::Feature(_) => unreachable!("matched above"),
                     };
                     return Ok(Err(FeatureReport::skipped(&c.name, status)));
                 }
-            };
-            let kind = if matches!(detected, Detected::Constant) {
-                // A constant explicit column: read it the way its values look.
-                match frame::detect_kind(&c.arrays, usize::MAX) {
-                    Detected::Feature(k) => k,
-                    _ => kind,
-                }
-            } else {
-                kind
             };
             let all: Vec<Cell> = c
                 .arrays
