@@ -1,4 +1,5 @@
-"""Quality bar of issue 4: spotcheck's credit scorecard vs scorecardpy on the German credit data.
+"""Quality bar of issue 4: spotcheck's credit scorecard vs scorecardpy and optbinning on the German
+credit data.
 
 Both tools get the same train/test splits (70/30, stratified on the target, sklearn seeds 0..N-1)
 of scorecardpy's bundled `germancredit` table (1000 rows, 20 features, 300 bad), and each fits its
@@ -9,7 +10,7 @@ standard pipeline on the train part only:
     min IV 0.02), then `evaluate` on the test part.
 The holdout AUC of each is printed per split, with the mean. Split 0 is "the" split of the report.
 
-Run (needs `pip install scorecardpy scikit-learn "pandas==2.2.3"`: scorecardpy 0.1.9.7 fails
+Run (needs `pip install scorecardpy optbinning scikit-learn "pandas==2.2.3"`: scorecardpy 0.1.9.7 fails
 on pandas 3; not part of CI):
     python3 benches/compare/credit/compare.py [N_SPLITS]
 """
@@ -21,6 +22,7 @@ import warnings
 
 import numpy as np
 import scorecardpy as sc
+from optbinning import BinningProcess
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -37,6 +39,7 @@ for c in dt.columns:
 
 work = tempfile.mkdtemp(prefix="credit-compare-")
 py_auc = []
+ob_auc = []
 for k in range(N):
     train, test = train_test_split(dt, test_size=0.3, stratify=dt[Y], random_state=k)
     train.to_csv(os.path.join(work, f"train_{k}.csv"), index=False)
@@ -57,6 +60,15 @@ for k in range(N):
     lr.fit(tr_woe[cols], y_tr)
     py_auc.append(roc_auc_score(y_te, lr.predict_proba(te_woe[cols])[:, 1]))
 
+    names = [c for c in dt.columns if c != Y]
+    cats = [c for c in names if dt[c].dtype == object]
+    bp = BinningProcess(names, categorical_variables=cats,
+                        selection_criteria={"iv": {"min": 0.02}})
+    bp.fit(train[names], y_tr01 := (train[Y] == "bad").astype(int).values)
+    lr2 = LogisticRegression(max_iter=5000)
+    lr2.fit(bp.transform(train[names], metric="woe"), y_tr01)
+    ob_auc.append(roc_auc_score(y_te, lr2.predict_proba(bp.transform(test[names], metric="woe"))[:, 1]))
+
 out = subprocess.run(
     ["cargo", "run", "-q", "--example", "credit_compare", "--", work, Y],
     cwd=repo, check=True, capture_output=True, text=True,
@@ -64,9 +76,10 @@ out = subprocess.run(
 rs_auc = [float(line.split()[1]) for line in out if line.strip()]
 rs_nfeat = [int(line.split()[2]) for line in out if line.strip()]
 
-print(f"{'split':>5} {'scorecardpy':>12} {'spotcheck':>10} {'features':>8}")
+print(f"{'split':>5} {'scorecardpy':>12} {'optbinning':>11} {'spotcheck':>10} {'features':>8}")
 for k in range(N):
-    print(f"{k:>5} {py_auc[k]:>12.4f} {rs_auc[k]:>10.4f} {rs_nfeat[k]:>8}")
-print(f"{'mean':>5} {np.mean(py_auc):>12.4f} {np.mean(rs_auc):>10.4f}")
+    print(f"{k:>5} {py_auc[k]:>12.4f} {ob_auc[k]:>11.4f} {rs_auc[k]:>10.4f} {rs_nfeat[k]:>8}")
+print(f"{'mean':>5} {np.mean(py_auc):>12.4f} {np.mean(ob_auc):>11.4f} {np.mean(rs_auc):>10.4f}")
 print(f"mean difference spotcheck - scorecardpy: {np.mean(rs_auc) - np.mean(py_auc):+.4f}")
+print(f"mean difference spotcheck - optbinning:  {np.mean(rs_auc) - np.mean(ob_auc):+.4f}")
 print(f"splits and spotcheck's split-0 model in {work}")
