@@ -246,6 +246,7 @@ fn same_data_and_seed_give_the_same_bytes() {
         .seed(43)
         .check()
         .unwrap();
+    let b2 = b.clone();
     let (m3, _) = train(&[b], &other).unwrap();
     assert_ne!(m1.to_json(), m3.to_json());
     assert_eq!(
@@ -259,6 +260,27 @@ fn same_data_and_seed_give_the_same_bytes() {
         &json[..60]
     );
     assert!(json.contains("\"spotcheck_version\": \"0.1.0\""));
+    let hash = frame::canonical_sha256(std::slice::from_ref(&b2));
+    assert!(json.contains(&format!("\"data_sha256\": \"{hash}\"")));
+    assert!(json.contains("\"seed\": 42,"));
+    for key in [
+        "\"woe\": ",
+        "\"points\": ",
+        "\"coefficient\": ",
+        "\"cutoffs\": [",
+        "\"holdout\": {",
+    ] {
+        assert!(json.contains(key), "{key} missing");
+    }
+    // A caller-supplied file hash is recorded instead of the canonical one.
+    let given = "AB".repeat(32);
+    let p = TrainParams::new("credit_class")
+        .features(FeatureSelection::Exclude(vec!["default".into()]))
+        .data_sha256(&given)
+        .check()
+        .unwrap();
+    let (m4, _) = train(&[b2], &p).unwrap();
+    assert_eq!(m4.spec().training.data_sha256, "ab".repeat(32));
 }
 
 #[test]

@@ -250,13 +250,18 @@ pub fn train(
                 // text or a constant (it then gets one bin and no weight).
                 Detected::TooManyLevels(_) if c.explicit => FeatureKind::Categorical,
                 Detected::Constant(k) if c.explicit => k,
-                other => {
-                    let status = match other {
-                        Detected::Constant(_) => FeatureStatus::Constant,
-                        Detected::TooManyLevels(n) => FeatureStatus::TooManyLevels(n),
-                        Detected::Unreadable(t) => FeatureStatus::Unreadable(t),
-                        Detected::Feature(_) => unreachable!("matched above"),
-                    };
+                Detected::Constant(_) => {
+                    return Ok(Err(FeatureReport::skipped(
+                        &c.name,
+                        FeatureStatus::Constant,
+                    )));
+                }
+                Detected::TooManyLevels(n) => {
+                    let status = FeatureStatus::TooManyLevels(n);
+                    return Ok(Err(FeatureReport::skipped(&c.name, status)));
+                }
+                Detected::Unreadable(t) => {
+                    let status = FeatureStatus::Unreadable(t);
                     return Ok(Err(FeatureReport::skipped(&c.name, status)));
                 }
             };
@@ -266,10 +271,11 @@ pub fn train(
                 .flat_map(|a| frame::read_cells(*a, kind))
                 .collect();
             let cells: Vec<Cell> = rows.iter().map(|&r| all[r].clone()).collect();
-            if let Some(k) = cells.iter().position(|x| matches!(x, Cell::Invalid(_))) {
-                let Cell::Invalid(v) = &cells[k] else {
-                    unreachable!("position matched Invalid")
-                };
+            let invalid = cells.iter().enumerate().find_map(|(k, x)| match x {
+                Cell::Invalid(v) => Some((k, v)),
+                _ => None,
+            });
+            if let Some((k, v)) = invalid {
                 return Err(training(format!(
                     "feature {:?}, row {}: {v:?} is not {}",
                     c.name,
