@@ -461,9 +461,10 @@ impl Lookup {
             (Lookup::Numeric { missing, .. }, Cell::Missing)
             | (Lookup::Categorical { missing, .. }, Cell::Missing)
             | (Lookup::Boolean { missing, .. }, Cell::Missing) => Slot::Bin(*missing),
-            (Lookup::Numeric { edges, ranges, .. }, Cell::Num(x)) => {
-                Slot::Bin(ranges[edges.partition_point(|e| *e <= *x)])
-            }
+            // No range bin at all (training saw only missing values): a number is unseen.
+            (Lookup::Numeric { edges, ranges, .. }, Cell::Num(x)) => ranges
+                .get(edges.partition_point(|e| *e <= *x))
+                .map_or(Slot::Unseen, |&b| Slot::Bin(b)),
             (Lookup::Categorical { levels, .. }, Cell::Text(s)) => {
                 levels.get(s).map_or(Slot::Unseen, |&i| Slot::Bin(i))
             }
@@ -660,6 +661,50 @@ mod tests {
         assert_eq!(lk.slot(&Cell::Missing), Slot::Bin(3));
         let gap = [&rules[0], &rules[2], &rules[3]];
         assert!(Lookup::new(FeatureKind::Numeric, &gap).is_err());
+        // Only a missing bin (training saw no number): numbers are unseen, not a panic.
+        let only_missing = Lookup::new(FeatureKind::Numeric, &[&rules[3]]).unwrap();
+        assert_eq!(only_missing.slot(&Cell::Num(5.0)), Slot::Unseen);
+        assert_eq!(only_missing.slot(&Cell::Missing), Slot::Bin(0));
+    }
+
+    proptest::proptest! {
+        /// Any numeric data: every row lands in exactly one bin, each bin holds the rows its
+        /// rule says, no bin but the missing one is under the minimum size (unless only one is
+        /// left), and with monotonic `auto` the event rate is monotonic.
+        #[test]
+        fn numeric_binning_invariants(
+            rows in proptest::collection::vec((proptest::option::of(-50i32..50), proptest::bool::ANY), 1..300),
+            min_count in 1u64..40,
+        ) {
+            let cells: Vec<Cell> = rows
+                .iter()
+                .map(|(v, _)| v.map_or(Cell::Missing, |x| Cell::Num(f64::from(x))))
+                .collect();
+            let w: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|(_, bad)| if *bad { (0.0, 1.0) } else { (1.0, 0.0) })
+                .collect();
+            let bins = bin_feature(FeatureKind::Numeric, &cells, &w, &opts(min_count, Monotonic::Auto)).unwrap();
+            let rules: Vec<&BinRule> = bins.iter().map(|b| &b.rule).collect();
+            let lk = Lookup::new(FeatureKind::Numeric, &rules).unwrap();
+            let mut counts = vec![0u64; bins.len()];
+            for c in &cells {
+                match lk.slot(c) {
+                    Slot::Bin(i) => counts[i] += 1,
+                    other => proptest::prop_assert!(false, "{other:?}"),
+                }
+            }
+            let stored: Vec<u64> = bins.iter().map(|b| b.stats.count).collect();
+            proptest::prop_assert_eq!(counts, stored);
+            let ranges: Vec<&FittedBin> = bins.iter().filter(|b| b.rule != BinRule::Missing).collect();
+            if ranges.len() > 1 {
+                proptest::prop_assert!(ranges.iter().all(|b| b.stats.count >= min_count));
+            }
+            let r: Vec<f64> = ranges.iter().map(|b| b.stats.bad_rate()).collect();
+            let up = r.windows(2).all(|p| p[0] <= p[1]);
+            let down = r.windows(2).all(|p| p[0] >= p[1]);
+            proptest::prop_assert!(up || down, "{r:?}");
+        }
     }
 
     #[test]
