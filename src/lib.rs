@@ -8,6 +8,7 @@
 //! `gen` makes a synthetic Beijing for tests and benchmarks. The library never prints or exits:
 //! the `spotcheck` binary does that.
 
+pub mod credit;
 pub mod date;
 pub mod district;
 pub mod error;
