@@ -12,6 +12,8 @@ pub mod credit;
 pub mod date;
 pub mod district;
 pub mod error;
+/// Synthetic data (SPEC §7). `gen` is a reserved word in Rust 2024, hence the raw identifier.
+pub mod r#gen;
 pub mod input;
 pub mod policy;
 pub mod predict;

@@ -1,0 +1,203 @@
+//! The generator's random draws: a `Draw` wraps one explicitly seeded `ChaCha8Rng` stream and turns
+//! its 64-bit words into the few distributions the synthetic data needs (uniform, Bernoulli,
+//! normal, log-normal, small Poisson counts, weighted choices). No other source of randomness is
+//! used, so a stream's key and position fix every value drawn from it.
+
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+
+/// Derives the 32-byte ChaCha key of one named stream family from the user's seed:
+/// `SHA-256("spotcheck-gen/1" ‖ 0x1F ‖ name ‖ 0x1F ‖ seed as 8 little-endian bytes)`.
+pub(crate) fn stream_key(seed: u64, name: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"spotcheck-gen/1");
+    h.update([0x1F]);
+    h.update(name.as_bytes());
+    h.update([0x1F]);
+    h.update(seed.to_le_bytes());
+    h.finalize().into()
+}
+
+/// A ChaCha8 generator for stream `stream` under `key`, positioned at its start.
+pub(crate) fn chacha(key: [u8; 32], stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    rng
+}
+
+/// Random draws from one ChaCha8 stream.
+pub(crate) struct Draw {
+    rng: ChaCha8Rng,
+    /// Second value of the last Box–Muller pair, not yet used.
+    spare_normal: Option<f64>,
+}
+
+impl Draw {
+    pub(crate) fn new(rng: ChaCha8Rng) -> Draw {
+        Draw {
+            rng,
+            spare_normal: None,
+        }
+    }
+
+    /// A uniform 64-bit word.
+    #[inline]
+    pub(crate) fn word(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    /// Uniform in [0, 1), 53 bits.
+    #[inline]
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// `true` with probability `p` (p outside [0, 1] behaves as clamped).
+    #[inline]
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    /// Uniform integer in `0..n` (n > 0), by the multiply-high method (bias below 2^-32 for the
+    /// small n used here).
+    #[inline]
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.word()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Standard normal, Box–Muller; the pair's second value is kept for the next call.
+    pub(crate) fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare_normal.take() {
+            return z;
+        }
+        // 1 - unit() is in (0, 1], so the logarithm is finite.
+        let u1 = 1.0 - self.unit();
+        let u2 = self.unit();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+        self.spare_normal = Some(r * s);
+        r * c
+    }
+
+    /// Log-normal with median `median` and log-scale standard deviation `sigma`.
+    #[inline]
+    pub(crate) fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+
+    /// Poisson count with mean `lambda` (small, ≤ ~20), by inversion; capped at 50.
+    pub(crate) fn poisson(&mut self, lambda: f64) -> u32 {
+        let u = self.unit();
+        let mut p = (-lambda).exp();
+        let mut cum = p;
+        let mut k = 0u32;
+        while u >= cum && k < 50 {
+            k += 1;
+            p *= lambda / f64::from(k);
+            cum += p;
+        }
+        k
+    }
+
+    /// Index drawn from a weighted table.
+    #[inline]
+    pub(crate) fn pick(&mut self, table: &Weighted) -> usize {
+        table.index(self.unit())
+    }
+}
+
+/// A discrete distribution over `0..n` given by non-negative weights.
+#[derive(Debug, Clone)]
+pub(crate) struct Weighted {
+    /// Cumulative probabilities; the last is exactly 1.
+    cum: Vec<f64>,
+}
+
+impl Weighted {
+    /// Builds the table; weights need not sum to 1 but must not all be zero.
+    pub(crate) fn new(weights: &[f64]) -> Weighted {
+        let total: f64 = weights.iter().sum();
+        debug_assert!(total > 0.0, "a weighted table needs a positive weight");
+        let mut acc = 0.0;
+        let mut cum: Vec<f64> = weights
+            .iter()
+            .map(|w| {
+                acc += w;
+                acc / total
+            })
+            .collect();
+        if let Some(last) = cum.last_mut() {
+            *last = 1.0;
+        }
+        Weighted { cum }
+    }
+
+    /// The index whose cumulative interval holds `u` ∈ [0, 1).
+    #[inline]
+    pub(crate) fn index(&self, u: f64) -> usize {
+        // Tables are short (≤ 20 entries): a linear scan beats a binary search here.
+        self.cum
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.cum.len() - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draw(stream: u64) -> Draw {
+        Draw::new(chacha(stream_key(7, "test"), stream))
+    }
+
+    #[test]
+    fn streams_are_keyed_and_separate() {
+        let a: Vec<u64> = (0..4).map(|_| draw(0).word()).collect();
+        let mut d0 = draw(0);
+        let mut d1 = draw(1);
+        let x: Vec<u64> = (0..4).map(|_| d0.word()).collect();
+        let y: Vec<u64> = (0..4).map(|_| d1.word()).collect();
+        assert_ne!(x, y);
+        // A fresh stream 0 always starts with the same word.
+        assert!(a.iter().all(|w| *w == x[0]));
+        assert_ne!(stream_key(7, "a"), stream_key(7, "b"));
+        assert_ne!(stream_key(7, "a"), stream_key(8, "a"));
+    }
+
+    #[test]
+    fn moments_of_the_distributions() {
+        // Expected values from the definitions: N(0,1) has mean 0 and variance 1; Poisson(λ) has
+        // mean λ; a log-normal's median is its `median` parameter.
+        let mut d = draw(3);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| d.normal()).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.02, "variance {var}");
+
+        let pm = (0..n).map(|_| f64::from(d.poisson(0.7))).sum::<f64>() / n as f64;
+        assert!((pm - 0.7).abs() < 0.01, "poisson mean {pm}");
+
+        let mut ls: Vec<f64> = (0..n).map(|_| d.lognormal(50.0, 1.5)).collect();
+        ls.sort_by(f64::total_cmp);
+        let median = ls[n / 2];
+        assert!((median / 50.0 - 1.0).abs() < 0.03, "median {median}");
+
+        let w = Weighted::new(&[1.0, 3.0, 0.0, 6.0]);
+        let mut counts = [0usize; 4];
+        for _ in 0..n {
+            counts[d.pick(&w)] += 1;
+        }
+        assert_eq!(counts[2], 0);
+        assert!((counts[3] as f64 / n as f64 - 0.6).abs() < 0.01, "{counts:?}");
+        assert!((counts[0] as f64 / n as f64 - 0.1).abs() < 0.01, "{counts:?}");
+
+        let b: Vec<u64> = (0..n).map(|_| d.below(3)).collect();
+        assert!(b.iter().all(|x| *x < 3));
+        assert!(b.contains(&0) && b.contains(&2));
+    }
+}
