@@ -11,6 +11,7 @@ use spotcheck::table::{Encoding, ReadOptions, Rejects, WriteOptions};
 
 pub mod common;
 pub mod explain;
+pub mod gen;
 pub mod progress;
 pub mod score;
 pub mod scored;
@@ -36,6 +37,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Explain(explain::ExplainArgs),
     Whitelist(whitelist::WhitelistArgs),
+    Gen(gen::GenArgs),
 }
 
 /// Options every command that reads input tables shares.
@@ -144,5 +146,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Whitelist(a) => whitelist::run(a),
+        Command::Gen(a) => gen::run(a),
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod gen;
 mod score;
 mod validate;
 
