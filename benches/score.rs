@@ -55,14 +55,15 @@ fn enterprises(n: usize, seed: u64) -> EnterpriseBatch {
         codes.push(code);
         district.push(d);
     }
-    let hj = |rng: &mut ChaCha8Rng| Hj941Input {
-        q: maybe(rng, 0.4, rng.random_range(0.0..150.0)),
-        m: maybe(rng, 0.3, rng.random_range(0.0..80.0)),
-        e: maybe(
-            rng,
-            0.3,
-            pick(rng, &[Sensitivity::E1, Sensitivity::E2, Sensitivity::E3]),
-        ),
+    let hj = |rng: &mut ChaCha8Rng| {
+        let q = rng.random_range(0.0..150.0);
+        let m = rng.random_range(0.0..80.0);
+        let e = pick(rng, &[Sensitivity::E1, Sensitivity::E2, Sensitivity::E3]);
+        Hj941Input {
+            q: maybe(rng, 0.4, q),
+            m: maybe(rng, 0.3, m),
+            e: maybe(rng, 0.3, e),
+        }
     };
     let mut b = EnterpriseBatch {
         row: (1..=n as u64).collect(),
