@@ -111,6 +111,47 @@ pub fn risk_score(
             + p.weight_emission * p.emission[band.index()])
 }
 
+/// The policy's decisions over their finite domains, evaluated once per batch with the reference
+/// kernels (`market::market`, `risk_score`, `ecology::criteria`, `ecology::onsite_ratio`), so the
+/// row loop is lookups rather than branches.
+struct Tables {
+    market: [[market::MarketDecision; 4]; 4],
+    risk: [[[f64; 4]; 4]; 4],
+    criteria: ecology::CriteriaTable,
+    onsite: ecology::OnsiteRatioTable,
+}
+
+impl Tables {
+    fn new(policy: &Policy) -> Tables {
+        let mut mk = [[market::market(CreditClass::A, Tier::None, &policy.market); 4]; 4];
+        for &c in CreditClass::ALL {
+            for &tier in Tier::ALL {
+                mk[c.index()][tier.index()] = market::market(c, tier, &policy.market);
+            }
+        }
+        let levels = [
+            Some(EnvRiskLevel::General),
+            Some(EnvRiskLevel::Larger),
+            Some(EnvRiskLevel::Major),
+            None,
+        ];
+        let mut risk = [[[0.0; 4]; 4]; 4];
+        for &c in CreditClass::ALL {
+            for (j, &l) in levels.iter().enumerate() {
+                for &b in EmissionBand::ALL {
+                    risk[c.index()][j][b.index()] = risk_score(c, l, b, &policy.risk_score);
+                }
+            }
+        }
+        Tables {
+            market: mk,
+            risk,
+            criteria: ecology::CriteriaTable::new(&policy.eco),
+            onsite: ecology::OnsiteRatioTable::new(&policy.eco),
+        }
+    }
+}
+
 fn check_len(column: &'static str, len: usize, expected: usize) -> Result<()> {
     if len == expected {
         Ok(())
@@ -213,6 +254,7 @@ pub fn score_batch(
         _ => Vec::new(),
     };
 
+    let t = Tables::new(policy);
     let mut out = ScoredBatch {
         row: batch.row.clone(),
         uscc: batch.uscc.clone(),
@@ -221,8 +263,10 @@ pub fn score_batch(
         tier: batch.tier.clone(),
         credit_class: Vec::with_capacity(n),
         credit_source: Vec::with_capacity(n),
-        credit_points: Vec::with_capacity(n),
-        credit_reasons: Vec::with_capacity(n),
+        // Filled only up to the last model-scored row, then padded (most rows have no model
+        // answer, so the loop does not write these 40 bytes a row).
+        credit_points: Vec::new(),
+        credit_reasons: Vec::new(),
         pe_air: Vec::with_capacity(n),
         pe_water: Vec::with_capacity(n),
         pe_total: Vec::with_capacity(n),
@@ -242,34 +286,48 @@ pub fn score_batch(
         raw: batch.raw.clone(),
     };
 
+    // Slices of the checked length let the compiler drop the bounds checks in the loop.
+    let checksum_bad = &batch.uscc_checksum_bad[..n];
+    let tier = &batch.tier[..n];
+    let given_class = &batch.credit_class[..n];
+    let permit = &batch.permit_class[..n];
+    let given_pe_air = &batch.pe_air[..n];
+    let given_pe_water = &batch.pe_water[..n];
+    let given_level = &batch.env_risk_level[..n];
+    let air = &batch.air[..n];
+    let water = &batch.water[..n];
+    let penalties = &batch.env_penalties_24m[..n];
+    let incidents = &batch.env_incidents_24m[..n];
+    let serious = &batch.env_serious_violation_36m[..n];
+    let monitoring = &batch.online_monitoring[..n];
+
     for i in 0..n {
-        let mut reasons = Reasons::EMPTY;
         // §2.1
-        if batch.uscc_checksum_bad[i] {
-            reasons.insert(Reason::UsccChecksum);
-        }
+        let mut reasons = Reasons((checksum_bad[i] as u32) * Reason::UsccChecksum.bit());
 
         // §3.1 credit class
-        let prediction = predictions.get_mut(i).and_then(Option::take);
-        let (class, source, points, model_reasons) = match (batch.credit_class[i], prediction) {
-            (Some(c), _) => (c, CreditSource::Given, None, Vec::new()),
-            (None, Some(p)) => (p.class, CreditSource::Model, Some(p.points), p.reasons),
-            (None, None) => {
-                reasons.insert(Reason::CreditDefaulted);
-                (
-                    policy.credit.missing_class,
-                    CreditSource::Default,
-                    None,
-                    Vec::new(),
-                )
-            }
+        let (class, source) = match given_class[i] {
+            Some(c) => (c, CreditSource::Given),
+            None => match predictions.get_mut(i).and_then(Option::take) {
+                Some(p) => {
+                    out.credit_points.resize(i, None);
+                    out.credit_points.push(Some(p.points));
+                    out.credit_reasons.resize(i, Vec::new());
+                    out.credit_reasons.push(p.reasons);
+                    (p.class, CreditSource::Model)
+                }
+                None => {
+                    reasons.insert(Reason::CreditDefaulted);
+                    (policy.credit.missing_class, CreditSource::Default)
+                }
+            },
         };
 
         // §3.2 pollution equivalents
         let (pe_air, pe_water, pe_total, tax) = match emissions {
-            Some(t) => {
+            Some(totals) => {
                 let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
-                let e = key.and_then(|k| t.get(k)).unwrap_or_default();
+                let e = key.and_then(|k| totals.get(k)).unwrap_or_default();
                 (
                     Some(e.pe_air),
                     Some(e.pe_water),
@@ -278,59 +336,48 @@ pub fn score_batch(
                 )
             }
             None => {
-                let (a, w) = (batch.pe_air[i], batch.pe_water[i]);
-                let total = match (a, w) {
-                    (None, None) => None,
-                    _ => Some(a.unwrap_or(0.0) + w.unwrap_or(0.0)),
-                };
+                let (a, w) = (given_pe_air[i], given_pe_water[i]);
+                let total =
+                    (a.is_some() | w.is_some()).then(|| a.unwrap_or(0.0) + w.unwrap_or(0.0));
                 (a, w, total, None)
             }
         };
         let band = ecology::emission_band(pe_total, &policy.eco);
 
         // §3.3 environmental risk level
-        let detail = envrisk::assess(
-            &batch.air[i],
-            &batch.water[i],
-            batch.env_serious_violation_36m[i],
-            &policy.hj941,
-        );
-        let (level, level_source) = match (batch.env_risk_level[i], detail) {
-            (Some(given), d) => {
-                if d.is_some_and(|d| d.level != given) {
-                    reasons.insert(Reason::EnvRiskMismatch);
-                }
-                (Some(given), EnvRiskSource::Given)
-            }
-            (None, Some(d)) => (Some(d.level), EnvRiskSource::Computed),
-            (None, None) => (None, EnvRiskSource::Unknown),
-        };
+        let detail = envrisk::assess(&air[i], &water[i], serious[i], &policy.hj941);
+        let computed = detail.map(|d| d.level);
+        let level = given_level[i].or(computed);
+        let level_source = [
+            EnvRiskSource::Unknown,
+            EnvRiskSource::Computed,
+            EnvRiskSource::Given,
+        ][given_level[i].map_or(computed.is_some() as usize, |_| 2)];
+        let mismatch = given_level[i].is_some() & computed.is_some() & (given_level[i] != computed);
+        reasons.0 |= (mismatch as u32) * Reason::EnvRiskMismatch.bit();
 
         // §3.4 market
-        let m = market::market(class, batch.tier[i], &policy.market);
-        if let Some(r) = m.relief {
-            reasons.insert(r);
-        }
+        let m = &t.market[class.index()][tier[i].index()];
+        reasons.0 |= m.relief.map_or(0, Reason::bit);
 
         // §3.5 ecology
         let eco_in = ecology::EcoInputs {
-            tier: batch.tier[i],
+            tier: tier[i],
             band,
             level,
-            penalties_24m: batch.env_penalties_24m[i],
-            incidents_24m: batch.env_incidents_24m[i],
-            permit: batch.permit_class[i],
-            online_monitoring: batch.online_monitoring[i],
+            penalties_24m: penalties[i],
+            incidents_24m: incidents[i],
+            permit: permit[i],
+            online_monitoring: monitoring[i],
             credit: class,
         };
-        let failures = ecology::criteria(&eco_in, &policy.eco);
+        let failures = t.criteria.failures(&eco_in);
         reasons.0 |= failures.0;
-        let eco = ecology::decide(&eco_in, failures, &policy.eco);
+        let listed = failures.is_empty();
+        let onsite = t.onsite.get(permit[i], level, band);
 
         out.credit_class.push(class);
         out.credit_source.push(source);
-        out.credit_points.push(points);
-        out.credit_reasons.push(model_reasons);
         out.pe_air.push(pe_air);
         out.pe_water.push(pe_water);
         out.pe_total.push(pe_total);
@@ -341,13 +388,24 @@ pub fn score_batch(
         out.env_risk_detail.push(detail);
         out.market_ratio.push(m.ratio);
         out.market_max_per_year.push(m.max_per_year);
-        out.eco_ratio.push(eco.ratio);
-        out.eco_max_per_year.push(eco.max_per_year);
-        out.eco_mode.push(eco.mode);
-        out.positive_list.push(eco.positive_list);
+        out.eco_ratio.push(if listed {
+            policy.eco.positive_list_onsite_ratio
+        } else {
+            onsite
+        });
+        out.eco_max_per_year.push(if listed {
+            policy.eco.positive_list_max_per_year
+        } else {
+            policy.eco.max_per_year
+        });
+        out.eco_mode
+            .push(if listed { Mode::NonSite } else { Mode::Onsite });
+        out.positive_list.push(listed);
         out.risk_score
-            .push(risk_score(class, level, band, &policy.risk_score));
+            .push(t.risk[class.index()][level.map_or(3, |l| l.index())][band.index()]);
         out.reasons.push(reasons);
     }
+    out.credit_points.resize(n, None);
+    out.credit_reasons.resize(n, Vec::new());
     Ok(out)
 }
