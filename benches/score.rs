@@ -217,6 +217,21 @@ fn bench_score(c: &mut Criterion) {
             b.iter(|| score_batch(black_box(batch), Some(&totals), None, &policy).map(|s| s.len()))
         });
     }
+    // The pipeline scores a file in batches: 16 batches of 65536 rows (2^20 enterprises), each
+    // scored and dropped in turn, so the allocator reuses the output buffers.
+    let batches: Vec<EnterpriseBatch> = (0..16).map(|k| enterprises(65536, 1000 + k)).collect();
+    let rows: usize = batches.iter().map(EnterpriseBatch::len).sum();
+    group.throughput(Throughput::Elements(rows as u64));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new("streamed_65536", rows), |b| {
+        b.iter(|| {
+            let mut scored = 0;
+            for batch in &batches {
+                scored += score_batch(black_box(batch), None, None, &policy).map_or(0, |s| s.len());
+            }
+            scored
+        })
+    });
     group.finish();
 
     let mut group = c.benchmark_group("emissions");

@@ -302,7 +302,7 @@ fn example_ten_defaulted_class_b() {
     assert_eq!((s.eco_ratio[i], s.eco_max_per_year[i]), (0.0, 0));
     assert_eq!(s.eco_mode[i], Mode::NonSite);
     assert!(close(s.risk_score[i], 16.666667));
-    assert_eq!(s.credit_points[i], None);
+    assert_eq!(s.credit_points(i), None);
 }
 
 /// A model that answers class C with fixed points and reasons for every row, counting calls.
@@ -335,9 +335,9 @@ fn example_ten_with_a_model() {
     let i = s.position("91110108EXAMPLE094").unwrap();
     assert_eq!(s.credit_class[i], CreditClass::C);
     assert_eq!(s.credit_source[i], CreditSource::Model);
-    assert_eq!(s.credit_points[i], Some(571.5));
+    assert_eq!(s.credit_points(i), Some(571.5));
     assert_eq!(
-        s.credit_reasons[i],
+        s.credit_reasons(i),
         ["admin_penalties_3y", "complaints_12m"]
     );
     // Class C: ratio 0.30, 2 a year; ECO_CREDIT; off the list: registration 0.05 × general 1.0
@@ -355,7 +355,7 @@ fn example_ten_with_a_model() {
     // Given classes ignore the model.
     let j = s.position("91110108EXAMPLE008").unwrap();
     assert_eq!(s.credit_source[j], CreditSource::Given);
-    assert_eq!(s.credit_points[j], None);
+    assert_eq!(s.credit_points(j), None);
     // A model that cannot answer → default B with CREDIT_DEFAULTED.
     let silent = FixedModel {
         calls: Default::default(),

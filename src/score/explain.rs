@@ -100,8 +100,8 @@ pub fn explain(
             "信用风险分类 {c}：企业表中给定。"
         ),
         CreditSource::Model => {
-            let points = scored.credit_points[i].map(num).unwrap_or_default();
-            let why = credit_reasons_label(&scored.credit_reasons[i], lang);
+            let points = scored.credit_points(i).map(num).unwrap_or_default();
+            let why = credit_reasons_label(scored.credit_reasons(i), lang);
             say!(
                 lang,
                 "Credit class {c}: not given, predicted by the credit model ({points} points; main risk factors: {why}).",

@@ -27,7 +27,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::input::EnterpriseBatch;
 use crate::policy::{Policy, RiskScorePolicy};
-use crate::predict::CreditPredictor;
+use crate::predict::{CreditPrediction, CreditPredictor};
 use crate::schema::{
     CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Mode, Tier,
 };
@@ -52,10 +52,10 @@ pub struct ScoredBatch {
     /// Final 信用风险分类 (given, model or default).
     pub credit_class: Vec<CreditClass>,
     pub credit_source: Vec<CreditSource>,
-    /// Scorecard points; `Some` only when the class came from the model.
-    pub credit_points: Vec<Option<f64>>,
-    /// The model's top reasons (feature names); empty unless the class came from the model.
-    pub credit_reasons: Vec<Vec<String>>,
+    /// The credit model's answers for the rows whose class it gave, as (row index, answer) in
+    /// row order. Sparse because most classes are given; read them with
+    /// [`ScoredBatch::credit_points`] and [`ScoredBatch::credit_reasons`].
+    pub model_answers: Vec<(usize, CreditPrediction)>,
     pub pe_air: Vec<Option<f64>>,
     pub pe_water: Vec<Option<f64>>,
     pub pe_total: Vec<Option<f64>>,
@@ -88,6 +88,24 @@ impl ScoredBatch {
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.row.is_empty()
+    }
+
+    /// Scorecard points of row `i`; `Some` only when its class came from the model.
+    pub fn credit_points(&self, i: usize) -> Option<f64> {
+        self.model_answer(i).map(|p| p.points)
+    }
+
+    /// The model's top reasons (feature names) for row `i`; empty unless its class came from the
+    /// model.
+    pub fn credit_reasons(&self, i: usize) -> &[String] {
+        self.model_answer(i).map_or(&[], |p| p.reasons.as_slice())
+    }
+
+    fn model_answer(&self, i: usize) -> Option<&CreditPrediction> {
+        self.model_answers
+            .binary_search_by_key(&i, |(row, _)| *row)
+            .ok()
+            .map(|k| &self.model_answers[k].1)
     }
 
     /// Row index of a credit code, if present.
@@ -263,10 +281,7 @@ pub fn score_batch(
         tier: batch.tier.clone(),
         credit_class: Vec::with_capacity(n),
         credit_source: Vec::with_capacity(n),
-        // Filled only up to the last model-scored row, then padded (most rows have no model
-        // answer, so the loop does not write these 40 bytes a row).
-        credit_points: Vec::new(),
-        credit_reasons: Vec::new(),
+        model_answers: Vec::new(),
         pe_air: Vec::with_capacity(n),
         pe_water: Vec::with_capacity(n),
         pe_total: Vec::with_capacity(n),
@@ -310,11 +325,9 @@ pub fn score_batch(
             Some(c) => (c, CreditSource::Given),
             None => match predictions.get_mut(i).and_then(Option::take) {
                 Some(p) => {
-                    out.credit_points.resize(i, None);
-                    out.credit_points.push(Some(p.points));
-                    out.credit_reasons.resize(i, Vec::new());
-                    out.credit_reasons.push(p.reasons);
-                    (p.class, CreditSource::Model)
+                    let class = p.class;
+                    out.model_answers.push((i, p));
+                    (class, CreditSource::Model)
                 }
                 None => {
                     reasons.insert(Reason::CreditDefaulted);
@@ -405,7 +418,5 @@ pub fn score_batch(
             .push(t.risk[class.index()][level.map_or(3, |l| l.index())][band.index()]);
         out.reasons.push(reasons);
     }
-    out.credit_points.resize(n, None);
-    out.credit_reasons.resize(n, Vec::new());
     Ok(out)
 }
