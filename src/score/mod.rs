@@ -273,150 +273,199 @@ pub fn score_batch(
     };
 
     let t = Tables::new(policy);
-    let mut out = ScoredBatch {
+    let eco = &policy.eco;
+
+    // Each section of SPEC §3 is one columnar pass: tight loops over a few columns that collect
+    // into exactly-sized vectors (no per-row capacity checks, no branches on the data where a
+    // table lookup will do). The reasons column is built up pass by pass, in rule order.
+
+    // §2.1
+    let checksum = Reason::UsccChecksum.bit();
+    let mut reasons: Vec<Reasons> = batch.uscc_checksum_bad[..n]
+        .iter()
+        .map(|&bad| Reasons(bad as u32 * checksum))
+        .collect();
+
+    // §3.1 credit class: given, else the model's, else the policy default.
+    let mut credit_class = Vec::with_capacity(n);
+    let mut credit_source = Vec::with_capacity(n);
+    let mut model_answers = Vec::new();
+    for (i, (given, r)) in batch.credit_class[..n].iter().zip(&mut reasons).enumerate() {
+        let (class, source) = match given {
+            Some(c) => (*c, CreditSource::Given),
+            None => match predictions.get_mut(i).and_then(Option::take) {
+                Some(p) => {
+                    let class = p.class;
+                    model_answers.push((i, p));
+                    (class, CreditSource::Model)
+                }
+                None => {
+                    r.insert(Reason::CreditDefaulted);
+                    (policy.credit.missing_class, CreditSource::Default)
+                }
+            },
+        };
+        credit_class.push(class);
+        credit_source.push(source);
+    }
+
+    // §3.2 pollution equivalents and emission band.
+    let (pe_air, pe_water, pe_total, env_tax_cny): (Vec<_>, Vec<_>, Vec<Option<f64>>, Vec<_>) =
+        match emissions {
+            Some(totals) => {
+                let e: Vec<emissions::EnterpriseEmissions> = (0..n)
+                    .map(|i| {
+                        let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
+                        key.and_then(|k| totals.get(k)).unwrap_or_default()
+                    })
+                    .collect();
+                (
+                    e.iter().map(|e| Some(e.pe_air)).collect(),
+                    e.iter().map(|e| Some(e.pe_water)).collect(),
+                    e.iter().map(|e| Some(e.pe_air + e.pe_water)).collect(),
+                    e.iter().map(|e| Some(e.env_tax_cny)).collect(),
+                )
+            }
+            None => {
+                let (a, w) = (&batch.pe_air[..n], &batch.pe_water[..n]);
+                let total = a
+                    .iter()
+                    .zip(w)
+                    .map(|(a, w)| {
+                        (a.is_some() | w.is_some()).then(|| a.unwrap_or(0.0) + w.unwrap_or(0.0))
+                    })
+                    .collect();
+                (a.to_vec(), w.to_vec(), total, vec![None; n])
+            }
+        };
+    let emission_band: Vec<EmissionBand> = pe_total
+        .iter()
+        .map(|&pe| ecology::emission_band(pe, eco))
+        .collect();
+
+    // §3.3 environmental risk level: given, else computed by HJ 941; mismatch flagged.
+    let env_risk_detail: Vec<Option<Hj941Detail>> = batch.air[..n]
+        .iter()
+        .zip(&batch.water[..n])
+        .zip(&batch.env_serious_violation_36m[..n])
+        .map(|((a, w), &v)| envrisk::assess(a, w, v, &policy.hj941))
+        .collect();
+    let given_level = &batch.env_risk_level[..n];
+    let env_risk_level: Vec<Option<EnvRiskLevel>> = given_level
+        .iter()
+        .zip(&env_risk_detail)
+        .map(|(g, d)| g.or(d.map(|d| d.level)))
+        .collect();
+    const SOURCES: [EnvRiskSource; 3] = [
+        EnvRiskSource::Unknown,
+        EnvRiskSource::Computed,
+        EnvRiskSource::Given,
+    ];
+    let env_risk_source: Vec<EnvRiskSource> = given_level
+        .iter()
+        .zip(&env_risk_detail)
+        .map(|(g, d)| SOURCES[if g.is_some() { 2 } else { d.is_some() as usize }])
+        .collect();
+    let mismatch = Reason::EnvRiskMismatch.bit();
+    for ((r, g), d) in reasons.iter_mut().zip(given_level).zip(&env_risk_detail) {
+        let differs = match (g, d) {
+            (Some(g), Some(d)) => *g != d.level,
+            _ => false,
+        };
+        r.0 |= differs as u32 * mismatch;
+    }
+
+    // §3.4 market ratio and frequency, relief included (table of `market::market`).
+    let tier = &batch.tier[..n];
+    let mut market_ratio = Vec::with_capacity(n);
+    let mut market_max_per_year = Vec::with_capacity(n);
+    for ((c, tr), r) in credit_class.iter().zip(tier).zip(&mut reasons) {
+        let m = &t.market[c.index()][tr.index()];
+        market_ratio.push(m.ratio);
+        market_max_per_year.push(m.max_per_year);
+        r.0 |= m.relief.map_or(0, Reason::bit);
+    }
+
+    // §3.5 positive-list criteria (table of `ecology::criteria`), then ratio, mode, maximum.
+    let permit = &batch.permit_class[..n];
+    let penalties = &batch.env_penalties_24m[..n];
+    let incidents = &batch.env_incidents_24m[..n];
+    let monitoring = &batch.online_monitoring[..n];
+    let failures: Vec<Reasons> = (0..n)
+        .map(|i| {
+            t.criteria.failures(&ecology::EcoInputs {
+                tier: tier[i],
+                band: emission_band[i],
+                level: env_risk_level[i],
+                penalties_24m: penalties[i],
+                incidents_24m: incidents[i],
+                permit: permit[i],
+                online_monitoring: monitoring[i],
+                credit: credit_class[i],
+            })
+        })
+        .collect();
+    let positive_list: Vec<bool> = failures.iter().map(|f| f.is_empty()).collect();
+    let eco_ratio: Vec<f64> = (0..n)
+        .map(|i| {
+            if positive_list[i] {
+                eco.positive_list_onsite_ratio
+            } else {
+                t.onsite.get(permit[i], env_risk_level[i], emission_band[i])
+            }
+        })
+        .collect();
+    let eco_max_per_year: Vec<u8> = positive_list
+        .iter()
+        .map(|&l| {
+            if l {
+                eco.positive_list_max_per_year
+            } else {
+                eco.max_per_year
+            }
+        })
+        .collect();
+    let eco_mode: Vec<Mode> = positive_list
+        .iter()
+        .map(|&l| if l { Mode::NonSite } else { Mode::Onsite })
+        .collect();
+    for (r, f) in reasons.iter_mut().zip(&failures) {
+        r.0 |= f.0;
+    }
+
+    // §3.6 composite risk score (table of `risk_score`).
+    let risk_score: Vec<f64> = (0..n)
+        .map(|i| {
+            t.risk[credit_class[i].index()][env_risk_level[i].map_or(3, |l| l.index())]
+                [emission_band[i].index()]
+        })
+        .collect();
+
+    Ok(ScoredBatch {
         row: batch.row.clone(),
         uscc: batch.uscc.clone(),
         name: batch.name.clone(),
         district: batch.district.clone(),
         tier: batch.tier.clone(),
-        credit_class: Vec::with_capacity(n),
-        credit_source: Vec::with_capacity(n),
-        model_answers: Vec::new(),
-        pe_air: Vec::with_capacity(n),
-        pe_water: Vec::with_capacity(n),
-        pe_total: Vec::with_capacity(n),
-        env_tax_cny: Vec::with_capacity(n),
-        emission_band: Vec::with_capacity(n),
-        env_risk_level: Vec::with_capacity(n),
-        env_risk_source: Vec::with_capacity(n),
-        env_risk_detail: Vec::with_capacity(n),
-        market_ratio: Vec::with_capacity(n),
-        market_max_per_year: Vec::with_capacity(n),
-        eco_ratio: Vec::with_capacity(n),
-        eco_max_per_year: Vec::with_capacity(n),
-        eco_mode: Vec::with_capacity(n),
-        positive_list: Vec::with_capacity(n),
-        risk_score: Vec::with_capacity(n),
-        reasons: Vec::with_capacity(n),
+        credit_class,
+        credit_source,
+        model_answers,
+        pe_air,
+        pe_water,
+        pe_total,
+        env_tax_cny,
+        emission_band,
+        env_risk_level,
+        env_risk_source,
+        env_risk_detail,
+        market_ratio,
+        market_max_per_year,
+        eco_ratio,
+        eco_max_per_year,
+        eco_mode,
+        positive_list,
+        risk_score,
+        reasons,
         raw: batch.raw.clone(),
-    };
-
-    // Slices of the checked length let the compiler drop the bounds checks in the loop.
-    let checksum_bad = &batch.uscc_checksum_bad[..n];
-    let tier = &batch.tier[..n];
-    let given_class = &batch.credit_class[..n];
-    let permit = &batch.permit_class[..n];
-    let given_pe_air = &batch.pe_air[..n];
-    let given_pe_water = &batch.pe_water[..n];
-    let given_level = &batch.env_risk_level[..n];
-    let air = &batch.air[..n];
-    let water = &batch.water[..n];
-    let penalties = &batch.env_penalties_24m[..n];
-    let incidents = &batch.env_incidents_24m[..n];
-    let serious = &batch.env_serious_violation_36m[..n];
-    let monitoring = &batch.online_monitoring[..n];
-
-    for i in 0..n {
-        // §2.1
-        let mut reasons = Reasons((checksum_bad[i] as u32) * Reason::UsccChecksum.bit());
-
-        // §3.1 credit class
-        let (class, source) = match given_class[i] {
-            Some(c) => (c, CreditSource::Given),
-            None => match predictions.get_mut(i).and_then(Option::take) {
-                Some(p) => {
-                    let class = p.class;
-                    out.model_answers.push((i, p));
-                    (class, CreditSource::Model)
-                }
-                None => {
-                    reasons.insert(Reason::CreditDefaulted);
-                    (policy.credit.missing_class, CreditSource::Default)
-                }
-            },
-        };
-
-        // §3.2 pollution equivalents
-        let (pe_air, pe_water, pe_total, tax) = match emissions {
-            Some(totals) => {
-                let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
-                let e = key.and_then(|k| totals.get(k)).unwrap_or_default();
-                (
-                    Some(e.pe_air),
-                    Some(e.pe_water),
-                    Some(e.pe_air + e.pe_water),
-                    Some(e.env_tax_cny),
-                )
-            }
-            None => {
-                let (a, w) = (given_pe_air[i], given_pe_water[i]);
-                let total =
-                    (a.is_some() | w.is_some()).then(|| a.unwrap_or(0.0) + w.unwrap_or(0.0));
-                (a, w, total, None)
-            }
-        };
-        let band = ecology::emission_band(pe_total, &policy.eco);
-
-        // §3.3 environmental risk level
-        let detail = envrisk::assess(&air[i], &water[i], serious[i], &policy.hj941);
-        let computed = detail.map(|d| d.level);
-        let level = given_level[i].or(computed);
-        let level_source = [
-            EnvRiskSource::Unknown,
-            EnvRiskSource::Computed,
-            EnvRiskSource::Given,
-        ][given_level[i].map_or(computed.is_some() as usize, |_| 2)];
-        let mismatch = given_level[i].is_some() & computed.is_some() & (given_level[i] != computed);
-        reasons.0 |= (mismatch as u32) * Reason::EnvRiskMismatch.bit();
-
-        // §3.4 market
-        let m = &t.market[class.index()][tier[i].index()];
-        reasons.0 |= m.relief.map_or(0, Reason::bit);
-
-        // §3.5 ecology
-        let eco_in = ecology::EcoInputs {
-            tier: tier[i],
-            band,
-            level,
-            penalties_24m: penalties[i],
-            incidents_24m: incidents[i],
-            permit: permit[i],
-            online_monitoring: monitoring[i],
-            credit: class,
-        };
-        let failures = t.criteria.failures(&eco_in);
-        reasons.0 |= failures.0;
-        let listed = failures.is_empty();
-        let onsite = t.onsite.get(permit[i], level, band);
-
-        out.credit_class.push(class);
-        out.credit_source.push(source);
-        out.pe_air.push(pe_air);
-        out.pe_water.push(pe_water);
-        out.pe_total.push(pe_total);
-        out.env_tax_cny.push(tax);
-        out.emission_band.push(band);
-        out.env_risk_level.push(level);
-        out.env_risk_source.push(level_source);
-        out.env_risk_detail.push(detail);
-        out.market_ratio.push(m.ratio);
-        out.market_max_per_year.push(m.max_per_year);
-        out.eco_ratio.push(if listed {
-            policy.eco.positive_list_onsite_ratio
-        } else {
-            onsite
-        });
-        out.eco_max_per_year.push(if listed {
-            policy.eco.positive_list_max_per_year
-        } else {
-            policy.eco.max_per_year
-        });
-        out.eco_mode
-            .push(if listed { Mode::NonSite } else { Mode::Onsite });
-        out.positive_list.push(listed);
-        out.risk_score
-            .push(t.risk[class.index()][level.map_or(3, |l| l.index())][band.index()]);
-        out.reasons.push(reasons);
-    }
-    Ok(out)
+    })
 }
