@@ -1,4 +1,4 @@
-//! Scoring (SPEC §3, normative): one pure pass over an [`EnterpriseBatch`] that gives each
+//! Scoring (SPEC §3, normative): one pure function over an [`EnterpriseBatch`] that gives each
 //! enterprise its credit class and where it came from (§3.1), pollution equivalents, tax estimate
 //! and emission band (§3.2), HJ 941 environmental risk level (§3.3), market-supervision ratio and
 //! frequency with the relief of measure (二十四) (§3.4), 正面清单 eligibility, ecology ratio and
