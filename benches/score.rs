@@ -20,7 +20,7 @@ use spotcheck::input::enterprise::Hj941Input;
 use spotcheck::policy::Policy;
 use spotcheck::schema::{CreditClass, EnvRiskLevel, Medium, PermitClass, Sensitivity, Tier};
 use spotcheck::score::pollutants::{PollutantId, Pollutants};
-use spotcheck::score::{EmissionAggregate, EmissionTotals, score_batch};
+use spotcheck::score::{EmissionAggregate, EmissionTotals, score_batch, score_batches};
 use spotcheck::uscc;
 
 const DISTRICTS: [u32; 6] = [110108, 110105, 110106, 110114, 110115, 110302];
@@ -230,6 +230,12 @@ fn bench_score(c: &mut Criterion) {
                 scored += score_batch(black_box(batch), None, None, &policy).map_or(0, |s| s.len());
             }
             scored
+        })
+    });
+    group.bench_function(BenchmarkId::new("streamed_65536_parallel", rows), |b| {
+        b.iter(|| {
+            score_batches(black_box(&batches), None, None, &policy)
+                .map_or(0, |v| v.iter().map(|s| s.len()).sum::<usize>())
         })
     });
     group.finish();

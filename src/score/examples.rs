@@ -397,6 +397,21 @@ fn wrong_prediction_count_is_an_error() {
 }
 
 #[test]
+fn parallel_batches_equal_one_by_one() {
+    let rows = csv(ENTERPRISES);
+    let totals = emissions_from(&csv(EMISSIONS));
+    let batches = [batch_from(&rows[..4], None), batch_from(&rows[4..], None)];
+    let p = Policy::default();
+    let par = score_batches(&batches, Some(&totals), None, &p).unwrap();
+    assert_eq!(par.len(), 2);
+    for (b, s) in batches.iter().zip(&par) {
+        let one = score_batch(b, Some(&totals), None, &p).unwrap();
+        assert_eq!(one.to_rows(), s.to_rows());
+    }
+    assert_eq!(par[1].uscc.value(0), "91110108EXAMPLE04L");
+}
+
+#[test]
 fn pe_from_the_enterprise_table() {
     // SPEC §3.2 without an emissions table: a missing pe counts as 0 when the other is present;
     // both missing → pe_total null → band unknown; no tax estimate.

@@ -129,6 +129,21 @@ pub fn risk_score(
             + p.weight_emission * p.emission[band.index()])
 }
 
+/// Scores several batches in parallel (rayon), in order: the pipeline's way to use every core,
+/// since [`score_batch`] itself is one thread. `emissions` lookups are thread-safe.
+pub fn score_batches(
+    batches: &[EnterpriseBatch],
+    emissions: Option<&EmissionTotals>,
+    credit: Option<&dyn CreditPredictor>,
+    policy: &Policy,
+) -> Result<Vec<ScoredBatch>> {
+    use rayon::prelude::*;
+    batches
+        .par_iter()
+        .map(|b| score_batch(b, emissions, credit, policy))
+        .collect()
+}
+
 /// The policy's decisions over their finite domains, evaluated once per batch with the reference
 /// kernels (`market::market`, `risk_score`, `ecology::criteria`, `ecology::onsite_ratio`), so the
 /// row loop is lookups rather than branches.
