@@ -361,8 +361,9 @@ impl PolicyFile {
         })
     }
 
-    /// Validates the file into a [`Policy`] (source text and hash are filled in by the caller).
-    pub fn validate(&self, path: &Path) -> Result<Policy> {
+    /// Validates the file into a [`Policy`]; [`Policy::parse`] then records the source text and
+    /// its hash, so a `Policy` always knows the bytes it came from.
+    fn validate(&self, path: &Path) -> Result<Policy> {
         let v = Validator { path };
         let class_idx = |s: &str| CreditClass::parse(s).map(|c| c.index());
         const CLASSES: &[&str] = &["A", "B", "C", "D"];

@@ -10,10 +10,11 @@ use crate::score::reasons::{Reason, Reasons};
 /// null (or NaN) → unknown.
 #[inline]
 pub fn emission_band(pe_total: Option<f64>, policy: &EcoPolicy) -> EmissionBand {
+    const BANDS: [EmissionBand; 3] = [EmissionBand::Low, EmissionBand::Medium, EmissionBand::High];
     match pe_total {
-        Some(pe) if pe < policy.low_pe_below => EmissionBand::Low,
-        Some(pe) if pe >= policy.high_pe_from => EmissionBand::High,
-        Some(pe) if !pe.is_nan() => EmissionBand::Medium,
+        Some(pe) if !pe.is_nan() => {
+            BANDS[(pe >= policy.low_pe_below) as usize + (pe >= policy.high_pe_from) as usize]
+        }
         _ => EmissionBand::Unknown,
     }
 }
@@ -124,6 +125,179 @@ pub fn onsite_ratio(x: &EcoInputs, policy: &EcoPolicy) -> f64 {
     .clamp(policy.min_ratio, 1.0)
 }
 
+/// Dense index of a count for the criteria tables: 0 = zero, 1 = some, 2 = null.
+#[inline]
+pub fn count_index(c: Option<u32>) -> usize {
+    match c {
+        Some(0) => 0,
+        Some(_) => 1,
+        None => 2,
+    }
+}
+
+/// Dense index of a flag: 0 = false, 1 = true, 2 = null.
+#[inline]
+pub fn flag_index(b: Option<bool>) -> usize {
+    match b {
+        Some(false) => 0,
+        Some(true) => 1,
+        None => 2,
+    }
+}
+
+/// [`criteria`] as lookup tables, one per input it reads (criterion 7 reads permit class and
+/// monitoring together), each filled by calling `criteria` over that input's whole domain and
+/// keeping the reasons that input can cause. A row's failures are the OR of seven lookups: no
+/// data-dependent branch. The exhaustive test `table_equals_criteria` checks every combination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriteriaTable {
+    tier: [u32; 4],
+    band: [u32; 4],
+    level: [u32; 4],
+    penalties: [u32; 3],
+    incidents: [u32; 3],
+    permit_monitoring: [[u32; 3]; 5],
+    credit: [u32; 4],
+}
+
+/// The domains of the criteria's inputs, in index order.
+const LEVELS: [Option<EnvRiskLevel>; 4] = [
+    Some(EnvRiskLevel::General),
+    Some(EnvRiskLevel::Larger),
+    Some(EnvRiskLevel::Major),
+    None,
+];
+const COUNTS: [Option<u32>; 3] = [Some(0), Some(1), None];
+const FLAGS: [Option<bool>; 3] = [Some(false), Some(true), None];
+const PERMITS: [Option<PermitClass>; 5] = [
+    Some(PermitClass::Key),
+    Some(PermitClass::Simplified),
+    Some(PermitClass::Registration),
+    Some(PermitClass::None),
+    None,
+];
+
+impl CriteriaTable {
+    /// Evaluates [`criteria`] over each input's domain.
+    pub fn new(policy: &EcoPolicy) -> CriteriaTable {
+        let base = EcoInputs {
+            tier: Tier::LittleGiant,
+            band: EmissionBand::Low,
+            level: Some(EnvRiskLevel::General),
+            penalties_24m: Some(0),
+            incidents_24m: Some(0),
+            permit: Some(PermitClass::Registration),
+            online_monitoring: Some(true),
+            credit: CreditClass::A,
+        };
+        let bits = |rs: &[Reason]| rs.iter().fold(0u32, |acc, r| acc | r.bit());
+        let eval = |edit: &dyn Fn(&mut EcoInputs), mask: u32| {
+            let mut x = base;
+            edit(&mut x);
+            criteria(&x, policy).0 & mask
+        };
+        let mut t = CriteriaTable {
+            tier: [0; 4],
+            band: [0; 4],
+            level: [0; 4],
+            penalties: [0; 3],
+            incidents: [0; 3],
+            permit_monitoring: [[0; 3]; 5],
+            credit: [0; 4],
+        };
+        let m_tier = Reason::EcoNotZjtx.bit();
+        let m_band = bits(&[Reason::EcoEmissionNotLow, Reason::EcoEmissionUnknown]);
+        let m_level = bits(&[Reason::EcoRiskNotLow, Reason::EcoRiskUnknown]);
+        let m_pen = bits(&[Reason::EcoPenalty, Reason::EcoPenaltyUnknown]);
+        let m_inc = bits(&[Reason::EcoIncident, Reason::EcoIncidentUnknown]);
+        let m_permit = bits(&[Reason::EcoPermitUnknown, Reason::EcoNoMonitoring]);
+        let m_credit = Reason::EcoCredit.bit();
+        for (i, &v) in Tier::ALL.iter().enumerate() {
+            t.tier[i] = eval(&|x| x.tier = v, m_tier);
+        }
+        for (i, &v) in EmissionBand::ALL.iter().enumerate() {
+            t.band[i] = eval(&|x| x.band = v, m_band);
+        }
+        for (i, &v) in LEVELS.iter().enumerate() {
+            t.level[i] = eval(&|x| x.level = v, m_level);
+        }
+        for (i, &v) in COUNTS.iter().enumerate() {
+            t.penalties[i] = eval(&|x| x.penalties_24m = v, m_pen);
+            t.incidents[i] = eval(&|x| x.incidents_24m = v, m_inc);
+        }
+        for (i, &p) in PERMITS.iter().enumerate() {
+            for (j, &f) in FLAGS.iter().enumerate() {
+                t.permit_monitoring[i][j] = eval(
+                    &|x| {
+                        x.permit = p;
+                        x.online_monitoring = f
+                    },
+                    m_permit,
+                );
+            }
+        }
+        for (i, &v) in CreditClass::ALL.iter().enumerate() {
+            t.credit[i] = eval(&|x| x.credit = v, m_credit);
+        }
+        t
+    }
+
+    /// The same reasons as [`criteria`], by seven table lookups.
+    #[inline]
+    pub fn failures(&self, x: &EcoInputs) -> Reasons {
+        Reasons(
+            self.tier[x.tier.index()]
+                | self.band[x.band.index()]
+                | self.level[x.level.map_or(3, |l| l.index())]
+                | self.penalties[count_index(x.penalties_24m)]
+                | self.incidents[count_index(x.incidents_24m)]
+                | self.permit_monitoring[x.permit.map_or(4, |p| p.index())]
+                    [flag_index(x.online_monitoring)]
+                | self.credit[x.credit.index()],
+        )
+    }
+}
+
+/// [`onsite_ratio`] for every permit class (and unknown) × level (and unknown) × band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnsiteRatioTable([[[f64; 4]; 4]; 5]);
+
+impl OnsiteRatioTable {
+    /// Evaluates [`onsite_ratio`] over its whole domain.
+    pub fn new(policy: &EcoPolicy) -> OnsiteRatioTable {
+        let mut t = [[[0.0; 4]; 4]; 5];
+        for (i, &permit) in PERMITS.iter().enumerate() {
+            for (j, &level) in LEVELS.iter().enumerate() {
+                for (k, &band) in EmissionBand::ALL.iter().enumerate() {
+                    let x = EcoInputs {
+                        tier: Tier::None,
+                        band,
+                        level,
+                        penalties_24m: None,
+                        incidents_24m: None,
+                        permit,
+                        online_monitoring: None,
+                        credit: CreditClass::D,
+                    };
+                    t[i][j][k] = onsite_ratio(&x, policy);
+                }
+            }
+        }
+        OnsiteRatioTable(t)
+    }
+
+    /// `onsite_ratio` of the inputs.
+    #[inline]
+    pub fn get(
+        &self,
+        permit: Option<PermitClass>,
+        level: Option<EnvRiskLevel>,
+        band: EmissionBand,
+    ) -> f64 {
+        self.0[permit.map_or(4, |p| p.index())][level.map_or(3, |l| l.index())][band.index()]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +318,62 @@ mod tests {
             permit: Some(PermitClass::Key),
             online_monitoring: Some(true),
             credit: CreditClass::A,
+        }
+    }
+
+    #[test]
+    fn table_equals_criteria() {
+        // Every combination of the inputs' domains (4·4·4·4·4·5·3·4 = 61440, counts with two
+        // non-zero values), under the default policy and one admitting only class C.
+        let mut q = p();
+        q.positive_list_credit_classes = [false, false, true, false];
+        for policy in [p(), q] {
+            let t = CriteriaTable::new(&policy);
+            let counts = [Some(0), Some(1), Some(7), None];
+            for &tier in Tier::ALL {
+                for &band in EmissionBand::ALL {
+                    for level in LEVELS {
+                        for pen in counts {
+                            for inc in counts {
+                                for permit in PERMITS {
+                                    for mon in FLAGS {
+                                        for &credit in CreditClass::ALL {
+                                            let x = EcoInputs {
+                                                tier,
+                                                band,
+                                                level,
+                                                penalties_24m: pen,
+                                                incidents_24m: inc,
+                                                permit,
+                                                online_monitoring: mon,
+                                                credit,
+                                            };
+                                            assert_eq!(
+                                                t.failures(&x),
+                                                criteria(&x, &policy),
+                                                "{x:?}"
+                                            );
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let r = OnsiteRatioTable::new(&policy);
+            // key 0.20 × larger 1.5 × high 1.5 = 0.45
+            assert!(
+                (r.get(
+                    Some(PermitClass::Key),
+                    Some(EnvRiskLevel::Larger),
+                    EmissionBand::High
+                ) - 0.45)
+                    .abs()
+                    < 1e-15
+            );
+            // unknown 0.10 × unknown 1.5 × low 0.8 = 0.12 (scoring example 8)
+            assert!((r.get(None, None, EmissionBand::Low) - 0.12).abs() < 1e-15);
         }
     }
 

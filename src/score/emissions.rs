@@ -204,13 +204,20 @@ impl EmissionAggregate {
             };
         }
 
-        let seen = (0..n).map(|_| AtomicBool::new(false)).collect();
+        let mut index: UsccMap<Entry> = UsccMap::default();
+        index.reserve(n);
+        for (slot, uscc) in self.ent_uscc.into_iter().enumerate() {
+            index.insert(
+                uscc,
+                Entry {
+                    totals: totals[slot],
+                    rows: row_counts[slot],
+                    seen: AtomicBool::new(false),
+                },
+            );
+        }
         EmissionTotals {
-            index: self.ent_index,
-            uscc: self.ent_uscc,
-            totals,
-            row_counts,
-            seen,
+            index,
             rows: self.rows.len() as u64,
         }
     }
@@ -267,14 +274,19 @@ pub struct Orphan {
     pub rows: u64,
 }
 
+/// One enterprise's totals with its lookup mark, stored in the map itself so a lookup touches one
+/// slot.
+#[derive(Debug)]
+struct Entry {
+    totals: EnterpriseEmissions,
+    rows: u32,
+    seen: AtomicBool,
+}
+
 /// Per-enterprise emissions, looked up by credit code while scoring (thread-safe).
 #[derive(Debug)]
 pub struct EmissionTotals {
-    index: UsccMap<u32>,
-    uscc: Vec<[u8; 18]>,
-    totals: Vec<EnterpriseEmissions>,
-    row_counts: Vec<u32>,
-    seen: Vec<AtomicBool>,
+    index: UsccMap<Entry>,
     rows: u64,
 }
 
@@ -283,27 +295,28 @@ impl EmissionTotals {
     /// [`EmissionTotals::orphans`]); `None` when the table has no row for it (pe = 0).
     #[inline]
     pub fn get(&self, uscc: &[u8; 18]) -> Option<EnterpriseEmissions> {
-        let &slot = self.index.get(uscc)?;
-        let slot = slot as usize;
+        let e = self.index.get(uscc)?;
         // Skip the store when already set: avoids writing a shared cache line on every lookup.
-        if !self.seen[slot].load(Ordering::Relaxed) {
-            self.seen[slot].store(true, Ordering::Relaxed);
+        if !e.seen.load(Ordering::Relaxed) {
+            e.seen.store(true, Ordering::Relaxed);
         }
-        Some(self.totals[slot])
+        Some(e.totals)
     }
 
     /// Like [`EmissionTotals::get`] without recording the lookup.
     pub fn peek(&self, uscc: &[u8; 18]) -> Option<EnterpriseEmissions> {
-        self.index.get(uscc).map(|&s| self.totals[s as usize])
+        self.index.get(uscc).map(|e| e.totals)
     }
 
     /// Codes of the emissions table never asked for, sorted, with their row counts.
     pub fn orphans(&self) -> Vec<Orphan> {
-        let mut out: Vec<Orphan> = (0..self.uscc.len())
-            .filter(|&i| !self.seen[i].load(Ordering::Relaxed))
-            .map(|i| Orphan {
-                uscc: String::from_utf8_lossy(&self.uscc[i]).into_owned(),
-                rows: self.row_counts[i] as u64,
+        let mut out: Vec<Orphan> = self
+            .index
+            .iter()
+            .filter(|(_, e)| !e.seen.load(Ordering::Relaxed))
+            .map(|(k, e)| Orphan {
+                uscc: String::from_utf8_lossy(k).into_owned(),
+                rows: e.rows as u64,
             })
             .collect();
         out.sort_unstable_by(|a, b| a.uscc.cmp(&b.uscc));
@@ -317,7 +330,7 @@ impl EmissionTotals {
 
     /// Distinct enterprises in the emissions table.
     pub fn enterprises(&self) -> usize {
-        self.uscc.len()
+        self.index.len()
     }
 }
 

@@ -28,57 +28,33 @@ pub enum MBand {
     M4,
 }
 
-/// The Q band of q (`bounds` = lower bounds of Q1, Q2, Q3).
+/// The Q band of q (`bounds` = lower bounds of Q1, Q2, Q3, strictly increasing). Counts the
+/// bounds at or below q, so it compiles without branches; NaN counts no bound (Q0) — callers treat
+/// a NaN q as absent before banding.
 #[inline]
 pub fn q_band(q: f64, bounds: &[f64; 3]) -> QBand {
-    if q < bounds[0] {
-        QBand::Q0
-    } else if q < bounds[1] {
-        QBand::Q1
-    } else if q < bounds[2] {
-        QBand::Q2
-    } else {
-        QBand::Q3
-    }
+    const BANDS: [QBand; 4] = [QBand::Q0, QBand::Q1, QBand::Q2, QBand::Q3];
+    BANDS[(q >= bounds[0]) as usize + (q >= bounds[1]) as usize + (q >= bounds[2]) as usize]
 }
 
-/// The M band of m (`bounds` = lower bounds of M2, M3, M4).
+/// The M band of m (`bounds` = lower bounds of M2, M3, M4, strictly increasing); NaN → M1.
 #[inline]
 pub fn m_band(m: f64, bounds: &[f64; 3]) -> MBand {
-    if m < bounds[0] {
-        MBand::M1
-    } else if m < bounds[1] {
-        MBand::M2
-    } else if m < bounds[2] {
-        MBand::M3
-    } else {
-        MBand::M4
-    }
+    const BANDS: [MBand; 4] = [MBand::M1, MBand::M2, MBand::M3, MBand::M4];
+    BANDS[(m >= bounds[0]) as usize + (m >= bounds[1]) as usize + (m >= bounds[2]) as usize]
 }
 
 /// The HJ 941 matrix (SPEC §3.3 table; DOMAIN.md §3.4): level of one medium. Q0 → general.
 #[inline]
 pub fn matrix(e: Sensitivity, q: QBand, m: MBand) -> EnvRiskLevel {
     use EnvRiskLevel::{General as G, Larger as L, Major as X};
-    // rows: E1Q1, E1Q2, E1Q3, E2Q1, E2Q2, E2Q3, E3Q1, E3Q2, E3Q3; columns M1..M4
-    const TABLE: [[EnvRiskLevel; 4]; 9] = [
-        [L, L, X, X],
-        [L, X, X, X],
-        [X, X, X, X],
-        [G, L, L, X],
-        [L, L, X, X],
-        [L, X, X, X],
-        [G, G, L, L],
-        [G, L, L, X],
-        [L, L, X, X],
+    // [E1, E2, E3][Q0, Q1, Q2, Q3][M1..M4]; the Q0 rows are general whatever M and E.
+    const TABLE: [[[EnvRiskLevel; 4]; 4]; 3] = [
+        [[G, G, G, G], [L, L, X, X], [L, X, X, X], [X, X, X, X]],
+        [[G, G, G, G], [G, L, L, X], [L, L, X, X], [L, X, X, X]],
+        [[G, G, G, G], [G, G, L, L], [G, L, L, X], [L, L, X, X]],
     ];
-    let qi = match q {
-        QBand::Q0 => return G,
-        QBand::Q1 => 0,
-        QBand::Q2 => 1,
-        QBand::Q3 => 2,
-    };
-    TABLE[e.index() * 3 + qi][m as usize]
+    TABLE[e.index()][q as usize][m as usize]
 }
 
 /// Raises a level by `steps`, capped at major.
@@ -102,28 +78,23 @@ pub struct MediumLevel {
 }
 
 /// Assesses one medium: `None` unless q is present (and not NaN) and either below the Q1 bound or
-/// accompanied by m and e (SPEC §3.3).
+/// accompanied by m (not NaN) and e (SPEC §3.3). Written with selects rather than early returns:
+/// null patterns in real tables are irregular, and mispredicted branches dominate the kernel.
 #[inline]
 pub fn assess_medium(input: &Hj941Input, policy: &Hj941Policy) -> Option<MediumLevel> {
-    let q = input.q.filter(|q| !q.is_nan())?;
-    match q_band(q, &policy.q_bounds) {
-        QBand::Q0 => Some(MediumLevel {
-            level: EnvRiskLevel::General,
-            q: QBand::Q0,
-            m: None,
-            e: None,
-        }),
-        qb => {
-            let m = m_band(input.m.filter(|m| !m.is_nan())?, &policy.m_bounds);
-            let e = input.e?;
-            Some(MediumLevel {
-                level: matrix(e, qb, m),
-                q: qb,
-                m: Some(m),
-                e: Some(e),
-            })
-        }
-    }
+    let q = input.q.unwrap_or(f64::NAN);
+    let m = input.m.unwrap_or(f64::NAN);
+    let qb = q_band(q, &policy.q_bounds);
+    let mb = m_band(m, &policy.m_bounds);
+    let q0 = qb == QBand::Q0;
+    let valid = !q.is_nan() & (q0 | (!m.is_nan() & input.e.is_some()));
+    let level = matrix(input.e.unwrap_or(Sensitivity::E3), qb, mb);
+    valid.then_some(MediumLevel {
+        level,
+        q: qb,
+        m: if q0 { None } else { Some(mb) },
+        e: if q0 { None } else { input.e },
+    })
 }
 
 /// The computed enterprise level with its per-medium detail; `Display` writes the standard's

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Float64Array, Int64Array, StringArray};
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
@@ -302,7 +302,7 @@ fn example_ten_defaulted_class_b() {
     assert_eq!((s.eco_ratio[i], s.eco_max_per_year[i]), (0.0, 0));
     assert_eq!(s.eco_mode[i], Mode::NonSite);
     assert!(close(s.risk_score[i], 16.666667));
-    assert_eq!(s.credit_points[i], None);
+    assert_eq!(s.credit_points(i), None);
 }
 
 /// A model that answers class C with fixed points and reasons for every row, counting calls.
@@ -335,9 +335,9 @@ fn example_ten_with_a_model() {
     let i = s.position("91110108EXAMPLE094").unwrap();
     assert_eq!(s.credit_class[i], CreditClass::C);
     assert_eq!(s.credit_source[i], CreditSource::Model);
-    assert_eq!(s.credit_points[i], Some(571.5));
+    assert_eq!(s.credit_points(i), Some(571.5));
     assert_eq!(
-        s.credit_reasons[i],
+        s.credit_reasons(i),
         ["admin_penalties_3y", "complaints_12m"]
     );
     // Class C: ratio 0.30, 2 a year; ECO_CREDIT; off the list: registration 0.05 × general 1.0
@@ -355,7 +355,7 @@ fn example_ten_with_a_model() {
     // Given classes ignore the model.
     let j = s.position("91110108EXAMPLE008").unwrap();
     assert_eq!(s.credit_source[j], CreditSource::Given);
-    assert_eq!(s.credit_points[j], None);
+    assert_eq!(s.credit_points(j), None);
     // A model that cannot answer → default B with CREDIT_DEFAULTED.
     let silent = FixedModel {
         calls: Default::default(),
@@ -394,6 +394,21 @@ fn wrong_prediction_count_is_an_error() {
         score_batch(&bad, None, None, &Policy::default()),
         Err(Error::BatchShape { column: "tier", .. })
     ));
+}
+
+#[test]
+fn parallel_batches_equal_one_by_one() {
+    let rows = csv(ENTERPRISES);
+    let totals = emissions_from(&csv(EMISSIONS));
+    let batches = [batch_from(&rows[..4], None), batch_from(&rows[4..], None)];
+    let p = Policy::default();
+    let par = score_batches(&batches, Some(&totals), None, &p).unwrap();
+    assert_eq!(par.len(), 2);
+    for (b, s) in batches.iter().zip(&par) {
+        let one = score_batch(b, Some(&totals), None, &p).unwrap();
+        assert_eq!(one.to_rows(), s.to_rows());
+    }
+    assert_eq!(par[1].uscc.value(0), "91110108EXAMPLE04L");
 }
 
 #[test]
@@ -632,8 +647,6 @@ fn output_parses_back_equal_in_both_languages() {
     assert_eq!(got.env_risk_level, want.env_risk_level);
 }
 
-use arrow::array::ArrayRef;
-
 #[test]
 fn reading_back_reports_what_is_wrong() {
     let s = examples_with_raw();
@@ -725,4 +738,146 @@ fn explain_states_the_decision() {
     let zh = explain(&batch, &s, at("91110108EXAMPLE094"), &p, Lang::Zh).unwrap();
     assert!(zh.contains("采用政策默认分类（CREDIT_DEFAULTED）"), "{zh}");
     assert!(explain(&batch, &s, 10, &p, Lang::En).is_err());
+}
+
+mod properties {
+    //! Invariants of the kernel on random batches (proptest): ratios in [0, 1], risk score in
+    //! [0, 100], the positive list exactly when no ECO_* reason, and the same values per
+    //! enterprise whatever the row order.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct Spec {
+        tier: usize,
+        class: Option<usize>,
+        permit: Option<usize>,
+        pe: (Option<f64>, Option<f64>),
+        level: Option<usize>,
+        air: (Option<f64>, Option<f64>, Option<usize>),
+        water: (Option<f64>, Option<f64>, Option<usize>),
+        counts: (Option<u32>, Option<u32>),
+        flags: (Option<bool>, Option<bool>),
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        let hj = (
+            proptest::option::of(0.0..200.0f64),
+            proptest::option::of(0.0..100.0f64),
+            proptest::option::of(0..3usize),
+        );
+        (
+            0..4usize,
+            proptest::option::of(0..4usize),
+            proptest::option::of(0..4usize),
+            (
+                proptest::option::of(0.0..50000.0f64),
+                proptest::option::of(0.0..50000.0f64),
+            ),
+            proptest::option::of(0..3usize),
+            hj.clone(),
+            hj,
+            (proptest::option::of(0..3u32), proptest::option::of(0..3u32)),
+            (any::<Option<bool>>(), any::<Option<bool>>()),
+        )
+            .prop_map(
+                |(tier, class, permit, pe, level, air, water, counts, flags)| Spec {
+                    tier,
+                    class,
+                    permit,
+                    pe,
+                    level,
+                    air,
+                    water,
+                    counts,
+                    flags,
+                },
+            )
+    }
+
+    fn build(specs: &[(String, Spec)]) -> EnterpriseBatch {
+        let n = specs.len();
+        let hj = |(q, m, e): (Option<f64>, Option<f64>, Option<usize>)| Hj941Input {
+            q,
+            m,
+            e: e.map(|e| Sensitivity::ALL[e]),
+        };
+        EnterpriseBatch {
+            row: (1..=n as u64).collect(),
+            uscc: StringArray::from_iter_values(specs.iter().map(|(u, _)| u.as_str())),
+            uscc_checksum_bad: vec![false; n],
+            name: StringArray::from_iter_values(specs.iter().map(|(u, _)| u.as_str())),
+            district: vec![110108; n],
+            industry: StringArray::from(vec![None::<&str>; n]),
+            tier: specs.iter().map(|(_, s)| Tier::ALL[s.tier]).collect(),
+            credit_class: specs
+                .iter()
+                .map(|(_, s)| s.class.map(|c| CreditClass::ALL[c]))
+                .collect(),
+            permit_class: specs
+                .iter()
+                .map(|(_, s)| s.permit.map(|p| PermitClass::ALL[p]))
+                .collect(),
+            pe_air: specs.iter().map(|(_, s)| s.pe.0).collect(),
+            pe_water: specs.iter().map(|(_, s)| s.pe.1).collect(),
+            env_risk_level: specs
+                .iter()
+                .map(|(_, s)| s.level.map(|l| EnvRiskLevel::ALL[l]))
+                .collect(),
+            air: specs.iter().map(|(_, s)| hj(s.air)).collect(),
+            water: specs.iter().map(|(_, s)| hj(s.water)).collect(),
+            env_penalties_24m: specs.iter().map(|(_, s)| s.counts.0).collect(),
+            env_incidents_24m: specs.iter().map(|(_, s)| s.counts.1).collect(),
+            env_serious_violation_36m: specs.iter().map(|(_, s)| s.flags.0).collect(),
+            online_monitoring: specs.iter().map(|(_, s)| s.flags.1).collect(),
+            raw: empty_raw(n),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn invariants_and_row_order(specs in proptest::collection::vec(spec(), 1..40)) {
+            let named: Vec<(String, Spec)> = specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (crate::uscc::complete(&format!("91110108MA{i:07}")).unwrap(), s))
+                .collect();
+            let p = Policy::default();
+            let a = score_batch(&build(&named), None, None, &p).unwrap();
+            for (i, (_, s)) in named.iter().enumerate() {
+                prop_assert!((0.0..=1.0).contains(&a.market_ratio[i]));
+                prop_assert!((0.0..=1.0).contains(&a.eco_ratio[i]));
+                prop_assert!((0.0..=100.0).contains(&a.risk_score[i]));
+                prop_assert_eq!(a.positive_list[i], a.reasons[i].eco().is_empty());
+                prop_assert_eq!(a.eco_mode[i] == Mode::NonSite, a.positive_list[i]);
+                prop_assert_eq!(
+                    a.reasons[i].contains(Reason::CreditDefaulted),
+                    a.credit_source[i] == CreditSource::Default
+                );
+                // The detail's level is what the reference kernel computes row by row.
+                let hj = |(q, m, e): (Option<f64>, Option<f64>, Option<usize>)| Hj941Input {
+                    q, m, e: e.map(|e| Sensitivity::ALL[e]),
+                };
+                prop_assert_eq!(
+                    a.env_risk_detail[i],
+                    envrisk::assess(&hj(s.air), &hj(s.water), s.flags.0, &p.hj941)
+                );
+            }
+            let mut reversed = named.clone();
+            reversed.reverse();
+            let b = score_batch(&build(&reversed), None, None, &p).unwrap();
+            let (ra, rb) = (a.to_rows(), b.to_rows());
+            let n = ra.len();
+            for i in 0..n {
+                let j = n - 1 - i;
+                prop_assert_eq!(&ra.uscc[i], &rb.uscc[j]);
+                prop_assert_eq!(ra.market_ratio[i], rb.market_ratio[j]);
+                prop_assert_eq!(ra.eco_ratio[i], rb.eco_ratio[j]);
+                prop_assert_eq!(ra.risk_score[i], rb.risk_score[j]);
+                prop_assert_eq!(ra.reasons[i], rb.reasons[j]);
+                prop_assert_eq!(ra.pe_total[i], rb.pe_total[j]);
+            }
+        }
+    }
 }

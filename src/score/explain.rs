@@ -74,7 +74,8 @@ pub fn explain(
     let uscc = scored.uscc.value(i);
     let name = scored.name.value(i);
     let tier = scored.tier[i];
-    let tier_l = tier.label(lang);
+    // Prose, not a cell value: `little giant`, not `little_giant`.
+    let tier_l = tier.label(lang).replace('_', " ");
     let district = scored.district[i];
     let district_name = crate::district::name(district).unwrap_or("");
     lines.push(say!(
@@ -100,8 +101,8 @@ pub fn explain(
             "信用风险分类 {c}：企业表中给定。"
         ),
         CreditSource::Model => {
-            let points = scored.credit_points[i].map(num).unwrap_or_default();
-            let why = credit_reasons_label(&scored.credit_reasons[i], lang);
+            let points = scored.credit_points(i).map(num).unwrap_or_default();
+            let why = credit_reasons_label(scored.credit_reasons(i), lang);
             say!(
                 lang,
                 "Credit class {c}: not given, predicted by the credit model ({points} points; main risk factors: {why}).",
@@ -176,7 +177,9 @@ pub fn explain(
             );
             if let Some(tax) = scored.env_tax_cny[i] {
                 let tax = num(tax);
-                s.push(' ');
+                if lang == Lang::En {
+                    s.push(' ');
+                }
                 s.push_str(&say!(
                     lang,
                     "Estimated environmental protection tax: {tax} CNY a year.",

@@ -1,4 +1,4 @@
-//! Scoring (SPEC §3, normative): one pure pass over an [`EnterpriseBatch`] that gives each
+//! Scoring (SPEC §3, normative): one pure function over an [`EnterpriseBatch`] that gives each
 //! enterprise its credit class and where it came from (§3.1), pollution equivalents, tax estimate
 //! and emission band (§3.2), HJ 941 environmental risk level (§3.3), market-supervision ratio and
 //! frequency with the relief of measure (二十四) (§3.4), 正面清单 eligibility, ecology ratio and
@@ -27,7 +27,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::input::EnterpriseBatch;
 use crate::policy::{Policy, RiskScorePolicy};
-use crate::predict::CreditPredictor;
+use crate::predict::{CreditPrediction, CreditPredictor};
 use crate::schema::{
     CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Mode, Tier,
 };
@@ -52,10 +52,10 @@ pub struct ScoredBatch {
     /// Final 信用风险分类 (given, model or default).
     pub credit_class: Vec<CreditClass>,
     pub credit_source: Vec<CreditSource>,
-    /// Scorecard points; `Some` only when the class came from the model.
-    pub credit_points: Vec<Option<f64>>,
-    /// The model's top reasons (feature names); empty unless the class came from the model.
-    pub credit_reasons: Vec<Vec<String>>,
+    /// The credit model's answers for the rows whose class it gave, as (row index, answer) in
+    /// row order. Sparse because most classes are given; read them with
+    /// [`ScoredBatch::credit_points`] and [`ScoredBatch::credit_reasons`].
+    pub model_answers: Vec<(usize, CreditPrediction)>,
     pub pe_air: Vec<Option<f64>>,
     pub pe_water: Vec<Option<f64>>,
     pub pe_total: Vec<Option<f64>>,
@@ -90,6 +90,24 @@ impl ScoredBatch {
         self.row.is_empty()
     }
 
+    /// Scorecard points of row `i`; `Some` only when its class came from the model.
+    pub fn credit_points(&self, i: usize) -> Option<f64> {
+        self.model_answer(i).map(|p| p.points)
+    }
+
+    /// The model's top reasons (feature names) for row `i`; empty unless its class came from the
+    /// model.
+    pub fn credit_reasons(&self, i: usize) -> &[String] {
+        self.model_answer(i).map_or(&[], |p| p.reasons.as_slice())
+    }
+
+    fn model_answer(&self, i: usize) -> Option<&CreditPrediction> {
+        self.model_answers
+            .binary_search_by_key(&i, |(row, _)| *row)
+            .ok()
+            .map(|k| &self.model_answers[k].1)
+    }
+
     /// Row index of a credit code, if present.
     pub fn position(&self, uscc: &str) -> Option<usize> {
         let u = uscc.trim();
@@ -109,6 +127,62 @@ pub fn risk_score(
         * (p.weight_credit * p.credit[class.index()]
             + p.weight_env_risk * p.env_risk[level.map_or(3, |l| l.index())]
             + p.weight_emission * p.emission[band.index()])
+}
+
+/// Scores several batches in parallel (rayon), in order: the pipeline's way to use every core,
+/// since [`score_batch`] itself is one thread. `emissions` lookups are thread-safe.
+pub fn score_batches(
+    batches: &[EnterpriseBatch],
+    emissions: Option<&EmissionTotals>,
+    credit: Option<&dyn CreditPredictor>,
+    policy: &Policy,
+) -> Result<Vec<ScoredBatch>> {
+    use rayon::prelude::*;
+    batches
+        .par_iter()
+        .map(|b| score_batch(b, emissions, credit, policy))
+        .collect()
+}
+
+/// The policy's decisions over their finite domains, evaluated once per batch with the reference
+/// kernels (`market::market`, `risk_score`, `ecology::criteria`, `ecology::onsite_ratio`), so the
+/// row loop is lookups rather than branches.
+struct Tables {
+    market: [[market::MarketDecision; 4]; 4],
+    risk: [[[f64; 4]; 4]; 4],
+    criteria: ecology::CriteriaTable,
+    onsite: ecology::OnsiteRatioTable,
+}
+
+impl Tables {
+    fn new(policy: &Policy) -> Tables {
+        let mut mk = [[market::market(CreditClass::A, Tier::None, &policy.market); 4]; 4];
+        for &c in CreditClass::ALL {
+            for &tier in Tier::ALL {
+                mk[c.index()][tier.index()] = market::market(c, tier, &policy.market);
+            }
+        }
+        let levels = [
+            Some(EnvRiskLevel::General),
+            Some(EnvRiskLevel::Larger),
+            Some(EnvRiskLevel::Major),
+            None,
+        ];
+        let mut risk = [[[0.0; 4]; 4]; 4];
+        for &c in CreditClass::ALL {
+            for (j, &l) in levels.iter().enumerate() {
+                for &b in EmissionBand::ALL {
+                    risk[c.index()][j][b.index()] = risk_score(c, l, b, &policy.risk_score);
+                }
+            }
+        }
+        Tables {
+            market: mk,
+            risk,
+            criteria: ecology::CriteriaTable::new(&policy.eco),
+            onsite: ecology::OnsiteRatioTable::new(&policy.eco),
+        }
+    }
 }
 
 fn check_len(column: &'static str, len: usize, expected: usize) -> Result<()> {
@@ -213,141 +287,200 @@ pub fn score_batch(
         _ => Vec::new(),
     };
 
-    let mut out = ScoredBatch {
+    let t = Tables::new(policy);
+    let eco = &policy.eco;
+
+    // Each section of SPEC §3 is one columnar pass: tight loops over a few columns that collect
+    // into exactly-sized vectors (no per-row capacity checks, no branches on the data where a
+    // table lookup will do). The reasons column is built up pass by pass, in rule order.
+
+    // §2.1
+    let checksum = Reason::UsccChecksum.bit();
+    let mut reasons: Vec<Reasons> = batch.uscc_checksum_bad[..n]
+        .iter()
+        .map(|&bad| Reasons(bad as u32 * checksum))
+        .collect();
+
+    // §3.1 credit class: given, else the model's, else the policy default.
+    let mut credit_class = Vec::with_capacity(n);
+    let mut credit_source = Vec::with_capacity(n);
+    let mut model_answers = Vec::new();
+    for (i, (given, r)) in batch.credit_class[..n].iter().zip(&mut reasons).enumerate() {
+        let (class, source) = match given {
+            Some(c) => (*c, CreditSource::Given),
+            None => match predictions.get_mut(i).and_then(Option::take) {
+                Some(p) => {
+                    let class = p.class;
+                    model_answers.push((i, p));
+                    (class, CreditSource::Model)
+                }
+                None => {
+                    r.insert(Reason::CreditDefaulted);
+                    (policy.credit.missing_class, CreditSource::Default)
+                }
+            },
+        };
+        credit_class.push(class);
+        credit_source.push(source);
+    }
+
+    // §3.2 pollution equivalents and emission band.
+    let (pe_air, pe_water, pe_total, env_tax_cny): (Vec<_>, Vec<_>, Vec<Option<f64>>, Vec<_>) =
+        match emissions {
+            Some(totals) => {
+                let e: Vec<emissions::EnterpriseEmissions> = (0..n)
+                    .map(|i| {
+                        let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
+                        key.and_then(|k| totals.get(k)).unwrap_or_default()
+                    })
+                    .collect();
+                (
+                    e.iter().map(|e| Some(e.pe_air)).collect(),
+                    e.iter().map(|e| Some(e.pe_water)).collect(),
+                    e.iter().map(|e| Some(e.pe_air + e.pe_water)).collect(),
+                    e.iter().map(|e| Some(e.env_tax_cny)).collect(),
+                )
+            }
+            None => {
+                let (a, w) = (&batch.pe_air[..n], &batch.pe_water[..n]);
+                let total = a
+                    .iter()
+                    .zip(w)
+                    .map(|(a, w)| {
+                        (a.is_some() | w.is_some()).then(|| a.unwrap_or(0.0) + w.unwrap_or(0.0))
+                    })
+                    .collect();
+                (a.to_vec(), w.to_vec(), total, vec![None; n])
+            }
+        };
+    let emission_band: Vec<EmissionBand> = pe_total
+        .iter()
+        .map(|&pe| ecology::emission_band(pe, eco))
+        .collect();
+
+    // §3.3 environmental risk level: given, else computed by HJ 941; mismatch flagged.
+    let env_risk_detail: Vec<Option<Hj941Detail>> = batch.air[..n]
+        .iter()
+        .zip(&batch.water[..n])
+        .zip(&batch.env_serious_violation_36m[..n])
+        .map(|((a, w), &v)| envrisk::assess(a, w, v, &policy.hj941))
+        .collect();
+    let given_level = &batch.env_risk_level[..n];
+    let env_risk_level: Vec<Option<EnvRiskLevel>> = given_level
+        .iter()
+        .zip(&env_risk_detail)
+        .map(|(g, d)| g.or(d.map(|d| d.level)))
+        .collect();
+    const SOURCES: [EnvRiskSource; 3] = [
+        EnvRiskSource::Unknown,
+        EnvRiskSource::Computed,
+        EnvRiskSource::Given,
+    ];
+    let env_risk_source: Vec<EnvRiskSource> = given_level
+        .iter()
+        .zip(&env_risk_detail)
+        .map(|(g, d)| SOURCES[if g.is_some() { 2 } else { d.is_some() as usize }])
+        .collect();
+    let mismatch = Reason::EnvRiskMismatch.bit();
+    for ((r, g), d) in reasons.iter_mut().zip(given_level).zip(&env_risk_detail) {
+        let differs = match (g, d) {
+            (Some(g), Some(d)) => *g != d.level,
+            _ => false,
+        };
+        r.0 |= differs as u32 * mismatch;
+    }
+
+    // §3.4 market ratio and frequency, relief included (table of `market::market`).
+    let tier = &batch.tier[..n];
+    let mut market_ratio = Vec::with_capacity(n);
+    let mut market_max_per_year = Vec::with_capacity(n);
+    for ((c, tr), r) in credit_class.iter().zip(tier).zip(&mut reasons) {
+        let m = &t.market[c.index()][tr.index()];
+        market_ratio.push(m.ratio);
+        market_max_per_year.push(m.max_per_year);
+        r.0 |= m.relief.map_or(0, Reason::bit);
+    }
+
+    // §3.5 positive-list criteria (table of `ecology::criteria`), then ratio, mode, maximum.
+    let permit = &batch.permit_class[..n];
+    let penalties = &batch.env_penalties_24m[..n];
+    let incidents = &batch.env_incidents_24m[..n];
+    let monitoring = &batch.online_monitoring[..n];
+    let failures: Vec<Reasons> = (0..n)
+        .map(|i| {
+            t.criteria.failures(&ecology::EcoInputs {
+                tier: tier[i],
+                band: emission_band[i],
+                level: env_risk_level[i],
+                penalties_24m: penalties[i],
+                incidents_24m: incidents[i],
+                permit: permit[i],
+                online_monitoring: monitoring[i],
+                credit: credit_class[i],
+            })
+        })
+        .collect();
+    let positive_list: Vec<bool> = failures.iter().map(|f| f.is_empty()).collect();
+    let eco_ratio: Vec<f64> = (0..n)
+        .map(|i| {
+            if positive_list[i] {
+                eco.positive_list_onsite_ratio
+            } else {
+                t.onsite.get(permit[i], env_risk_level[i], emission_band[i])
+            }
+        })
+        .collect();
+    let eco_max_per_year: Vec<u8> = positive_list
+        .iter()
+        .map(|&l| {
+            if l {
+                eco.positive_list_max_per_year
+            } else {
+                eco.max_per_year
+            }
+        })
+        .collect();
+    let eco_mode: Vec<Mode> = positive_list
+        .iter()
+        .map(|&l| if l { Mode::NonSite } else { Mode::Onsite })
+        .collect();
+    for (r, f) in reasons.iter_mut().zip(&failures) {
+        r.0 |= f.0;
+    }
+
+    // §3.6 composite risk score (table of `risk_score`).
+    let risk_score: Vec<f64> = (0..n)
+        .map(|i| {
+            t.risk[credit_class[i].index()][env_risk_level[i].map_or(3, |l| l.index())]
+                [emission_band[i].index()]
+        })
+        .collect();
+
+    Ok(ScoredBatch {
         row: batch.row.clone(),
         uscc: batch.uscc.clone(),
         name: batch.name.clone(),
         district: batch.district.clone(),
         tier: batch.tier.clone(),
-        credit_class: Vec::with_capacity(n),
-        credit_source: Vec::with_capacity(n),
-        credit_points: Vec::with_capacity(n),
-        credit_reasons: Vec::with_capacity(n),
-        pe_air: Vec::with_capacity(n),
-        pe_water: Vec::with_capacity(n),
-        pe_total: Vec::with_capacity(n),
-        env_tax_cny: Vec::with_capacity(n),
-        emission_band: Vec::with_capacity(n),
-        env_risk_level: Vec::with_capacity(n),
-        env_risk_source: Vec::with_capacity(n),
-        env_risk_detail: Vec::with_capacity(n),
-        market_ratio: Vec::with_capacity(n),
-        market_max_per_year: Vec::with_capacity(n),
-        eco_ratio: Vec::with_capacity(n),
-        eco_max_per_year: Vec::with_capacity(n),
-        eco_mode: Vec::with_capacity(n),
-        positive_list: Vec::with_capacity(n),
-        risk_score: Vec::with_capacity(n),
-        reasons: Vec::with_capacity(n),
+        credit_class,
+        credit_source,
+        model_answers,
+        pe_air,
+        pe_water,
+        pe_total,
+        env_tax_cny,
+        emission_band,
+        env_risk_level,
+        env_risk_source,
+        env_risk_detail,
+        market_ratio,
+        market_max_per_year,
+        eco_ratio,
+        eco_max_per_year,
+        eco_mode,
+        positive_list,
+        risk_score,
+        reasons,
         raw: batch.raw.clone(),
-    };
-
-    for i in 0..n {
-        let mut reasons = Reasons::EMPTY;
-        // §2.1
-        if batch.uscc_checksum_bad[i] {
-            reasons.insert(Reason::UsccChecksum);
-        }
-
-        // §3.1 credit class
-        let prediction = predictions.get_mut(i).and_then(Option::take);
-        let (class, source, points, model_reasons) = match (batch.credit_class[i], prediction) {
-            (Some(c), _) => (c, CreditSource::Given, None, Vec::new()),
-            (None, Some(p)) => (p.class, CreditSource::Model, Some(p.points), p.reasons),
-            (None, None) => {
-                reasons.insert(Reason::CreditDefaulted);
-                (
-                    policy.credit.missing_class,
-                    CreditSource::Default,
-                    None,
-                    Vec::new(),
-                )
-            }
-        };
-
-        // §3.2 pollution equivalents
-        let (pe_air, pe_water, pe_total, tax) = match emissions {
-            Some(t) => {
-                let key: Option<&[u8; 18]> = batch.uscc.value(i).as_bytes().try_into().ok();
-                let e = key.and_then(|k| t.get(k)).unwrap_or_default();
-                (
-                    Some(e.pe_air),
-                    Some(e.pe_water),
-                    Some(e.pe_air + e.pe_water),
-                    Some(e.env_tax_cny),
-                )
-            }
-            None => {
-                let (a, w) = (batch.pe_air[i], batch.pe_water[i]);
-                let total = match (a, w) {
-                    (None, None) => None,
-                    _ => Some(a.unwrap_or(0.0) + w.unwrap_or(0.0)),
-                };
-                (a, w, total, None)
-            }
-        };
-        let band = ecology::emission_band(pe_total, &policy.eco);
-
-        // §3.3 environmental risk level
-        let detail = envrisk::assess(
-            &batch.air[i],
-            &batch.water[i],
-            batch.env_serious_violation_36m[i],
-            &policy.hj941,
-        );
-        let (level, level_source) = match (batch.env_risk_level[i], detail) {
-            (Some(given), d) => {
-                if d.is_some_and(|d| d.level != given) {
-                    reasons.insert(Reason::EnvRiskMismatch);
-                }
-                (Some(given), EnvRiskSource::Given)
-            }
-            (None, Some(d)) => (Some(d.level), EnvRiskSource::Computed),
-            (None, None) => (None, EnvRiskSource::Unknown),
-        };
-
-        // §3.4 market
-        let m = market::market(class, batch.tier[i], &policy.market);
-        if let Some(r) = m.relief {
-            reasons.insert(r);
-        }
-
-        // §3.5 ecology
-        let eco_in = ecology::EcoInputs {
-            tier: batch.tier[i],
-            band,
-            level,
-            penalties_24m: batch.env_penalties_24m[i],
-            incidents_24m: batch.env_incidents_24m[i],
-            permit: batch.permit_class[i],
-            online_monitoring: batch.online_monitoring[i],
-            credit: class,
-        };
-        let failures = ecology::criteria(&eco_in, &policy.eco);
-        reasons.0 |= failures.0;
-        let eco = ecology::decide(&eco_in, failures, &policy.eco);
-
-        out.credit_class.push(class);
-        out.credit_source.push(source);
-        out.credit_points.push(points);
-        out.credit_reasons.push(model_reasons);
-        out.pe_air.push(pe_air);
-        out.pe_water.push(pe_water);
-        out.pe_total.push(pe_total);
-        out.env_tax_cny.push(tax);
-        out.emission_band.push(band);
-        out.env_risk_level.push(level);
-        out.env_risk_source.push(level_source);
-        out.env_risk_detail.push(detail);
-        out.market_ratio.push(m.ratio);
-        out.market_max_per_year.push(m.max_per_year);
-        out.eco_ratio.push(eco.ratio);
-        out.eco_max_per_year.push(eco.max_per_year);
-        out.eco_mode.push(eco.mode);
-        out.positive_list.push(eco.positive_list);
-        out.risk_score
-            .push(risk_score(class, level, band, &policy.risk_score));
-        out.reasons.push(reasons);
-    }
-    Ok(out)
+    })
 }

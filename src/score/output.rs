@@ -117,11 +117,12 @@ impl ScoredBatch {
             out::CREDIT_SOURCE,
             utf8_of(self.credit_source.iter().map(|c| c.label(lang))),
         );
-        push(out::CREDIT_POINTS, f64s(&self.credit_points));
+        let points: Vec<Option<f64>> = (0..n).map(|i| self.credit_points(i)).collect();
+        push(out::CREDIT_POINTS, f64s(&points));
         let mut reasons = StringBuilder::new();
         for i in 0..n {
             if self.credit_source[i] == CreditSource::Model {
-                reasons.append_value(credit_reasons_label(&self.credit_reasons[i], lang));
+                reasons.append_value(credit_reasons_label(self.credit_reasons(i), lang));
             } else {
                 reasons.append_null();
             }
@@ -208,11 +209,11 @@ impl ScoredBatch {
             tier: self.tier.clone(),
             credit_class: self.credit_class.clone(),
             credit_source: self.credit_source.iter().map(|&s| Some(s)).collect(),
-            credit_points: self.credit_points.clone(),
+            credit_points: (0..n).map(|i| self.credit_points(i)).collect(),
             credit_reasons: (0..n)
                 .map(|i| {
                     (self.credit_source[i] == CreditSource::Model)
-                        .then(|| self.credit_reasons[i].join(";"))
+                        .then(|| self.credit_reasons(i).join(";"))
                 })
                 .collect(),
             pe_air: self.pe_air.clone(),
