@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use spotcheck::gen::{GenParams, Generator, Tables, history::Month};
+use spotcheck::r#gen::{GenParams, Generator, Month, Tables};
 use spotcheck::table::{TableWriter, WriteOptions, create};
 
 use super::common::check_output;
@@ -76,16 +76,16 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
     let open = |p: &PathBuf, schema| -> Result<TableWriter> {
         create(p, schema, &opts).with_context(|| format!("writing {}", p.display()))
     };
-    let mut ent = open(&a.output, spotcheck::gen::columns::enterprise_schema())?;
+    let mut ent = open(&a.output, spotcheck::r#gen::enterprise_schema())?;
     let mut emi = a
         .emissions
         .as_ref()
-        .map(|p| open(p, spotcheck::gen::columns::emissions_schema()))
+        .map(|p| open(p, spotcheck::r#gen::emissions_schema()))
         .transpose()?;
     let mut his = a
         .history
         .as_ref()
-        .map(|p| open(p, spotcheck::gen::columns::history_schema()))
+        .map(|p| open(p, spotcheck::r#gen::history_schema()))
         .transpose()?;
     let progress = super::progress::Progress::new(a.quiet, "generating", Some(a.rows));
     for b in generator.batches(tables) {
@@ -99,7 +99,11 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
         progress.inc(b.enterprises.num_rows() as u64);
     }
     progress.finish();
-    let mut summary = vec![format!("{} enterprises → {}", ent.rows(), a.output.display())];
+    let mut summary = vec![format!(
+        "{} enterprises → {}",
+        ent.rows(),
+        a.output.display()
+    )];
     ent.finish()?;
     if let (Some(w), Some(p)) = (emi, &a.emissions) {
         summary.push(format!("{} emission rows → {}", w.rows(), p.display()));

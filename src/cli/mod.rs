@@ -11,10 +11,11 @@ use spotcheck::table::{Encoding, ReadOptions, Rejects, WriteOptions};
 
 pub mod common;
 pub mod explain;
-pub mod gen;
+pub mod r#gen;
 pub mod progress;
 pub mod score;
 pub mod scored;
+pub mod train;
 pub mod validate;
 pub mod whitelist;
 
@@ -37,7 +38,9 @@ pub enum Command {
     Score(score::ScoreArgs),
     Explain(explain::ExplainArgs),
     Whitelist(whitelist::WhitelistArgs),
-    Gen(gen::GenArgs),
+    Gen(r#gen::GenArgs),
+    Train(train::TrainArgs),
+    Evaluate(train::EvaluateArgs),
 }
 
 /// Options every command that reads input tables shares.
@@ -146,6 +149,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Whitelist(a) => whitelist::run(a),
-        Command::Gen(a) => gen::run(a),
+        Command::Gen(a) => r#gen::run(a),
+        Command::Train(a) => train::run_train(a),
+        Command::Evaluate(a) => train::run_evaluate(a),
     }
 }

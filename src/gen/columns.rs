@@ -13,8 +13,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::history::{HistRow, format_date};
 use super::model::{
-    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, MediumRisk, PERMITS, TAX_GRADES,
-    TRADE_NAME_CHARS,
+    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, MediumRisk, PERMITS, TAX_GRADES, TRADE_NAME_CHARS,
 };
 use crate::schema::{Tier, emi, ent, feat, hist};
 
@@ -140,7 +139,11 @@ impl EntCols {
     ) {
         self.uscc.append_value(code_str(code));
         let (c1, c2, joint_stock) = name;
-        let suffix = if joint_stock { "股份有限公司" } else { "有限公司" };
+        let suffix = if joint_stock {
+            "股份有限公司"
+        } else {
+            "有限公司"
+        };
         // Writing into a String builder cannot fail.
         let _ = write!(
             self.name,
@@ -168,7 +171,10 @@ impl EntCols {
             Arc::new(r.iter().map(f).collect::<BooleanArray>())
         };
         let q = |m: &MediumRisk| m.q;
-        let districts: Vec<String> = DISTRICT_WEIGHTS.iter().map(|(c, _)| c.to_string()).collect();
+        let districts: Vec<String> = DISTRICT_WEIGHTS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
         let district: ArrayRef = Arc::new(
             self.district
                 .iter()
@@ -246,9 +252,21 @@ impl EmiCols {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.outlet.finish()),
-            Arc::new(r.iter().map(|e| Some(e.medium.en())).collect::<StringArray>()),
-            Arc::new(r.iter().map(|e| Some(e.pollutant.code)).collect::<StringArray>()),
-            Arc::new(r.iter().map(|e| Some(e.amount_kg)).collect::<Float64Array>()),
+            Arc::new(
+                r.iter()
+                    .map(|e| Some(e.medium.en()))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                r.iter()
+                    .map(|e| Some(e.pollutant.code))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                r.iter()
+                    .map(|e| Some(e.amount_kg))
+                    .collect::<Float64Array>(),
+            ),
         ];
         batch(emissions_schema(), columns)
     }
@@ -275,7 +293,8 @@ impl HistCols {
         let mut buf = [0u8; 10];
         format_date(row.day, &mut buf);
         // format_date writes ASCII digits and dashes only.
-        self.date.append_value(std::str::from_utf8(&buf).unwrap_or_default());
+        self.date
+            .append_value(std::str::from_utf8(&buf).unwrap_or_default());
         self.rows.push(row);
     }
 
@@ -284,7 +303,11 @@ impl HistCols {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.date.finish()),
-            Arc::new(r.iter().map(|h| Some(h.department.en())).collect::<StringArray>()),
+            Arc::new(
+                r.iter()
+                    .map(|h| Some(h.department.en()))
+                    .collect::<StringArray>(),
+            ),
             Arc::new(r.iter().map(|h| Some(h.mode.en())).collect::<StringArray>()),
         ];
         batch(history_schema(), columns)

@@ -193,8 +193,14 @@ mod tests {
             counts[d.pick(&w)] += 1;
         }
         assert_eq!(counts[2], 0);
-        assert!((counts[3] as f64 / n as f64 - 0.6).abs() < 0.01, "{counts:?}");
-        assert!((counts[0] as f64 / n as f64 - 0.1).abs() < 0.01, "{counts:?}");
+        assert!(
+            (counts[3] as f64 / n as f64 - 0.6).abs() < 0.01,
+            "{counts:?}"
+        );
+        assert!(
+            (counts[0] as f64 / n as f64 - 0.1).abs() < 0.01,
+            "{counts:?}"
+        );
 
         let b: Vec<u64> = (0..n).map(|_| d.below(3)).collect();
         assert!(b.iter().all(|x| *x < 3));

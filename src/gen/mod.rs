@@ -41,8 +41,8 @@ pub use columns::{emissions_schema, enterprise_schema, history_schema};
 pub use history::Month;
 pub use inspectors::inspectors_schema;
 pub use model::{
-    AIR_POLLUTANTS, CLASS_MISSING, CLASS_SHARES, DISTRICT_WEIGHTS, INDUSTRIES, Industry,
-    Pollutant, REGISTERED_ELSEWHERE, Sector, TIER_SHARES, WATER_POLLUTANTS,
+    AIR_POLLUTANTS, CLASS_MISSING, CLASS_SHARES, DISTRICT_WEIGHTS, INDUSTRIES, Industry, Pollutant,
+    REGISTERED_ELSEWHERE, Sector, TIER_SHARES, WATER_POLLUTANTS,
 };
 
 use crate::error::{Error, Result};
@@ -255,12 +255,12 @@ impl Generator {
                 let place = Geo::from_word(m, geo.next_u64());
                 let (r, _) = model::enterprise(m, &mut de);
                 let k = model::TRADE_NAME_CHARS.len() as u64;
-                let joint = if r.tier == crate::schema::Tier::None { 0.1 } else { 0.4 };
-                let name = (
-                    de.below(k) as usize,
-                    de.below(k) as usize,
-                    de.chance(joint),
-                );
+                let joint = if r.tier == crate::schema::Tier::None {
+                    0.1
+                } else {
+                    0.4
+                };
+                let name = (de.below(k) as usize, de.below(k) as usize, de.chance(joint));
                 let code = self.code(row, place.registered);
                 let pe = model::emissions(m, &mut dm, &r, |e| {
                     if let Some(cols) = emi.as_mut() {

@@ -29,7 +29,7 @@ use crate::input::EnterpriseBatch;
 use crate::policy::{Policy, RiskScorePolicy};
 use crate::predict::{CreditPrediction, CreditPredictor};
 use crate::schema::{
-    CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Mode, Tier,
+    CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Mode, PermitClass, Tier,
 };
 use crate::{Error, Result};
 
@@ -75,6 +75,9 @@ pub struct ScoredBatch {
     pub positive_list: Vec<bool>,
     pub risk_score: Vec<f64>,
     pub reasons: Vec<Reasons>,
+    /// 排污许可管理类别 as given, written after `reasons` so that the positive list's district cap
+    /// (`eco.cap_share`, which counts key + simplified permit holders) works from a scored file.
+    pub permit_class: Vec<Option<PermitClass>>,
     /// The input rows as read, for the pass-through of unknown columns.
     pub raw: RecordBatch,
 }
@@ -481,6 +484,7 @@ pub fn score_batch(
         positive_list,
         risk_score,
         reasons,
+        permit_class: batch.permit_class.clone(),
         raw: batch.raw.clone(),
     })
 }

@@ -182,6 +182,13 @@ impl ScoredBatch {
                 self.reasons.iter().map(|r| r.join(lang)),
             )),
         );
+        // After the §3.6 columns: the permit class, which the positive list's cap needs.
+        push(
+            ent::PERMIT_CLASS,
+            Arc::new(StringArray::from_iter(
+                self.permit_class.iter().map(|p| p.map(|p| p.label(lang))),
+            )),
+        );
 
         let raw_schema = self.raw.schema();
         for (i, f) in raw_schema.fields().iter().enumerate() {

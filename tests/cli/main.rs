@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod gen;
+mod r#gen;
 mod score;
 mod validate;
 
