@@ -72,7 +72,7 @@ fn parse_monotonic(s: &str) -> std::result::Result<Monotonic, String> {
     Monotonic::parse(s).ok_or_else(|| format!("{s:?}: use auto or none"))
 }
 
-fn read(path: &PathBuf, opts: &ReadOptions) -> Result<Vec<arrow::array::RecordBatch>> {
+fn read(path: &std::path::Path, opts: &ReadOptions) -> Result<Vec<arrow::array::RecordBatch>> {
     open(path, opts)
         .and_then(|r| r.read_all())
         .with_context(|| format!("reading {}", path.display()))
