@@ -559,6 +559,7 @@ fn output_columns_in_order_with_pass_through() {
         .iter()
         .map(|c| c.name.to_owned())
         .collect();
+    want.push("permit_class".into());
     want.push("内部编号".into());
     want.push("complaints_12m".into());
     assert_eq!(names, want);

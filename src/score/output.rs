@@ -243,7 +243,7 @@ impl ScoredBatch {
             positive_list: self.positive_list.clone(),
             risk_score: self.risk_score.clone(),
             reasons: self.reasons.clone(),
-            permit_class: vec![None; n],
+            permit_class: self.permit_class.clone(),
         }
     }
 }
