@@ -141,12 +141,16 @@ impl EntCols {
         self.uscc.append_value(code_str(code));
         let (c1, c2, joint_stock) = name;
         let suffix = if joint_stock { "股份有限公司" } else { "有限公司" };
-        // Writing into a String builder cannot fail.
-        let _ = write!(
-            self.name,
-            "北京{}{}{}{}",
-            TRADE_NAME_CHARS[c1], TRADE_NAME_CHARS[c2], INDUSTRIES[row.industry].name_word, suffix
-        );
+        for part in [
+            "北京",
+            TRADE_NAME_CHARS[c1],
+            TRADE_NAME_CHARS[c2],
+            INDUSTRIES[row.industry].name_word,
+            suffix,
+        ] {
+            // Writing into a String builder cannot fail.
+            let _ = self.name.write_str(part);
+        }
         self.name.append_value("");
         self.district.push(district as u8);
         self.rows.push(row);
@@ -155,18 +159,6 @@ impl EntCols {
 
     pub(crate) fn finish(mut self) -> RecordBatch {
         let r = &self.rows;
-        let text = |f: &dyn Fn(&EntRow) -> Option<&'static str>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<StringArray>())
-        };
-        let int = |f: &dyn Fn(&EntRow) -> Option<i32>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<Int32Array>())
-        };
-        let float = |f: &dyn Fn(&EntRow) -> Option<f64>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<Float64Array>())
-        };
-        let flag = |f: &dyn Fn(&EntRow) -> Option<bool>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<BooleanArray>())
-        };
         let q = |m: &MediumRisk| m.q;
         let districts: Vec<String> = DISTRICT_WEIGHTS.iter().map(|(c, _)| c.to_string()).collect();
         let district: ArrayRef = Arc::new(
@@ -181,36 +173,52 @@ impl EntCols {
             Arc::new(self.uscc.finish()),
             Arc::new(self.name.finish()),
             district,
-            text(&|x| Some(INDUSTRIES[x.industry].code)),
-            text(&|x| Some(Tier::en(x.tier))),
-            text(&|x| x.credit_class.map(|c| c.en())),
-            int(&|x| Some(x.years_in_operation)),
-            float(&|x| Some(x.registered_capital_wan)),
-            int(&|x| x.employees),
-            int(&|x| Some(x.abnormal_list_3y)),
-            int(&|x| Some(x.admin_penalties_3y)),
-            flag(&|x| Some(x.serious_illegal)),
-            int(&|x| Some(x.annual_report_late_3y)),
-            text(&|x| x.tax_grade.map(|g| TAX_GRADES[g])),
-            flag(&|x| Some(x.judgment_debtor)),
-            int(&|x| Some(x.complaints_12m)),
-            text(&|x| PERMITS[x.permit].map(|p| p.en())),
+            text(r, |x| Some(INDUSTRIES[x.industry].code)),
+            text(r, |x| Some(Tier::en(x.tier))),
+            text(r, |x| x.credit_class.map(|c| c.en())),
+            int(r, |x| Some(x.years_in_operation)),
+            float(r, |x| Some(x.registered_capital_wan)),
+            int(r, |x| x.employees),
+            int(r, |x| Some(x.abnormal_list_3y)),
+            int(r, |x| Some(x.admin_penalties_3y)),
+            flag(r, |x| Some(x.serious_illegal)),
+            int(r, |x| Some(x.annual_report_late_3y)),
+            text(r, |x| x.tax_grade.map(|g| TAX_GRADES[g])),
+            flag(r, |x| Some(x.judgment_debtor)),
+            int(r, |x| Some(x.complaints_12m)),
+            text(r, |x| PERMITS[x.permit].map(|p| p.en())),
             pe_air,
             pe_water,
-            text(&|x| x.env_risk_level.map(|l| l.en())),
-            float(&|x| q(&x.air)),
-            float(&|x| x.air.m),
-            text(&|x| x.air.e.map(|e| e.en())),
-            float(&|x| q(&x.water)),
-            float(&|x| x.water.m),
-            text(&|x| x.water.e.map(|e| e.en())),
-            int(&|x| x.env_penalties_24m),
-            int(&|x| x.env_incidents_24m),
-            flag(&|x| x.env_serious_violation_36m),
-            flag(&|x| x.online_monitoring),
+            text(r, |x| x.env_risk_level.map(|l| l.en())),
+            float(r, |x| q(&x.air)),
+            float(r, |x| x.air.m),
+            text(r, |x| x.air.e.map(|e| e.en())),
+            float(r, |x| q(&x.water)),
+            float(r, |x| x.water.m),
+            text(r, |x| x.water.e.map(|e| e.en())),
+            int(r, |x| x.env_penalties_24m),
+            int(r, |x| x.env_incidents_24m),
+            flag(r, |x| x.env_serious_violation_36m),
+            flag(r, |x| x.online_monitoring),
         ];
         batch(enterprise_schema(), columns)
     }
+}
+
+fn text(r: &[EntRow], f: impl Fn(&EntRow) -> Option<&'static str>) -> ArrayRef {
+    Arc::new(r.iter().map(f).collect::<StringArray>())
+}
+
+fn int(r: &[EntRow], f: impl Fn(&EntRow) -> Option<i32>) -> ArrayRef {
+    Arc::new(r.iter().map(f).collect::<Int32Array>())
+}
+
+fn float(r: &[EntRow], f: impl Fn(&EntRow) -> Option<f64>) -> ArrayRef {
+    Arc::new(r.iter().map(f).collect::<Float64Array>())
+}
+
+fn flag(r: &[EntRow], f: impl Fn(&EntRow) -> Option<bool>) -> ArrayRef {
+    Arc::new(r.iter().map(f).collect::<BooleanArray>())
 }
 
 /// Emission rows being collected.
@@ -235,9 +243,16 @@ impl EmiCols {
             crate::schema::Medium::Air => "DA",
             crate::schema::Medium::Water => "DW",
         };
-        // Writing into a String builder cannot fail.
-        let _ = write!(self.outlet, "{prefix}{:03}", row.outlet);
-        self.outlet.append_value("");
+        let n = row.outlet;
+        let digits = [
+            prefix.as_bytes()[0],
+            prefix.as_bytes()[1],
+            b'0' + (n / 100 % 10) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ];
+        // Two ASCII letters and three digits.
+        self.outlet.append_value(std::str::from_utf8(&digits).unwrap_or_default());
         self.rows.push(row);
     }
 

@@ -67,18 +67,23 @@ impl Draw {
         ((u128::from(self.word()) * u128::from(n)) >> 64) as u64
     }
 
-    /// Standard normal, Box–Muller; the pair's second value is kept for the next call.
+    /// Standard normal by Marsaglia's polar method (no trigonometry); the pair's second value is
+    /// kept for the next call.
     pub(crate) fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare_normal.take() {
             return z;
         }
-        // 1 - unit() is in (0, 1], so the logarithm is finite.
-        let u1 = 1.0 - self.unit();
-        let u2 = self.unit();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-        self.spare_normal = Some(r * s);
-        r * c
+        loop {
+            let u = 2.0 * self.unit() - 1.0;
+            let v = 2.0 * self.unit() - 1.0;
+            let s = u * u + v * v;
+            // Accept points strictly inside the unit disc and off the origin (about 78.5 %).
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.spare_normal = Some(v * f);
+                return u * f;
+            }
+        }
     }
 
     /// Log-normal with median `median` and log-scale standard deviation `sigma`.

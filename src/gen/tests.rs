@@ -101,10 +101,11 @@ fn batching_and_threads_do_not_change_the_rows() {
     };
     let g = Generator::new(small_params).unwrap();
     assert_eq!(g.batch_count(), 4);
-    // Sequential, one batch at a time, on a one-thread pool.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let small: Vec<GenBatch> = pool.install(|| g.batches(ALL_TABLES).collect());
-    let direct: Vec<GenBatch> = (0..4).map(|i| g.batch(i, &ALL_TABLES)).collect();
+    // The parallel iterator gives what one-at-a-time generation on this thread gives, even when
+    // the batches are made last first.
+    let small: Vec<GenBatch> = g.batches(ALL_TABLES).collect();
+    let mut direct: Vec<GenBatch> = (0..4).rev().map(|i| g.batch(i, &ALL_TABLES)).collect();
+    direct.reverse();
     assert_eq!(small.len(), 4);
     assert_eq!(small[3].first_row, 3 * BLOCK_ROWS as u64);
     assert_eq!(small[3].enterprises.num_rows(), 123);
@@ -578,4 +579,58 @@ fn dropping_the_iterator_early_stops_cleanly() {
     assert_eq!(first.index, 0);
     assert_eq!(it.len(), 39);
     drop(it); // must not hang or panic
+}
+
+#[test]
+fn zz_stats() {
+    let bs = run(200_000, 1, ALL_TABLES);
+    let (e, m, h) = (enterprises(&bs), emissions(&bs), history(&bs));
+    println!("ent {} emi {} hist {}", e.num_rows(), m.num_rows(), h.num_rows());
+    let permits = strings(&e, "permit_class");
+    let pa = floats(&e, "pe_air");
+    let pw = floats(&e, "pe_water");
+    let mut bands: HashMap<(String, u8), usize> = HashMap::new();
+    for i in 0..e.num_rows() {
+        let p = permits[i].clone().unwrap_or("?".into());
+        let b = match (pa[i], pw[i]) {
+            (Some(a), Some(w)) => { let t = a + w; if t == 0.0 { 0 } else { 1 + u8::from(t >= 2000.0) + u8::from(t >= 20000.0) } }
+            _ => 9,
+        };
+        *bands.entry((p, b)).or_default() += 1;
+    }
+    let mut v: Vec<_> = bands.into_iter().collect();
+    v.sort();
+    println!("{v:?}");
+    let tiers = strings(&e, "tier");
+    let classes = strings(&e, "credit_class");
+    let mut tc: HashMap<(String, String), usize> = HashMap::new();
+    for i in 0..e.num_rows() {
+        *tc.entry((tiers[i].clone().unwrap(), classes[i].clone().unwrap_or("-".into()))).or_default() += 1;
+    }
+    let mut v: Vec<_> = tc.into_iter().collect();
+    v.sort();
+    println!("{v:?}");
+    let g = Generator::new(GenParams::new(200_000, 1)).unwrap();
+    println!("inspectors {}", g.inspectors().num_rows());
+    for i in [0, 1, 2, 3] {
+        println!("{:?}", (0..e.num_columns()).map(|c| arrow::util::display::array_value_to_string(e.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
+    }
+    for i in [0, 1, 2, 3] {
+        println!("{:?}", (0..m.num_columns()).map(|c| arrow::util::display::array_value_to_string(m.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
+    }
+    let t = g.inspectors();
+    for i in 0..3 {
+        println!("{:?}", (0..t.num_columns()).map(|c| arrow::util::display::array_value_to_string(t.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
+    }
+}
+
+#[test]
+fn zz_calib() {
+    let m = Model::new();
+    let mut d = Draw::new(chacha(stream_key(1, "calibration"), 0));
+    let mut s: Vec<f64> = (0..1_000_000).map(|_| model::enterprise(&m, &mut d).1).collect();
+    s.sort_by(f64::total_cmp);
+    for q in [0.40, 0.85, 0.97] {
+        println!("{q}: {}", s[(q * s.len() as f64) as usize]);
+    }
 }
