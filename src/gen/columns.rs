@@ -9,14 +9,17 @@ use std::sync::{Arc, LazyLock};
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder,
 };
+use arrow::buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::history::{HistRow, format_date};
 use super::model::{
-    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, MediumRisk, PERMITS, TAX_GRADES,
-    TRADE_NAME_CHARS,
+    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, PERMITS, TAX_GRADES, TRADE_NAME_CHARS,
 };
-use crate::schema::{Tier, emi, ent, feat, hist};
+use crate::schema::{
+    CreditClass, Department, EnvRiskLevel, Medium, Mode, PermitClass, Sensitivity, Tier, emi, ent,
+    feat, hist,
+};
 
 /// An 18-byte unified social credit code.
 pub(crate) type Code = [u8; 18];
@@ -109,13 +112,128 @@ fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("generated columns match their schema")
 }
 
-/// Enterprise rows being collected.
+/// One column being built: its values (a default where null) and their validity.
+struct Column<T> {
+    values: Vec<T>,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl<T: Copy + Default> Column<T> {
+    fn with_capacity(n: usize) -> Column<T> {
+        Column {
+            values: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+            nulls: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, v: Option<T>) {
+        self.values.push(v.unwrap_or_default());
+        self.valid.push(v.is_some());
+        self.nulls += usize::from(v.is_none());
+    }
+
+    #[inline]
+    fn put(&mut self, v: T) {
+        self.values.push(v);
+        self.valid.push(true);
+    }
+
+    fn null_buffer(&self) -> Option<NullBuffer> {
+        (self.nulls > 0).then(|| NullBuffer::from(self.valid.as_slice()))
+    }
+}
+
+impl Column<i32> {
+    fn finish(self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(Int32Array::new(self.values.into(), nulls))
+    }
+}
+
+impl Column<f64> {
+    fn finish(self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(Float64Array::new(self.values.into(), nulls))
+    }
+}
+
+impl Column<bool> {
+    fn finish(self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(BooleanArray::new(BooleanBuffer::from(self.values), nulls))
+    }
+}
+
+impl Column<u8> {
+    /// A text column whose values are `labels[code]`.
+    fn finish_labels(self, labels: &[&str]) -> ArrayRef {
+        let nulls = self.null_buffer();
+        let longest = labels.iter().map(|l| l.len()).max().unwrap_or(0);
+        let mut offsets: Vec<i32> = Vec::with_capacity(self.values.len() + 1);
+        let mut bytes: Vec<u8> = Vec::with_capacity(self.values.len() * longest);
+        offsets.push(0);
+        for (&code, &valid) in self.values.iter().zip(&self.valid) {
+            if valid {
+                bytes.extend_from_slice(labels[usize::from(code)].as_bytes());
+            }
+            // A batch holds at most a few MB of label text, far below i32::MAX.
+            offsets.push(bytes.len() as i32);
+        }
+        Arc::new(StringArray::new(
+            OffsetBuffer::new(offsets.into()),
+            bytes.into(),
+            nulls,
+        ))
+    }
+}
+
+/// The 6-digit district codes as text, in `DISTRICT_WEIGHTS` order.
+static DISTRICT_CODES: LazyLock<Vec<String>> =
+    LazyLock::new(|| DISTRICT_WEIGHTS.iter().map(|(c, _)| c.to_string()).collect());
+
+fn enum_index<T: Copy>(all: &[T], v: T) -> u8
+where
+    T: PartialEq,
+{
+    // `all` is the enum's ALL list, which holds every variant.
+    all.iter().position(|x| *x == v).unwrap_or(0) as u8
+}
+
+/// Enterprise rows being collected, column by column (one pass over each row while it is hot).
 pub(crate) struct EntCols {
     uscc: StringBuilder,
     name: StringBuilder,
-    district: Vec<u8>,
-    rows: Vec<EntRow>,
-    pe: Vec<(Option<f64>, Option<f64>)>,
+    district: Column<u8>,
+    industry: Column<u8>,
+    tier: Column<u8>,
+    credit_class: Column<u8>,
+    years: Column<i32>,
+    capital: Column<f64>,
+    employees: Column<i32>,
+    abnormal: Column<i32>,
+    penalties: Column<i32>,
+    serious: Column<bool>,
+    late: Column<i32>,
+    tax: Column<u8>,
+    judgment: Column<bool>,
+    complaints: Column<i32>,
+    permit: Column<u8>,
+    pe_air: Column<f64>,
+    pe_water: Column<f64>,
+    level: Column<u8>,
+    air_q: Column<f64>,
+    air_m: Column<f64>,
+    air_e: Column<u8>,
+    water_q: Column<f64>,
+    water_m: Column<f64>,
+    water_e: Column<u8>,
+    env_penalties: Column<i32>,
+    env_incidents: Column<i32>,
+    env_serious: Column<bool>,
+    monitoring: Column<bool>,
 }
 
 impl EntCols {
@@ -123,9 +241,34 @@ impl EntCols {
         EntCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             name: StringBuilder::with_capacity(n, 40 * n),
-            district: Vec::with_capacity(n),
-            rows: Vec::with_capacity(n),
-            pe: Vec::with_capacity(n),
+            district: Column::with_capacity(n),
+            industry: Column::with_capacity(n),
+            tier: Column::with_capacity(n),
+            credit_class: Column::with_capacity(n),
+            years: Column::with_capacity(n),
+            capital: Column::with_capacity(n),
+            employees: Column::with_capacity(n),
+            abnormal: Column::with_capacity(n),
+            penalties: Column::with_capacity(n),
+            serious: Column::with_capacity(n),
+            late: Column::with_capacity(n),
+            tax: Column::with_capacity(n),
+            judgment: Column::with_capacity(n),
+            complaints: Column::with_capacity(n),
+            permit: Column::with_capacity(n),
+            pe_air: Column::with_capacity(n),
+            pe_water: Column::with_capacity(n),
+            level: Column::with_capacity(n),
+            air_q: Column::with_capacity(n),
+            air_m: Column::with_capacity(n),
+            air_e: Column::with_capacity(n),
+            water_q: Column::with_capacity(n),
+            water_m: Column::with_capacity(n),
+            water_e: Column::with_capacity(n),
+            env_penalties: Column::with_capacity(n),
+            env_incidents: Column::with_capacity(n),
+            env_serious: Column::with_capacity(n),
+            monitoring: Column::with_capacity(n),
         }
     }
 
@@ -134,7 +277,7 @@ impl EntCols {
         &mut self,
         code: &Code,
         district: usize,
-        row: EntRow,
+        r: &EntRow,
         name: (usize, usize, bool),
         pe: (Option<f64>, Option<f64>),
     ) {
@@ -145,87 +288,97 @@ impl EntCols {
             "北京",
             TRADE_NAME_CHARS[c1],
             TRADE_NAME_CHARS[c2],
-            INDUSTRIES[row.industry].name_word,
+            INDUSTRIES[r.industry].name_word,
             suffix,
         ] {
             // Writing into a String builder cannot fail.
             let _ = self.name.write_str(part);
         }
         self.name.append_value("");
-        self.district.push(district as u8);
-        self.rows.push(row);
-        self.pe.push(pe);
+        let sens = |e: Option<Sensitivity>| e.map(|e| enum_index(Sensitivity::ALL, e));
+        self.district.put(district as u8);
+        self.industry.put(r.industry as u8);
+        self.tier.put(enum_index(Tier::ALL, r.tier));
+        self.credit_class
+            .push(r.credit_class.map(|c| enum_index(CreditClass::ALL, c)));
+        self.years.put(r.years_in_operation);
+        self.capital.put(r.registered_capital_wan);
+        self.employees.push(r.employees);
+        self.abnormal.put(r.abnormal_list_3y);
+        self.penalties.put(r.admin_penalties_3y);
+        self.serious.put(r.serious_illegal);
+        self.late.put(r.annual_report_late_3y);
+        self.tax.push(r.tax_grade.map(|g| g as u8));
+        self.judgment.put(r.judgment_debtor);
+        self.complaints.put(r.complaints_12m);
+        self.permit.push(PERMITS[r.permit].map(|p| enum_index(PermitClass::ALL, p)));
+        self.pe_air.push(pe.0);
+        self.pe_water.push(pe.1);
+        self.level
+            .push(r.env_risk_level.map(|l| enum_index(EnvRiskLevel::ALL, l)));
+        self.air_q.push(r.air.q);
+        self.air_m.push(r.air.m);
+        self.air_e.push(sens(r.air.e));
+        self.water_q.push(r.water.q);
+        self.water_m.push(r.water.m);
+        self.water_e.push(sens(r.water.e));
+        self.env_penalties.push(r.env_penalties_24m);
+        self.env_incidents.push(r.env_incidents_24m);
+        self.env_serious.push(r.env_serious_violation_36m);
+        self.monitoring.push(r.online_monitoring);
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
-        let q = |m: &MediumRisk| m.q;
-        let districts: Vec<String> = DISTRICT_WEIGHTS.iter().map(|(c, _)| c.to_string()).collect();
-        let district: ArrayRef = Arc::new(
-            self.district
-                .iter()
-                .map(|&d| Some(districts[d as usize].as_str()))
-                .collect::<StringArray>(),
-        );
-        let pe_air: ArrayRef = Arc::new(self.pe.iter().map(|p| p.0).collect::<Float64Array>());
-        let pe_water: ArrayRef = Arc::new(self.pe.iter().map(|p| p.1).collect::<Float64Array>());
+        let districts: Vec<&str> = DISTRICT_CODES.iter().map(String::as_str).collect();
+        let industries = INDUSTRIES.map(|i| i.code);
+        let tiers = Tier::ALL.iter().map(|t| t.en()).collect::<Vec<_>>();
+        let classes = CreditClass::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let permits = PermitClass::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let levels = EnvRiskLevel::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let sens = Sensitivity::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.name.finish()),
-            district,
-            text(r, |x| Some(INDUSTRIES[x.industry].code)),
-            text(r, |x| Some(Tier::en(x.tier))),
-            text(r, |x| x.credit_class.map(|c| c.en())),
-            int(r, |x| Some(x.years_in_operation)),
-            float(r, |x| Some(x.registered_capital_wan)),
-            int(r, |x| x.employees),
-            int(r, |x| Some(x.abnormal_list_3y)),
-            int(r, |x| Some(x.admin_penalties_3y)),
-            flag(r, |x| Some(x.serious_illegal)),
-            int(r, |x| Some(x.annual_report_late_3y)),
-            text(r, |x| x.tax_grade.map(|g| TAX_GRADES[g])),
-            flag(r, |x| Some(x.judgment_debtor)),
-            int(r, |x| Some(x.complaints_12m)),
-            text(r, |x| PERMITS[x.permit].map(|p| p.en())),
-            pe_air,
-            pe_water,
-            text(r, |x| x.env_risk_level.map(|l| l.en())),
-            float(r, |x| q(&x.air)),
-            float(r, |x| x.air.m),
-            text(r, |x| x.air.e.map(|e| e.en())),
-            float(r, |x| q(&x.water)),
-            float(r, |x| x.water.m),
-            text(r, |x| x.water.e.map(|e| e.en())),
-            int(r, |x| x.env_penalties_24m),
-            int(r, |x| x.env_incidents_24m),
-            flag(r, |x| x.env_serious_violation_36m),
-            flag(r, |x| x.online_monitoring),
+            self.district.finish_labels(&districts),
+            self.industry.finish_labels(&industries),
+            self.tier.finish_labels(&tiers),
+            self.credit_class.finish_labels(&classes),
+            self.years.finish(),
+            self.capital.finish(),
+            self.employees.finish(),
+            self.abnormal.finish(),
+            self.penalties.finish(),
+            self.serious.finish(),
+            self.late.finish(),
+            self.tax.finish_labels(&TAX_GRADES),
+            self.judgment.finish(),
+            self.complaints.finish(),
+            self.permit.finish_labels(&permits),
+            self.pe_air.finish(),
+            self.pe_water.finish(),
+            self.level.finish_labels(&levels),
+            self.air_q.finish(),
+            self.air_m.finish(),
+            self.air_e.finish_labels(&sens),
+            self.water_q.finish(),
+            self.water_m.finish(),
+            self.water_e.finish_labels(&sens),
+            self.env_penalties.finish(),
+            self.env_incidents.finish(),
+            self.env_serious.finish(),
+            self.monitoring.finish(),
         ];
         batch(enterprise_schema(), columns)
     }
-}
-
-fn text(r: &[EntRow], f: impl Fn(&EntRow) -> Option<&'static str>) -> ArrayRef {
-    Arc::new(r.iter().map(f).collect::<StringArray>())
-}
-
-fn int(r: &[EntRow], f: impl Fn(&EntRow) -> Option<i32>) -> ArrayRef {
-    Arc::new(r.iter().map(f).collect::<Int32Array>())
-}
-
-fn float(r: &[EntRow], f: impl Fn(&EntRow) -> Option<f64>) -> ArrayRef {
-    Arc::new(r.iter().map(f).collect::<Float64Array>())
-}
-
-fn flag(r: &[EntRow], f: impl Fn(&EntRow) -> Option<bool>) -> ArrayRef {
-    Arc::new(r.iter().map(f).collect::<BooleanArray>())
 }
 
 /// Emission rows being collected.
 pub(crate) struct EmiCols {
     uscc: StringBuilder,
     outlet: StringBuilder,
-    rows: Vec<EmiRow>,
+    medium: Column<u8>,
+    pollutant: StringBuilder,
+    amount: Column<f64>,
 }
 
 impl EmiCols {
@@ -233,37 +386,42 @@ impl EmiCols {
         EmiCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             outlet: StringBuilder::with_capacity(n, 5 * n),
-            rows: Vec::with_capacity(n),
+            medium: Column::with_capacity(n),
+            pollutant: StringBuilder::with_capacity(n, 4 * n),
+            amount: Column::with_capacity(n),
         }
     }
 
     pub(crate) fn push(&mut self, code: &Code, row: EmiRow) {
         self.uscc.append_value(code_str(code));
         let prefix = match row.medium {
-            crate::schema::Medium::Air => "DA",
-            crate::schema::Medium::Water => "DW",
+            Medium::Air => b"DA",
+            Medium::Water => b"DW",
         };
         let n = row.outlet;
-        let digits = [
-            prefix.as_bytes()[0],
-            prefix.as_bytes()[1],
+        let outlet = [
+            prefix[0],
+            prefix[1],
             b'0' + (n / 100 % 10) as u8,
             b'0' + (n / 10 % 10) as u8,
             b'0' + (n % 10) as u8,
         ];
         // Two ASCII letters and three digits.
-        self.outlet.append_value(std::str::from_utf8(&digits).unwrap_or_default());
-        self.rows.push(row);
+        self.outlet
+            .append_value(std::str::from_utf8(&outlet).unwrap_or_default());
+        self.medium.put(enum_index(Medium::ALL, row.medium));
+        self.pollutant.append_value(row.pollutant.code);
+        self.amount.put(row.amount_kg);
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
+        let media = Medium::ALL.iter().map(|m| m.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.outlet.finish()),
-            Arc::new(r.iter().map(|e| Some(e.medium.en())).collect::<StringArray>()),
-            Arc::new(r.iter().map(|e| Some(e.pollutant.code)).collect::<StringArray>()),
-            Arc::new(r.iter().map(|e| Some(e.amount_kg)).collect::<Float64Array>()),
+            self.medium.finish_labels(&media),
+            Arc::new(self.pollutant.finish()),
+            self.amount.finish(),
         ];
         batch(emissions_schema(), columns)
     }
@@ -273,7 +431,8 @@ impl EmiCols {
 pub(crate) struct HistCols {
     uscc: StringBuilder,
     date: StringBuilder,
-    rows: Vec<HistRow>,
+    department: Column<u8>,
+    mode: Column<u8>,
 }
 
 impl HistCols {
@@ -281,7 +440,8 @@ impl HistCols {
         HistCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             date: StringBuilder::with_capacity(n, 10 * n),
-            rows: Vec::with_capacity(n),
+            department: Column::with_capacity(n),
+            mode: Column::with_capacity(n),
         }
     }
 
@@ -290,17 +450,21 @@ impl HistCols {
         let mut buf = [0u8; 10];
         format_date(row.day, &mut buf);
         // format_date writes ASCII digits and dashes only.
-        self.date.append_value(std::str::from_utf8(&buf).unwrap_or_default());
-        self.rows.push(row);
+        self.date
+            .append_value(std::str::from_utf8(&buf).unwrap_or_default());
+        self.department
+            .put(enum_index(Department::ALL, row.department));
+        self.mode.put(enum_index(Mode::ALL, row.mode));
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
+        let depts = Department::ALL.iter().map(|d| d.en()).collect::<Vec<_>>();
+        let modes = Mode::ALL.iter().map(|m| m.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.date.finish()),
-            Arc::new(r.iter().map(|h| Some(h.department.en())).collect::<StringArray>()),
-            Arc::new(r.iter().map(|h| Some(h.mode.en())).collect::<StringArray>()),
+            self.department.finish_labels(&depts),
+            self.mode.finish_labels(&modes),
         ];
         batch(history_schema(), columns)
     }

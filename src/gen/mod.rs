@@ -270,7 +270,7 @@ impl Generator {
                 if let (Some(cols), Some(w)) = (hist.as_mut(), window) {
                     history::inspections(&mut dh, &r, w, |h| cols.push(&code, h));
                 }
-                ent.push(&code, place.district, r, name, pe);
+                ent.push(&code, place.district, &r, name, pe);
             }
             block_start = block_end;
         }
