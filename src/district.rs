@@ -12,23 +12,74 @@ pub struct District {
 
 /// The 16 districts and the BDA, in code order.
 pub const DISTRICTS: &[District] = &[
-    District { code: 110101, name: "东城区" },
-    District { code: 110102, name: "西城区" },
-    District { code: 110105, name: "朝阳区" },
-    District { code: 110106, name: "丰台区" },
-    District { code: 110107, name: "石景山区" },
-    District { code: 110108, name: "海淀区" },
-    District { code: 110109, name: "门头沟区" },
-    District { code: 110111, name: "房山区" },
-    District { code: 110112, name: "通州区" },
-    District { code: 110113, name: "顺义区" },
-    District { code: 110114, name: "昌平区" },
-    District { code: 110115, name: "大兴区" },
-    District { code: 110116, name: "怀柔区" },
-    District { code: 110117, name: "平谷区" },
-    District { code: 110118, name: "密云区" },
-    District { code: 110119, name: "延庆区" },
-    District { code: 110302, name: "北京经济技术开发区" },
+    District {
+        code: 110101,
+        name: "东城区",
+    },
+    District {
+        code: 110102,
+        name: "西城区",
+    },
+    District {
+        code: 110105,
+        name: "朝阳区",
+    },
+    District {
+        code: 110106,
+        name: "丰台区",
+    },
+    District {
+        code: 110107,
+        name: "石景山区",
+    },
+    District {
+        code: 110108,
+        name: "海淀区",
+    },
+    District {
+        code: 110109,
+        name: "门头沟区",
+    },
+    District {
+        code: 110111,
+        name: "房山区",
+    },
+    District {
+        code: 110112,
+        name: "通州区",
+    },
+    District {
+        code: 110113,
+        name: "顺义区",
+    },
+    District {
+        code: 110114,
+        name: "昌平区",
+    },
+    District {
+        code: 110115,
+        name: "大兴区",
+    },
+    District {
+        code: 110116,
+        name: "怀柔区",
+    },
+    District {
+        code: 110117,
+        name: "平谷区",
+    },
+    District {
+        code: 110118,
+        name: "密云区",
+    },
+    District {
+        code: 110119,
+        name: "延庆区",
+    },
+    District {
+        code: 110302,
+        name: "北京经济技术开发区",
+    },
 ];
 
 /// Retired codes still found in old data, and the code that replaced each (DOMAIN.md §7).
@@ -48,8 +99,7 @@ pub const RETIRED: &[(u32, u32)] = &[
 ];
 
 /// What a district cell may hold, for error messages.
-pub const EXPECTED: &str =
-    "a Beijing district: a 6-digit code 110101…110119 or 110302, or its Chinese name such as 海淀区 or 经开区";
+pub const EXPECTED: &str = "a Beijing district: a 6-digit code 110101…110119 or 110302, or its Chinese name such as 海淀区 or 经开区";
 
 /// Parses a district cell into its current 6-digit code.
 ///
@@ -72,7 +122,13 @@ pub fn parse(cell: &str) -> Option<u32> {
         return parse(stripped);
     }
     match s {
-        "北京经济技术开发区" | "经开区" | "北京经开区" | "亦庄" | "经济技术开发区" | "BDA" | "bda" => {
+        "北京经济技术开发区"
+        | "经开区"
+        | "北京经开区"
+        | "亦庄"
+        | "经济技术开发区"
+        | "BDA"
+        | "bda" => {
             return Some(110302);
         }
         "崇文区" | "崇文" => return Some(110101),
@@ -91,7 +147,10 @@ pub fn canonical(code: u32) -> Option<u32> {
     if DISTRICTS.iter().any(|d| d.code == code) {
         return Some(code);
     }
-    RETIRED.iter().find(|(old, _)| *old == code).map(|(_, new)| *new)
+    RETIRED
+        .iter()
+        .find(|(old, _)| *old == code)
+        .map(|(_, new)| *new)
 }
 
 /// The Chinese name of a current code.

@@ -59,7 +59,9 @@ pub enum Error {
         expected: String,
     },
     /// `--strict` and a row was rejected.
-    #[error("{path}: row {row}, column {column:?}: {value:?} rejected ({reason}); stopping because of --strict")]
+    #[error(
+        "{path}: row {row}, column {column:?}: {value:?} rejected ({reason}); stopping because of --strict"
+    )]
     Strict {
         path: PathBuf,
         row: u64,
@@ -68,7 +70,9 @@ pub enum Error {
         reason: String,
     },
     /// The text encoding could not be decoded.
-    #[error("{path}: not valid {encoding} text near byte {offset} (try --encoding gb18030 for files saved by Chinese Excel)")]
+    #[error(
+        "{path}: not valid {encoding} text near byte {offset} (try --encoding gb18030 for files saved by Chinese Excel)"
+    )]
     Encoding {
         path: PathBuf,
         encoding: &'static str,

@@ -7,7 +7,9 @@
 pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights of positions 1..=17: 3^(i−1) mod 31.
-pub const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+pub const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Outcome of checking one code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,11 +100,20 @@ mod tests {
     fn known_codes() {
         // 91350100M000100Y43 is the standard's published example (GB 32100-2015 附录).
         assert!(matches!(check("91350100M000100Y43"), UsccCheck::Valid(_)));
-        assert!(matches!(check("91350100m000100y43"), UsccCheck::Valid(ref s) if s == "91350100M000100Y43"));
+        assert!(
+            matches!(check("91350100m000100y43"), UsccCheck::Valid(ref s) if s == "91350100M000100Y43")
+        );
         // DOMAIN.md §5: real-life code that fails the mod-31 check: flagged, not rejected.
-        assert!(matches!(check("91350203M0001QAY9B"), UsccCheck::BadChecksum(_)));
+        assert!(matches!(
+            check("91350203M0001QAY9B"),
+            UsccCheck::BadChecksum(_)
+        ));
         // The scoring examples' codes are valid.
-        for c in ["91110302EXAMPLE022", "91110108EXAMPLE04L", "91110108EXAMPLE008"] {
+        for c in [
+            "91110302EXAMPLE022",
+            "91110108EXAMPLE04L",
+            "91110108EXAMPLE008",
+        ] {
             assert!(matches!(check(c), UsccCheck::Valid(_)), "{c}");
         }
         assert_eq!(check("91110108EXAMPLE0O8"), UsccCheck::Malformed); // O not in the set

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock};
 
+use arrow::array::BooleanBufferBuilder;
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder,
 };
@@ -112,56 +113,67 @@ fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("generated columns match their schema")
 }
 
-/// One column being built: its values (a default where null) and their validity.
+/// One column being built: its values (a default where null) and, once a null has been seen,
+/// their validity bits.
 struct Column<T> {
     values: Vec<T>,
-    valid: Vec<bool>,
-    nulls: usize,
+    valid: Option<BooleanBufferBuilder>,
 }
 
 impl<T: Copy + Default> Column<T> {
     fn with_capacity(n: usize) -> Column<T> {
         Column {
             values: Vec::with_capacity(n),
-            valid: Vec::with_capacity(n),
-            nulls: 0,
+            valid: None,
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, v: Option<T>) {
-        self.values.push(v.unwrap_or_default());
-        self.valid.push(v.is_some());
-        self.nulls += usize::from(v.is_none());
+        match v {
+            Some(x) => self.put(x),
+            None => {
+                let n = self.values.len();
+                let valid = self.valid.get_or_insert_with(|| {
+                    let mut b = BooleanBufferBuilder::new(self.values.capacity().max(n + 1));
+                    b.append_n(n, true);
+                    b
+                });
+                valid.append(false);
+                self.values.push(T::default());
+            }
+        }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, v: T) {
         self.values.push(v);
-        self.valid.push(true);
+        if let Some(valid) = self.valid.as_mut() {
+            valid.append(true);
+        }
     }
 
-    fn null_buffer(&self) -> Option<NullBuffer> {
-        (self.nulls > 0).then(|| NullBuffer::from(self.valid.as_slice()))
+    fn null_buffer(&mut self) -> Option<NullBuffer> {
+        self.valid.take().map(|mut b| NullBuffer::new(b.finish()))
     }
 }
 
 impl Column<i32> {
-    fn finish(self) -> ArrayRef {
+    fn finish(mut self) -> ArrayRef {
         let nulls = self.null_buffer();
         Arc::new(Int32Array::new(self.values.into(), nulls))
     }
 }
 
 impl Column<f64> {
-    fn finish(self) -> ArrayRef {
+    fn finish(mut self) -> ArrayRef {
         let nulls = self.null_buffer();
         Arc::new(Float64Array::new(self.values.into(), nulls))
     }
 }
 
 impl Column<bool> {
-    fn finish(self) -> ArrayRef {
+    fn finish(mut self) -> ArrayRef {
         let nulls = self.null_buffer();
         Arc::new(BooleanArray::new(BooleanBuffer::from(self.values), nulls))
     }
@@ -169,14 +181,14 @@ impl Column<bool> {
 
 impl Column<u8> {
     /// A text column whose values are `labels[code]`.
-    fn finish_labels(self, labels: &[&str]) -> ArrayRef {
+    fn finish_labels(mut self, labels: &[&str]) -> ArrayRef {
         let nulls = self.null_buffer();
         let longest = labels.iter().map(|l| l.len()).max().unwrap_or(0);
         let mut offsets: Vec<i32> = Vec::with_capacity(self.values.len() + 1);
         let mut bytes: Vec<u8> = Vec::with_capacity(self.values.len() * longest);
         offsets.push(0);
-        for (&code, &valid) in self.values.iter().zip(&self.valid) {
-            if valid {
+        for (i, &code) in self.values.iter().enumerate() {
+            if nulls.as_ref().is_none_or(|n| n.is_valid(i)) {
                 bytes.extend_from_slice(labels[usize::from(code)].as_bytes());
             }
             // A batch holds at most a few MB of label text, far below i32::MAX.
@@ -191,13 +203,14 @@ impl Column<u8> {
 }
 
 /// The 6-digit district codes as text, in `DISTRICT_WEIGHTS` order.
-static DISTRICT_CODES: LazyLock<Vec<String>> =
-    LazyLock::new(|| DISTRICT_WEIGHTS.iter().map(|(c, _)| c.to_string()).collect());
+static DISTRICT_CODES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    DISTRICT_WEIGHTS
+        .iter()
+        .map(|(c, _)| c.to_string())
+        .collect()
+});
 
-fn enum_index<T: Copy>(all: &[T], v: T) -> u8
-where
-    T: PartialEq,
-{
+fn enum_index<T: Copy + PartialEq>(all: &[T], v: T) -> u8 {
     // `all` is the enum's ALL list, which holds every variant.
     all.iter().position(|x| *x == v).unwrap_or(0) as u8
 }
@@ -283,7 +296,11 @@ impl EntCols {
     ) {
         self.uscc.append_value(code_str(code));
         let (c1, c2, joint_stock) = name;
-        let suffix = if joint_stock { "股份有限公司" } else { "有限公司" };
+        let suffix = if joint_stock {
+            "股份有限公司"
+        } else {
+            "有限公司"
+        };
         for part in [
             "北京",
             TRADE_NAME_CHARS[c1],
@@ -311,7 +328,8 @@ impl EntCols {
         self.tax.push(r.tax_grade.map(|g| g as u8));
         self.judgment.put(r.judgment_debtor);
         self.complaints.put(r.complaints_12m);
-        self.permit.push(PERMITS[r.permit].map(|p| enum_index(PermitClass::ALL, p)));
+        self.permit
+            .push(PERMITS[r.permit].map(|p| enum_index(PermitClass::ALL, p)));
         self.pe_air.push(pe.0);
         self.pe_water.push(pe.1);
         self.level

@@ -136,7 +136,12 @@ const MARKET_ONSITE: [f64; 4] = [0.03, 0.10, 0.30, 0.80];
 const ECOLOGY_ONSITE: [f64; 5] = [0.50, 0.20, 0.05, 0.01, 0.10];
 
 /// Draws an enterprise's inspections in `window` (days, half-open); `emit` receives each.
-pub(crate) fn inspections(d: &mut Draw, r: &EntRow, window: (i32, i32), mut emit: impl FnMut(HistRow)) {
+pub(crate) fn inspections(
+    d: &mut Draw,
+    r: &EntRow,
+    window: (i32, i32),
+    mut emit: impl FnMut(HistRow),
+) {
     let (from, to) = window;
     let span = (to - from).max(1) as u64;
     let day = |d: &mut Draw| from + d.below(span) as i32;
@@ -160,7 +165,8 @@ pub(crate) fn inspections(d: &mut Draw, r: &EntRow, window: (i32, i32), mut emit
         });
     }
     let penalised = r.env_penalties_24m.unwrap_or(0) > 0;
-    let eco_onsite = u32::from(d.chance(ECOLOGY_ONSITE[r.permit])) + u32::from(penalised && d.chance(0.5));
+    let eco_onsite =
+        u32::from(d.chance(ECOLOGY_ONSITE[r.permit])) + u32::from(penalised && d.chance(0.5));
     for _ in 0..eco_onsite {
         emit(HistRow {
             day: day(d),
@@ -205,8 +211,20 @@ mod tests {
     #[test]
     fn months_and_windows() {
         let m = Month::parse("2026-03").unwrap();
-        assert_eq!(m.minus(12), Month { year: 2025, month: 3 });
-        assert_eq!(m.minus(3), Month { year: 2025, month: 12 });
+        assert_eq!(
+            m.minus(12),
+            Month {
+                year: 2025,
+                month: 3
+            }
+        );
+        assert_eq!(
+            m.minus(3),
+            Month {
+                year: 2025,
+                month: 12
+            }
+        );
         let (from, to) = m.history_window();
         assert_eq!(from, days_from_civil(2025, 3, 1));
         assert_eq!(to, days_from_civil(2026, 3, 1));

@@ -9,9 +9,9 @@ use std::sync::{Arc, LazyLock};
 use arrow::array::{ArrayRef, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use super::Generator;
 use super::draw::{Draw, chacha};
 use super::model::DISTRICT_WEIGHTS;
-use super::Generator;
 use crate::schema::{Department, insp};
 
 const SURNAMES: [&str; 20] = [
@@ -119,5 +119,6 @@ pub(crate) fn generate(g: &Generator) -> RecordBatch {
         Arc::new(conflicts.finish()) as Arc<StringArray>,
     ];
     // Five string columns of equal length, built to the schema above: cannot fail.
-    RecordBatch::try_new(inspectors_schema(), columns).expect("inspector columns match their schema")
+    RecordBatch::try_new(inspectors_schema(), columns)
+        .expect("inspector columns match their schema")
 }

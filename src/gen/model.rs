@@ -487,7 +487,8 @@ fn environment(model: &Model, d: &mut Draw, r: &mut EntRow, risk: f64) {
         }
     });
     r.env_incidents_24m = (!d.chance(ENV_NULL)).then(|| i32::from(d.chance(INCIDENT_ANY[p])));
-    r.env_serious_violation_36m = (!d.chance(ENV_NULL)).then(|| d.chance(SERIOUS_VIOLATION[p] * risk));
+    r.env_serious_violation_36m =
+        (!d.chance(ENV_NULL)).then(|| d.chance(SERIOUS_VIOLATION[p] * risk));
     r.online_monitoring = (!d.chance(ENV_NULL)).then(|| d.chance(MONITORING[p]));
 }
 
@@ -572,7 +573,10 @@ pub(crate) fn emissions(
             }
             chosen[slot] = i;
             let pollutant = &list[i];
-            let amount = round_to(d.lognormal(PE_MEDIAN[p], PE_SIGMA) * scale * pollutant.equivalent_kg, 3);
+            let amount = round_to(
+                d.lognormal(PE_MEDIAN[p], PE_SIGMA) * scale * pollutant.equivalent_kg,
+                3,
+            );
             let pe = amount / pollutant.equivalent_kg;
             if water {
                 pe_water += pe;

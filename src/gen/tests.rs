@@ -34,11 +34,19 @@ fn enterprises(bs: &[GenBatch]) -> RecordBatch {
 }
 
 fn emissions(bs: &[GenBatch]) -> RecordBatch {
-    concat(&bs.iter().filter_map(|b| b.emissions.clone()).collect::<Vec<_>>())
+    concat(
+        &bs.iter()
+            .filter_map(|b| b.emissions.clone())
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn history(bs: &[GenBatch]) -> RecordBatch {
-    concat(&bs.iter().filter_map(|b| b.history.clone()).collect::<Vec<_>>())
+    concat(
+        &bs.iter()
+            .filter_map(|b| b.history.clone())
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn strings(b: &RecordBatch, col: &str) -> Vec<Option<String>> {
@@ -50,17 +58,23 @@ fn strings(b: &RecordBatch, col: &str) -> Vec<Option<String>> {
 
 fn ints(b: &RecordBatch, col: &str) -> Vec<Option<i32>> {
     let a = b.column_by_name(col).unwrap().as_primitive::<Int32Type>();
-    (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+    (0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect()
 }
 
 fn floats(b: &RecordBatch, col: &str) -> Vec<Option<f64>> {
     let a = b.column_by_name(col).unwrap().as_primitive::<Float64Type>();
-    (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+    (0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect()
 }
 
 fn bools(b: &RecordBatch, col: &str) -> Vec<Option<bool>> {
     let a = b.column_by_name(col).unwrap().as_boolean();
-    (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+    (0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect()
 }
 
 fn share<T: PartialEq>(xs: &[T], v: &T) -> f64 {
@@ -86,7 +100,11 @@ fn same_params_same_batches_different_seed_different_data() {
         let (x, y) = (strings(&ea, col), strings(&ec, col));
         let same = x.iter().zip(&y).filter(|(p, q)| p == q).count();
         // Even the 4-valued tier column agrees on well under 90 % of rows by chance.
-        assert!(same < x.len() * 9 / 10, "{col}: {same} of {} equal", x.len());
+        assert!(
+            same < x.len() * 9 / 10,
+            "{col}: {same} of {} equal",
+            x.len()
+        );
     }
     assert_ne!(emissions(&a), emissions(&c));
 }
@@ -118,7 +136,10 @@ fn batching_and_threads_do_not_change_the_rows() {
     let prefix = enterprises(&run(1000, 11, ALL_TABLES));
     assert_eq!(prefix, enterprises(&big).slice(0, 1000));
     // Asking for fewer tables leaves the enterprises unchanged.
-    assert_eq!(enterprises(&run(rows, 11, Tables::default())), enterprises(&big));
+    assert_eq!(
+        enterprises(&run(rows, 11, Tables::default())),
+        enterprises(&big)
+    );
 }
 
 #[test]
@@ -137,7 +158,11 @@ fn codes_are_valid_unique_and_addressable() {
         let reg: u32 = code[2..8].parse().unwrap();
         assert!(crate::district::name(reg).is_some(), "{code}");
         assert_eq!(&code[8..10], "MA");
-        assert_eq!(org_check(&code.as_bytes()[8..16]), code.as_bytes()[16], "{code}");
+        assert_eq!(
+            org_check(&code.as_bytes()[8..16]),
+            code.as_bytes()[16],
+            "{code}"
+        );
         if code[2..8] != *district.as_deref().unwrap() {
             elsewhere += 1;
         }
@@ -191,13 +216,20 @@ fn shares_match_the_documented_targets() {
     let lg = share(&tiers, &Some("little_giant".into()));
     let sp = share(&tiers, &Some("specialized".into()));
     let ratio = lg / (lg + sp);
-    assert!((ratio - 1035.0 / 8754.0).abs() < 0.012, "little giant ratio {ratio}");
+    assert!(
+        (ratio - 1035.0 / 8754.0).abs() < 0.012,
+        "little giant ratio {ratio}"
+    );
 
     let districts = strings(&e, "district");
     let total: f64 = DISTRICT_WEIGHTS.iter().map(|(_, w)| w).sum();
     for (code, w) in DISTRICT_WEIGHTS {
         let s = share(&districts, &Some(code.to_string()));
-        assert!((s - w / total).abs() < 0.006, "{code}: {s} vs {}", w / total);
+        assert!(
+            (s - w / total).abs() < 0.006,
+            "{code}: {s} vs {}",
+            w / total
+        );
     }
     let s = |c: u32| share(&districts, &Some(c.to_string()));
     let (haidian, chaoyang) = (s(110108), s(110105));
@@ -209,7 +241,10 @@ fn shares_match_the_documented_targets() {
 
     let classes = strings(&e, "credit_class");
     let missing = share(&classes, &None);
-    assert!((missing - CLASS_MISSING).abs() < 0.004, "missing class {missing}");
+    assert!(
+        (missing - CLASS_MISSING).abs() < 0.004,
+        "missing class {missing}"
+    );
     let given = classes.iter().flatten().count() as f64;
     for (class, target) in CLASS_SHARES {
         let s = classes
@@ -228,7 +263,9 @@ fn class_cut_calibration() {
     // fresh draws they must agree to within the sampling error of 3·10⁵ draws.
     let m = Model::new();
     let mut d = Draw::new(chacha(stream_key(1, "calibration"), 0));
-    let mut s: Vec<f64> = (0..300_000).map(|_| model::enterprise(&m, &mut d).1).collect();
+    let mut s: Vec<f64> = (0..300_000)
+        .map(|_| model::enterprise(&m, &mut d).1)
+        .collect();
     s.sort_by(f64::total_cmp);
     for (q, cut) in [0.40, 0.85, 0.97].into_iter().zip(model::CLASS_CUTS) {
         let v = s[(q * s.len() as f64) as usize];
@@ -252,9 +289,17 @@ fn credit_class_depends_on_the_features() {
         }
         sum.into_iter().map(|(k, (s, n))| (k, s / n)).collect()
     };
-    for col in ["abnormal_list_3y", "admin_penalties_3y", "annual_report_late_3y", "complaints_12m"] {
+    for col in [
+        "abnormal_list_3y",
+        "admin_penalties_3y",
+        "annual_report_late_3y",
+        "complaints_12m",
+    ] {
         let m = by_class(col);
-        assert!(m["A"] < m["B"] && m["B"] < m["C"] && m["C"] < m["D"], "{col}: {m:?}");
+        assert!(
+            m["A"] < m["B"] && m["B"] < m["C"] && m["C"] < m["D"],
+            "{col}: {m:?}"
+        );
     }
     let flags = |col: &str, class: &str| {
         let v = bools(&e, col);
@@ -390,7 +435,11 @@ fn emissions_belong_to_generated_enterprises_and_sum_to_pe() {
     }
     assert!(per_ent.values().all(|n| (1..=3).contains(n)));
     // Heavy tail: the top 1 % of emitters hold a large share of all pollution equivalents.
-    let mut totals: Vec<f64> = sums.iter().map(|(a, w)| a + w).filter(|t| *t > 0.0).collect();
+    let mut totals: Vec<f64> = sums
+        .iter()
+        .map(|(a, w)| a + w)
+        .filter(|t| *t > 0.0)
+        .collect();
     totals.sort_by(|x, y| y.total_cmp(x));
     let all: f64 = totals.iter().sum();
     let top: f64 = totals[..totals.len() / 100].iter().sum();
@@ -421,7 +470,10 @@ fn environmental_columns_are_plausible() {
     };
     // MONITORING: key 0.85, none 0.01 (less the 2 % nulls).
     let key_mon = rate("key", &|i| monitoring[i] == Some(true));
-    assert!((key_mon - 0.85 * 0.98).abs() < 0.03, "key monitoring {key_mon}");
+    assert!(
+        (key_mon - 0.85 * 0.98).abs() < 0.03,
+        "key monitoring {key_mon}"
+    );
     assert!(rate("none", &|i| monitoring[i] == Some(true)) < 0.03);
     // Penalties are mostly 0.
     let zero = share(&penalties, &Some(0));
@@ -430,7 +482,10 @@ fn environmental_columns_are_plausible() {
     assert!(share(&permits, &None) > 0.005);
 
     // HJ 941: whenever q ≥ 1 the medium has M and E (so a level can be computed).
-    for (q, m, x) in [("air_q", "air_m", "air_e"), ("water_q", "water_m", "water_e")] {
+    for (q, m, x) in [
+        ("air_q", "air_m", "air_e"),
+        ("water_q", "water_m", "water_e"),
+    ] {
         let (q, m, x) = (floats(&e, q), floats(&e, m), strings(&e, x));
         let mut levels = HashSet::new();
         for i in 0..q.len() {
@@ -481,17 +536,26 @@ fn history_lies_in_the_window_before_the_month() {
         .collect();
     let mut checks: HashMap<String, f64> = HashMap::new();
     for (i, u) in strings(&h, "uscc").iter().enumerate() {
-        if depts[i].as_deref() == Some("market") && modes[i].as_deref() == Some("onsite") {
-            if let Some(Some(c)) = class_of.get(u.as_deref().unwrap()) {
-                *checks.entry(c.clone()).or_default() += 1.0;
-            }
+        if depts[i].as_deref() == Some("market")
+            && modes[i].as_deref() == Some("onsite")
+            && let Some(Some(c)) = class_of.get(u.as_deref().unwrap())
+        {
+            *checks.entry(c.clone()).or_default() += 1.0;
         }
     }
     let per = |c: &str| {
         checks.get(c).copied().unwrap_or(0.0)
-            / class_of.values().filter(|x| x.as_deref() == Some(c)).count() as f64
+            / class_of
+                .values()
+                .filter(|x| x.as_deref() == Some(c))
+                .count() as f64
     };
-    assert!(per("D") > 10.0 * per("A"), "D {} vs A {}", per("D"), per("A"));
+    assert!(
+        per("D") > 10.0 * per("A"),
+        "D {} vs A {}",
+        per("D"),
+        per("A")
+    );
 }
 
 #[test]
@@ -526,14 +590,19 @@ fn inspectors_cover_every_district_with_real_conflicts() {
         if let Some(c) = &conf[i] {
             with_conflicts += 1;
             for code in c.split(';') {
-                let d = all.get(code).expect("a conflict names a generated enterprise");
+                let d = all
+                    .get(code)
+                    .expect("a conflict names a generated enterprise");
                 if dist[i].as_deref() != Some("*") {
                     assert_eq!(Some(d.to_string()), dist[i]);
                 }
             }
         }
     }
-    assert!(with_conflicts >= 3, "{with_conflicts} inspectors with conflicts");
+    assert!(
+        with_conflicts >= 3,
+        "{with_conflicts} inspectors with conflicts"
+    );
 }
 
 #[test]
@@ -560,10 +629,16 @@ fn parameters_are_checked() {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    for col in crate::schema::ent::ALL.iter().chain(crate::schema::feat::ALL) {
+    for col in crate::schema::ent::ALL
+        .iter()
+        .chain(crate::schema::feat::ALL)
+    {
         assert!(names.contains(&col.name.to_string()), "{}", col.name);
     }
-    assert_eq!(names.len(), crate::schema::ent::ALL.len() + crate::schema::feat::ALL.len());
+    assert_eq!(
+        names.len(),
+        crate::schema::ent::ALL.len() + crate::schema::feat::ALL.len()
+    );
 }
 
 #[test]
@@ -579,58 +654,4 @@ fn dropping_the_iterator_early_stops_cleanly() {
     assert_eq!(first.index, 0);
     assert_eq!(it.len(), 39);
     drop(it); // must not hang or panic
-}
-
-#[test]
-fn zz_stats() {
-    let bs = run(200_000, 1, ALL_TABLES);
-    let (e, m, h) = (enterprises(&bs), emissions(&bs), history(&bs));
-    println!("ent {} emi {} hist {}", e.num_rows(), m.num_rows(), h.num_rows());
-    let permits = strings(&e, "permit_class");
-    let pa = floats(&e, "pe_air");
-    let pw = floats(&e, "pe_water");
-    let mut bands: HashMap<(String, u8), usize> = HashMap::new();
-    for i in 0..e.num_rows() {
-        let p = permits[i].clone().unwrap_or("?".into());
-        let b = match (pa[i], pw[i]) {
-            (Some(a), Some(w)) => { let t = a + w; if t == 0.0 { 0 } else { 1 + u8::from(t >= 2000.0) + u8::from(t >= 20000.0) } }
-            _ => 9,
-        };
-        *bands.entry((p, b)).or_default() += 1;
-    }
-    let mut v: Vec<_> = bands.into_iter().collect();
-    v.sort();
-    println!("{v:?}");
-    let tiers = strings(&e, "tier");
-    let classes = strings(&e, "credit_class");
-    let mut tc: HashMap<(String, String), usize> = HashMap::new();
-    for i in 0..e.num_rows() {
-        *tc.entry((tiers[i].clone().unwrap(), classes[i].clone().unwrap_or("-".into()))).or_default() += 1;
-    }
-    let mut v: Vec<_> = tc.into_iter().collect();
-    v.sort();
-    println!("{v:?}");
-    let g = Generator::new(GenParams::new(200_000, 1)).unwrap();
-    println!("inspectors {}", g.inspectors().num_rows());
-    for i in [0, 1, 2, 3] {
-        println!("{:?}", (0..e.num_columns()).map(|c| arrow::util::display::array_value_to_string(e.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
-    }
-    for i in [0, 1, 2, 3] {
-        println!("{:?}", (0..m.num_columns()).map(|c| arrow::util::display::array_value_to_string(m.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
-    }
-    let t = g.inspectors();
-    for i in 0..3 {
-        println!("{:?}", (0..t.num_columns()).map(|c| arrow::util::display::array_value_to_string(t.column(c), i).unwrap()).collect::<Vec<_>>().join(","));
-    }
-}
-
-#[test]
-fn zz_calib() {
-    let m = Model::new();
-    let mut d = Draw::new(chacha(stream_key(1, "calibration"), 0));
-    let mut s: Vec<f64> = (0..1_000_000).map(|_| model::enterprise(&m, &mut d).1).collect();
-    s.sort_by(f64::total_cmp);
-    for q in [0.40, 0.85, 0.97] {
-        println!("{q}: {}", s[(q * s.len() as f64) as usize]);
-    }
 }
