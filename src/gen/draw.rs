@@ -109,6 +109,11 @@ impl Draw {
     /// Poisson count with mean `lambda` (small, ≤ ~20), by inversion; capped at 50.
     pub(crate) fn poisson(&mut self, lambda: f64) -> u32 {
         let u = self.unit();
+        if u < 1.0 - lambda {
+            // e^{-λ} ≥ 1 − λ, so u is below P(0) and inversion gives 0: skip the exponential
+            // (most draws here have small λ).
+            return 0;
+        }
         let mut p = (-lambda).exp();
         let mut cum = p;
         let mut k = 0u32;

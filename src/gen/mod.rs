@@ -292,7 +292,9 @@ impl Generator {
     pub fn batches(&self, tables: Tables) -> Batches {
         let total = self.batch_count();
         let ahead = 2 * rayon::current_num_threads().max(1);
-        let (tx, rx) = sync_channel(ahead);
+        // Finished batches wait in their own one-slot channels; one more waits here. So at most
+        // ahead + 2 batches are in memory.
+        let (tx, rx) = sync_channel(1);
         let g = Arc::new(self.clone());
         let worker = std::thread::spawn(move || {
             let mut inflight: VecDeque<Receiver<std::thread::Result<GenBatch>>> = VecDeque::new();
