@@ -6,16 +6,21 @@
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock};
 
+use arrow::array::BooleanBufferBuilder;
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder,
 };
+use arrow::buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::history::{HistRow, format_date};
 use super::model::{
-    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, MediumRisk, PERMITS, TAX_GRADES, TRADE_NAME_CHARS,
+    DISTRICT_WEIGHTS, EmiRow, EntRow, INDUSTRIES, PERMITS, TAX_GRADES, TRADE_NAME_CHARS,
 };
-use crate::schema::{Tier, emi, ent, feat, hist};
+use crate::schema::{
+    CreditClass, Department, EnvRiskLevel, Medium, Mode, PermitClass, Sensitivity, Tier, emi, ent,
+    feat, hist,
+};
 
 /// An 18-byte unified social credit code.
 pub(crate) type Code = [u8; 18];
@@ -108,13 +113,140 @@ fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("generated columns match their schema")
 }
 
-/// Enterprise rows being collected.
+/// One column being built: its values (a default where null) and, once a null has been seen,
+/// their validity bits.
+struct Column<T> {
+    values: Vec<T>,
+    valid: Option<BooleanBufferBuilder>,
+}
+
+impl<T: Copy + Default> Column<T> {
+    fn with_capacity(n: usize) -> Column<T> {
+        Column {
+            values: Vec::with_capacity(n),
+            valid: None,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: Option<T>) {
+        match v {
+            Some(x) => self.put(x),
+            None => {
+                let n = self.values.len();
+                let valid = self.valid.get_or_insert_with(|| {
+                    let mut b = BooleanBufferBuilder::new(self.values.capacity().max(n + 1));
+                    b.append_n(n, true);
+                    b
+                });
+                valid.append(false);
+                self.values.push(T::default());
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn put(&mut self, v: T) {
+        self.values.push(v);
+        if let Some(valid) = self.valid.as_mut() {
+            valid.append(true);
+        }
+    }
+
+    fn null_buffer(&mut self) -> Option<NullBuffer> {
+        self.valid.take().map(|mut b| NullBuffer::new(b.finish()))
+    }
+}
+
+impl Column<i32> {
+    fn finish(mut self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(Int32Array::new(self.values.into(), nulls))
+    }
+}
+
+impl Column<f64> {
+    fn finish(mut self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(Float64Array::new(self.values.into(), nulls))
+    }
+}
+
+impl Column<bool> {
+    fn finish(mut self) -> ArrayRef {
+        let nulls = self.null_buffer();
+        Arc::new(BooleanArray::new(BooleanBuffer::from(self.values), nulls))
+    }
+}
+
+impl Column<u8> {
+    /// A text column whose values are `labels[code]`.
+    fn finish_labels(mut self, labels: &[&str]) -> ArrayRef {
+        let nulls = self.null_buffer();
+        let longest = labels.iter().map(|l| l.len()).max().unwrap_or(0);
+        let mut offsets: Vec<i32> = Vec::with_capacity(self.values.len() + 1);
+        let mut bytes: Vec<u8> = Vec::with_capacity(self.values.len() * longest);
+        offsets.push(0);
+        for (i, &code) in self.values.iter().enumerate() {
+            if nulls.as_ref().is_none_or(|n| n.is_valid(i)) {
+                bytes.extend_from_slice(labels[usize::from(code)].as_bytes());
+            }
+            // A batch holds at most a few MB of label text, far below i32::MAX.
+            offsets.push(bytes.len() as i32);
+        }
+        Arc::new(StringArray::new(
+            OffsetBuffer::new(offsets.into()),
+            bytes.into(),
+            nulls,
+        ))
+    }
+}
+
+/// The 6-digit district codes as text, in `DISTRICT_WEIGHTS` order.
+static DISTRICT_CODES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    DISTRICT_WEIGHTS
+        .iter()
+        .map(|(c, _)| c.to_string())
+        .collect()
+});
+
+fn enum_index<T: Copy + PartialEq>(all: &[T], v: T) -> u8 {
+    // `all` is the enum's ALL list, which holds every variant.
+    all.iter().position(|x| *x == v).unwrap_or(0) as u8
+}
+
+/// Enterprise rows being collected, column by column (one pass over each row while it is hot).
 pub(crate) struct EntCols {
     uscc: StringBuilder,
     name: StringBuilder,
-    district: Vec<u8>,
-    rows: Vec<EntRow>,
-    pe: Vec<(Option<f64>, Option<f64>)>,
+    district: Column<u8>,
+    industry: Column<u8>,
+    tier: Column<u8>,
+    credit_class: Column<u8>,
+    years: Column<i32>,
+    capital: Column<f64>,
+    employees: Column<i32>,
+    abnormal: Column<i32>,
+    penalties: Column<i32>,
+    serious: Column<bool>,
+    late: Column<i32>,
+    tax: Column<u8>,
+    judgment: Column<bool>,
+    complaints: Column<i32>,
+    permit: Column<u8>,
+    pe_air: Column<f64>,
+    pe_water: Column<f64>,
+    level: Column<u8>,
+    air_q: Column<f64>,
+    air_m: Column<f64>,
+    air_e: Column<u8>,
+    water_q: Column<f64>,
+    water_m: Column<f64>,
+    water_e: Column<u8>,
+    env_penalties: Column<i32>,
+    env_incidents: Column<i32>,
+    env_serious: Column<bool>,
+    monitoring: Column<bool>,
 }
 
 impl EntCols {
@@ -122,9 +254,34 @@ impl EntCols {
         EntCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             name: StringBuilder::with_capacity(n, 40 * n),
-            district: Vec::with_capacity(n),
-            rows: Vec::with_capacity(n),
-            pe: Vec::with_capacity(n),
+            district: Column::with_capacity(n),
+            industry: Column::with_capacity(n),
+            tier: Column::with_capacity(n),
+            credit_class: Column::with_capacity(n),
+            years: Column::with_capacity(n),
+            capital: Column::with_capacity(n),
+            employees: Column::with_capacity(n),
+            abnormal: Column::with_capacity(n),
+            penalties: Column::with_capacity(n),
+            serious: Column::with_capacity(n),
+            late: Column::with_capacity(n),
+            tax: Column::with_capacity(n),
+            judgment: Column::with_capacity(n),
+            complaints: Column::with_capacity(n),
+            permit: Column::with_capacity(n),
+            pe_air: Column::with_capacity(n),
+            pe_water: Column::with_capacity(n),
+            level: Column::with_capacity(n),
+            air_q: Column::with_capacity(n),
+            air_m: Column::with_capacity(n),
+            air_e: Column::with_capacity(n),
+            water_q: Column::with_capacity(n),
+            water_m: Column::with_capacity(n),
+            water_e: Column::with_capacity(n),
+            env_penalties: Column::with_capacity(n),
+            env_incidents: Column::with_capacity(n),
+            env_serious: Column::with_capacity(n),
+            monitoring: Column::with_capacity(n),
         }
     }
 
@@ -133,7 +290,7 @@ impl EntCols {
         &mut self,
         code: &Code,
         district: usize,
-        row: EntRow,
+        r: &EntRow,
         name: (usize, usize, bool),
         pe: (Option<f64>, Option<f64>),
     ) {
@@ -144,76 +301,90 @@ impl EntCols {
         } else {
             "有限公司"
         };
-        // Writing into a String builder cannot fail.
-        let _ = write!(
-            self.name,
-            "北京{}{}{}{}",
-            TRADE_NAME_CHARS[c1], TRADE_NAME_CHARS[c2], INDUSTRIES[row.industry].name_word, suffix
-        );
+        for part in [
+            "北京",
+            TRADE_NAME_CHARS[c1],
+            TRADE_NAME_CHARS[c2],
+            INDUSTRIES[r.industry].name_word,
+            suffix,
+        ] {
+            // Writing into a String builder cannot fail.
+            let _ = self.name.write_str(part);
+        }
         self.name.append_value("");
-        self.district.push(district as u8);
-        self.rows.push(row);
-        self.pe.push(pe);
+        let sens = |e: Option<Sensitivity>| e.map(|e| enum_index(Sensitivity::ALL, e));
+        self.district.put(district as u8);
+        self.industry.put(r.industry as u8);
+        self.tier.put(enum_index(Tier::ALL, r.tier));
+        self.credit_class
+            .push(r.credit_class.map(|c| enum_index(CreditClass::ALL, c)));
+        self.years.put(r.years_in_operation);
+        self.capital.put(r.registered_capital_wan);
+        self.employees.push(r.employees);
+        self.abnormal.put(r.abnormal_list_3y);
+        self.penalties.put(r.admin_penalties_3y);
+        self.serious.put(r.serious_illegal);
+        self.late.put(r.annual_report_late_3y);
+        self.tax.push(r.tax_grade.map(|g| g as u8));
+        self.judgment.put(r.judgment_debtor);
+        self.complaints.put(r.complaints_12m);
+        self.permit
+            .push(PERMITS[r.permit].map(|p| enum_index(PermitClass::ALL, p)));
+        self.pe_air.push(pe.0);
+        self.pe_water.push(pe.1);
+        self.level
+            .push(r.env_risk_level.map(|l| enum_index(EnvRiskLevel::ALL, l)));
+        self.air_q.push(r.air.q);
+        self.air_m.push(r.air.m);
+        self.air_e.push(sens(r.air.e));
+        self.water_q.push(r.water.q);
+        self.water_m.push(r.water.m);
+        self.water_e.push(sens(r.water.e));
+        self.env_penalties.push(r.env_penalties_24m);
+        self.env_incidents.push(r.env_incidents_24m);
+        self.env_serious.push(r.env_serious_violation_36m);
+        self.monitoring.push(r.online_monitoring);
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
-        let text = |f: &dyn Fn(&EntRow) -> Option<&'static str>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<StringArray>())
-        };
-        let int = |f: &dyn Fn(&EntRow) -> Option<i32>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<Int32Array>())
-        };
-        let float = |f: &dyn Fn(&EntRow) -> Option<f64>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<Float64Array>())
-        };
-        let flag = |f: &dyn Fn(&EntRow) -> Option<bool>| -> ArrayRef {
-            Arc::new(r.iter().map(f).collect::<BooleanArray>())
-        };
-        let q = |m: &MediumRisk| m.q;
-        let districts: Vec<String> = DISTRICT_WEIGHTS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .collect();
-        let district: ArrayRef = Arc::new(
-            self.district
-                .iter()
-                .map(|&d| Some(districts[d as usize].as_str()))
-                .collect::<StringArray>(),
-        );
-        let pe_air: ArrayRef = Arc::new(self.pe.iter().map(|p| p.0).collect::<Float64Array>());
-        let pe_water: ArrayRef = Arc::new(self.pe.iter().map(|p| p.1).collect::<Float64Array>());
+        let districts: Vec<&str> = DISTRICT_CODES.iter().map(String::as_str).collect();
+        let industries = INDUSTRIES.map(|i| i.code);
+        let tiers = Tier::ALL.iter().map(|t| t.en()).collect::<Vec<_>>();
+        let classes = CreditClass::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let permits = PermitClass::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let levels = EnvRiskLevel::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
+        let sens = Sensitivity::ALL.iter().map(|c| c.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.name.finish()),
-            district,
-            text(&|x| Some(INDUSTRIES[x.industry].code)),
-            text(&|x| Some(Tier::en(x.tier))),
-            text(&|x| x.credit_class.map(|c| c.en())),
-            int(&|x| Some(x.years_in_operation)),
-            float(&|x| Some(x.registered_capital_wan)),
-            int(&|x| x.employees),
-            int(&|x| Some(x.abnormal_list_3y)),
-            int(&|x| Some(x.admin_penalties_3y)),
-            flag(&|x| Some(x.serious_illegal)),
-            int(&|x| Some(x.annual_report_late_3y)),
-            text(&|x| x.tax_grade.map(|g| TAX_GRADES[g])),
-            flag(&|x| Some(x.judgment_debtor)),
-            int(&|x| Some(x.complaints_12m)),
-            text(&|x| PERMITS[x.permit].map(|p| p.en())),
-            pe_air,
-            pe_water,
-            text(&|x| x.env_risk_level.map(|l| l.en())),
-            float(&|x| q(&x.air)),
-            float(&|x| x.air.m),
-            text(&|x| x.air.e.map(|e| e.en())),
-            float(&|x| q(&x.water)),
-            float(&|x| x.water.m),
-            text(&|x| x.water.e.map(|e| e.en())),
-            int(&|x| x.env_penalties_24m),
-            int(&|x| x.env_incidents_24m),
-            flag(&|x| x.env_serious_violation_36m),
-            flag(&|x| x.online_monitoring),
+            self.district.finish_labels(&districts),
+            self.industry.finish_labels(&industries),
+            self.tier.finish_labels(&tiers),
+            self.credit_class.finish_labels(&classes),
+            self.years.finish(),
+            self.capital.finish(),
+            self.employees.finish(),
+            self.abnormal.finish(),
+            self.penalties.finish(),
+            self.serious.finish(),
+            self.late.finish(),
+            self.tax.finish_labels(&TAX_GRADES),
+            self.judgment.finish(),
+            self.complaints.finish(),
+            self.permit.finish_labels(&permits),
+            self.pe_air.finish(),
+            self.pe_water.finish(),
+            self.level.finish_labels(&levels),
+            self.air_q.finish(),
+            self.air_m.finish(),
+            self.air_e.finish_labels(&sens),
+            self.water_q.finish(),
+            self.water_m.finish(),
+            self.water_e.finish_labels(&sens),
+            self.env_penalties.finish(),
+            self.env_incidents.finish(),
+            self.env_serious.finish(),
+            self.monitoring.finish(),
         ];
         batch(enterprise_schema(), columns)
     }
@@ -223,7 +394,9 @@ impl EntCols {
 pub(crate) struct EmiCols {
     uscc: StringBuilder,
     outlet: StringBuilder,
-    rows: Vec<EmiRow>,
+    medium: Column<u8>,
+    pollutant: StringBuilder,
+    amount: Column<f64>,
 }
 
 impl EmiCols {
@@ -231,42 +404,42 @@ impl EmiCols {
         EmiCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             outlet: StringBuilder::with_capacity(n, 5 * n),
-            rows: Vec::with_capacity(n),
+            medium: Column::with_capacity(n),
+            pollutant: StringBuilder::with_capacity(n, 4 * n),
+            amount: Column::with_capacity(n),
         }
     }
 
     pub(crate) fn push(&mut self, code: &Code, row: EmiRow) {
         self.uscc.append_value(code_str(code));
         let prefix = match row.medium {
-            crate::schema::Medium::Air => "DA",
-            crate::schema::Medium::Water => "DW",
+            Medium::Air => b"DA",
+            Medium::Water => b"DW",
         };
-        // Writing into a String builder cannot fail.
-        let _ = write!(self.outlet, "{prefix}{:03}", row.outlet);
-        self.outlet.append_value("");
-        self.rows.push(row);
+        let n = row.outlet;
+        let outlet = [
+            prefix[0],
+            prefix[1],
+            b'0' + (n / 100 % 10) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ];
+        // Two ASCII letters and three digits.
+        self.outlet
+            .append_value(std::str::from_utf8(&outlet).unwrap_or_default());
+        self.medium.put(enum_index(Medium::ALL, row.medium));
+        self.pollutant.append_value(row.pollutant.code);
+        self.amount.put(row.amount_kg);
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
+        let media = Medium::ALL.iter().map(|m| m.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.outlet.finish()),
-            Arc::new(
-                r.iter()
-                    .map(|e| Some(e.medium.en()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                r.iter()
-                    .map(|e| Some(e.pollutant.code))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                r.iter()
-                    .map(|e| Some(e.amount_kg))
-                    .collect::<Float64Array>(),
-            ),
+            self.medium.finish_labels(&media),
+            Arc::new(self.pollutant.finish()),
+            self.amount.finish(),
         ];
         batch(emissions_schema(), columns)
     }
@@ -276,7 +449,8 @@ impl EmiCols {
 pub(crate) struct HistCols {
     uscc: StringBuilder,
     date: StringBuilder,
-    rows: Vec<HistRow>,
+    department: Column<u8>,
+    mode: Column<u8>,
 }
 
 impl HistCols {
@@ -284,7 +458,8 @@ impl HistCols {
         HistCols {
             uscc: StringBuilder::with_capacity(n, 18 * n),
             date: StringBuilder::with_capacity(n, 10 * n),
-            rows: Vec::with_capacity(n),
+            department: Column::with_capacity(n),
+            mode: Column::with_capacity(n),
         }
     }
 
@@ -295,20 +470,19 @@ impl HistCols {
         // format_date writes ASCII digits and dashes only.
         self.date
             .append_value(std::str::from_utf8(&buf).unwrap_or_default());
-        self.rows.push(row);
+        self.department
+            .put(enum_index(Department::ALL, row.department));
+        self.mode.put(enum_index(Mode::ALL, row.mode));
     }
 
     pub(crate) fn finish(mut self) -> RecordBatch {
-        let r = &self.rows;
+        let depts = Department::ALL.iter().map(|d| d.en()).collect::<Vec<_>>();
+        let modes = Mode::ALL.iter().map(|m| m.en()).collect::<Vec<_>>();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.uscc.finish()),
             Arc::new(self.date.finish()),
-            Arc::new(
-                r.iter()
-                    .map(|h| Some(h.department.en()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(r.iter().map(|h| Some(h.mode.en())).collect::<StringArray>()),
+            self.department.finish_labels(&depts),
+            self.mode.finish_labels(&modes),
         ];
         batch(history_schema(), columns)
     }

@@ -30,12 +30,14 @@ mod history;
 mod inspectors;
 mod model;
 
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::record_batch::RecordBatch;
 use rand::Rng;
-use rayon::prelude::*;
 
 pub use columns::{emissions_schema, enterprise_schema, history_schema};
 pub use history::Month;
@@ -270,7 +272,7 @@ impl Generator {
                 if let (Some(cols), Some(w)) = (hist.as_mut(), window) {
                     history::inspections(&mut dh, &r, w, |h| cols.push(&code, h));
                 }
-                ent.push(&code, place.district, r, name, pe);
+                ent.push(&code, place.district, &r, name, pe);
             }
             block_start = block_end;
         }
@@ -283,28 +285,47 @@ impl Generator {
         }
     }
 
-    /// All batches in order, generated in parallel with rayon a few batches ahead of the
-    /// consumer on a background thread (so generating overlaps with writing). Dropping the
+    /// All batches in order. A background thread keeps up to 2 × (rayon threads) batches in
+    /// generation on the rayon pool, so generating overlaps with whatever the consumer does
+    /// (writing); batches come out in index order whatever order they finish in. Dropping the
     /// iterator stops the generation.
     pub fn batches(&self, tables: Tables) -> Batches {
         let total = self.batch_count();
-        let ahead = rayon::current_num_threads().max(1);
-        let (tx, rx) = sync_channel(ahead);
-        let g = self.clone();
+        let ahead = 2 * rayon::current_num_threads().max(1);
+        // Finished batches wait in their own one-slot channels; one more waits here. So at most
+        // ahead + 2 batches are in memory.
+        let (tx, rx) = sync_channel(1);
+        let g = Arc::new(self.clone());
         let worker = std::thread::spawn(move || {
+            let mut inflight: VecDeque<Receiver<std::thread::Result<GenBatch>>> = VecDeque::new();
             let mut next = 0;
-            while next < total {
-                let end = (next + ahead).min(total);
-                let out: Vec<GenBatch> = (next..end)
-                    .into_par_iter()
-                    .map(|i| g.batch(i, &tables))
-                    .collect();
-                for b in out {
-                    if tx.send(b).is_err() {
-                        return; // the consumer has gone
-                    }
+            loop {
+                while inflight.len() < ahead && next < total {
+                    let (done, result) = sync_channel(1);
+                    let g = Arc::clone(&g);
+                    let index = next;
+                    rayon::spawn(move || {
+                        // A panic here is a bug; carry it to the consumer instead of letting
+                        // rayon abort the process.
+                        let out = catch_unwind(AssertUnwindSafe(|| g.batch(index, &tables)));
+                        let _ = done.send(out);
+                    });
+                    inflight.push_back(result);
+                    next += 1;
                 }
-                next = end;
+                let Some(result) = inflight.pop_front() else {
+                    return;
+                };
+                match result.recv() {
+                    Ok(Ok(batch)) => {
+                        if tx.send(batch).is_err() {
+                            return; // the consumer has gone
+                        }
+                    }
+                    Ok(Err(panic)) => resume_unwind(panic),
+                    // The task ended without sending: only possible if it could not run at all.
+                    Err(_) => panic!("a batch generation task ended without a result"),
+                }
             }
         });
         Batches {

@@ -235,6 +235,8 @@ pub(crate) struct Model {
     pub water: Weighted,
     pub sensitivity: Weighted,
     pub filed_level: Weighted,
+    /// ln(1 + years) for years 0..=MAX_YEARS.
+    pub ln_1p_years: [f64; MAX_YEARS as usize + 1],
 }
 
 impl Model {
@@ -250,6 +252,7 @@ impl Model {
             // Beijing is dense: more E1/E2 than a national mix.
             sensitivity: w(&[0.20, 0.40, 0.40]),
             filed_level: w(&[0.80, 0.15, 0.05]),
+            ln_1p_years: std::array::from_fn(|y| (y as f64).ln_1p()),
         }
     }
 }
@@ -315,11 +318,17 @@ pub(crate) struct EntRow {
     pub env_incidents_24m: Option<i32>,
     pub env_serious_violation_36m: Option<bool>,
     pub online_monitoring: Option<bool>,
-    /// Hidden: log-size (drives employees, capital, emissions).
-    pub size: f64,
+    /// Hidden: e^{0.3·size}, the enterprise's scale factor on its emissions.
+    pub emission_scale: f64,
     /// The credit class the features imply, before 3 % are blanked (history uses it).
     pub true_class: CreditClass,
 }
+
+/// Oldest enterprise, in years of operation.
+const MAX_YEARS: i32 = 45;
+/// e³ and e⁵: median employees and registered capital (万元) of a size-0 enterprise.
+const E_3: f64 = 20.085_536_923_187_668;
+const E_5: f64 = 148.413_159_102_576_6;
 
 fn tier_shift(tier: Tier) -> (f64, f64, f64) {
     // (risk shift, size shift, median years): better tiers are safer, bigger and older.
@@ -342,7 +351,8 @@ fn round_to(x: f64, decimals: i32) -> f64 {
 
 /// The credit risk score the class is cut from: a logistic-style linear score of the observable
 /// features (higher = riskier) plus N(0, 0.7²) noise for what the features do not show.
-pub(crate) fn credit_score(r: &EntRow, noise: f64) -> f64 {
+/// `log_years` is ln(1 + years_in_operation).
+pub(crate) fn credit_score(r: &EntRow, log_years: f64, noise: f64) -> f64 {
     const TAX_WEIGHT: [f64; 5] = [-0.6, 0.0, 0.3, 1.0, 2.0]; // A B M C D
     let tax = r.tax_grade.map_or(0.0, |g| TAX_WEIGHT[g]);
     0.9 * f64::from(r.abnormal_list_3y.min(5))
@@ -352,7 +362,7 @@ pub(crate) fn credit_score(r: &EntRow, noise: f64) -> f64 {
         + 1.3 * f64::from(u8::from(r.judgment_debtor))
         + 0.12 * f64::from(r.complaints_12m.min(10))
         + tax
-        - 0.35 * f64::from(r.years_in_operation).ln_1p()
+        - 0.35 * log_years
         + 0.7 * noise
 }
 
@@ -373,19 +383,28 @@ pub(crate) fn enterprise(model: &Model, d: &mut Draw) -> (EntRow, f64) {
     let industry = d.pick(&model.industry);
     let (risk_shift, size_shift, median_years) = tier_shift(tier);
 
-    let years = (d.lognormal(median_years, 0.75).floor() as i32).clamp(0, 45);
-    let log_years = f64::from(years).ln_1p();
+    let years = (d.lognormal(median_years, 0.75).floor() as i32).clamp(0, MAX_YEARS);
+    let log_years = model.ln_1p_years[years as usize];
     let z = d.normal() - risk_shift - 0.3 * (log_years - 2.0);
     let size = 0.9 * d.normal() + size_shift + 0.25 * log_years;
-    let employees = (3.0 + size).exp().round().max(1.0) as i32;
-    let capital = round_to((5.0 + size + 0.7 * d.normal()).exp(), 2);
+    // Powers of e^{z/10} and e^{size/10} stand for the several e^{k·z}, e^{k·size} below: two
+    // exponentials per row instead of ten.
+    let ez = (0.1 * z).exp();
+    let (ez2, es) = (ez * ez, (0.1 * size).exp());
+    let ez4 = ez2 * ez2;
+    let (ez5, ez8) = (ez4 * ez, ez4 * ez4);
+    let ez10 = ez8 * ez2;
+    let (es2, es3) = (es * es, es * es * es);
+    let es10 = (es2 * es3) * (es2 * es3);
+    let employees = (E_3 * es10).round().max(1.0) as i32;
+    let capital = round_to(E_5 * es10 * (0.7 * d.normal()).exp(), 2);
 
-    let abnormal = d.poisson(0.06 * (1.0 * z).exp()) as i32;
-    let penalties = d.poisson(0.08 * (0.8 * z + 0.2 * size).exp()) as i32;
-    let serious = d.chance(0.003 * (1.4 * z).exp());
-    let late = binomial3(d, (0.04 * (0.8 * z).exp()).min(0.9));
-    let judgment = d.chance(0.012 * (1.1 * z).exp());
-    let complaints = d.poisson((0.25 * (0.5 * z + 0.3 * size).exp()).min(20.0)) as i32;
+    let abnormal = d.poisson(0.06 * ez10) as i32;
+    let penalties = d.poisson(0.08 * ez8 * es2) as i32;
+    let serious = d.chance(0.003 * ez10 * ez4);
+    let late = binomial3(d, (0.04 * ez8).min(0.9));
+    let judgment = d.chance(0.012 * ez10 * ez);
+    let complaints = d.poisson((0.25 * ez5 * es3).min(20.0)) as i32;
     let tax = if years < 1 && d.chance(0.7) {
         2 // M: too new to be graded
     } else {
@@ -423,10 +442,10 @@ pub(crate) fn enterprise(model: &Model, d: &mut Draw) -> (EntRow, f64) {
         env_incidents_24m: None,
         env_serious_violation_36m: None,
         online_monitoring: None,
-        size,
+        emission_scale: es3,
         true_class: CreditClass::B,
     };
-    let score = credit_score(&row, d.normal());
+    let score = credit_score(&row, log_years, d.normal());
     row.true_class = class_of(score);
     row.credit_class = (!d.chance(CLASS_MISSING)).then_some(row.true_class);
     // Features go missing at random after the class is set, as in a real register.
@@ -437,14 +456,14 @@ pub(crate) fn enterprise(model: &Model, d: &mut Draw) -> (EntRow, f64) {
         row.tax_grade = None;
     }
 
-    environment(model, d, &mut row, z);
+    environment(model, d, &mut row, ez4);
     (row, score)
 }
 
-/// HJ 941 inputs, filed level, penalties, incidents and monitoring, by permit class.
-fn environment(model: &Model, d: &mut Draw, r: &mut EntRow, z: f64) {
+/// HJ 941 inputs, filed level, penalties, incidents and monitoring, by permit class; `risk` is
+/// e^{0.4·z}, the hidden credit risk's pull on penalties and violations.
+fn environment(model: &Model, d: &mut Draw, r: &mut EntRow, risk: f64) {
     let p = r.permit;
-    let risk = (0.4 * z).exp();
     if d.chance(HAS_HJ941[p]) {
         let air = d.chance(0.85);
         let water = !air || d.chance(0.45);
@@ -532,7 +551,7 @@ pub(crate) fn emissions(
     } else {
         [1, 1, 1, 1, 1, 1, 2, 2, 2, 3][d.below(10) as usize]
     };
-    let scale = (0.3 * r.size).exp();
+    let scale = r.emission_scale;
     let (mut pe_air, mut pe_water) = (0.0, 0.0);
     let (mut n_air, mut n_water) = (0u16, 0u16);
     for _ in 0..outlets {
