@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -17,7 +18,8 @@ use super::common::check_output;
 /// District shares skewed as in reality (海淀, 朝阳 largest), tiers in the ratio of Beijing's
 /// counts, credit classes that depend on the credit features, valid unique credit codes,
 /// emissions with many zeros and a heavy tail, HJ 941 inputs, penalties and monitoring flags.
-/// The same --rows and --seed always give identical files.
+/// The same --rows and --seed always give identical files. With --emissions, the enterprise table
+/// leaves out pe_air/pe_water (they come from the emissions table instead).
 ///
 /// Example: spotcheck gen --rows 10000 --seed 7 -o enterprises.parquet --emissions
 /// emissions.parquet --history history.csv --inspectors inspectors.csv
@@ -76,7 +78,16 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
     let open = |p: &PathBuf, schema| -> Result<TableWriter> {
         create(p, schema, &opts).with_context(|| format!("writing {}", p.display()))
     };
-    let mut ent = open(&a.output, spotcheck::r#gen::enterprise_schema())?;
+    // With an emissions table the enterprise table leaves out pe_air/pe_water: they would be
+    // ignored by `score` anyway (SPEC §1.1), and a bureau has one or the other.
+    let full = spotcheck::r#gen::enterprise_schema();
+    let keep: Vec<usize> = (0..full.fields().len())
+        .filter(|&i| {
+            let n = full.field(i).name();
+            a.emissions.is_none() || (n != "pe_air" && n != "pe_water")
+        })
+        .collect();
+    let mut ent = open(&a.output, Arc::new(full.project(&keep)?))?;
     let mut emi = a
         .emissions
         .as_ref()
@@ -89,7 +100,7 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
         .transpose()?;
     let progress = super::progress::Progress::new(a.quiet, "generating", Some(a.rows));
     for b in generator.batches(tables) {
-        ent.write(&b.enterprises)?;
+        ent.write(&b.enterprises.project(&keep)?)?;
         if let (Some(w), Some(batch)) = (emi.as_mut(), b.emissions.as_ref()) {
             w.write(batch)?;
         }

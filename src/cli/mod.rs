@@ -78,20 +78,29 @@ pub struct ModelOpts {
     pub no_model: bool,
 }
 
+/// The shipped model, built into the binary so that `score` works from any folder.
+const DEFAULT_MODEL: &str = include_str!("../../models/credit-default.json");
+
 impl ModelOpts {
-    /// The predictor to use, if any.
+    /// The predictor to use, if any: `--model`, else the built-in default, unless `--no-model`.
     pub fn load(&self) -> Result<Option<Box<dyn spotcheck::predict::CreditPredictor>>> {
         if self.no_model {
             return Ok(None);
         }
-        // The credit model lands with the credit issue; until then only --no-model behaviour.
-        if let Some(p) = &self.model {
+        let model = match &self.model {
+            Some(p) => spotcheck::credit::CreditModel::load(p)
+                .with_context(|| format!("loading the credit model {}", p.display()))?,
+            None => spotcheck::credit::CreditModel::from_json(
+                DEFAULT_MODEL,
+                "models/credit-default.json (built in)",
+            )?,
+        };
+        if !model.predicts_classes() {
             anyhow::bail!(
-                "{}: credit models are not supported by this build yet",
-                p.display()
+                "the credit model predicts good/bad, not the classes A–D: train it with --target credit_class"
             );
         }
-        Ok(None)
+        Ok(Some(Box::new(model)))
     }
 }
 
