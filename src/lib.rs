@@ -12,6 +12,7 @@ pub mod district;
 pub mod error;
 pub mod input;
 pub mod predict;
+pub mod sample;
 pub mod schema;
 pub mod uscc;
 
