@@ -573,9 +573,11 @@ fn vector_inputs() -> (Vec<FrameUnit>, Vec<(String, Date, Department, Mode)>, Ve
         ins("SJ03", Department::Market, None, vec![]),
         ins("SJ04", Department::Market, Some(110101), vec![]),
         ins("SJ05", Department::Market, Some(110302), vec![units[7].uscc.clone(), units[8].uscc.clone()]),
-        ins("ST01", Department::Ecology, Some(110105), vec![]),
+        // ST01 and ST03 must recuse from unit 18 (drawn for ecology in the joint cases): its
+        // task cannot get two ecology inspectors, so the vectors show an unstaffed task.
+        ins("ST01", Department::Ecology, Some(110105), vec![units[17].uscc.clone()]),
         ins("ST02", Department::Ecology, None, vec![units[10].uscc.clone()]),
-        ins("ST03", Department::Ecology, Some(110108), vec![]),
+        ins("ST03", Department::Ecology, Some(110108), vec![units[17].uscc.clone()]),
     ];
     (units, history, inspectors)
 }
@@ -779,4 +781,196 @@ fn published_vectors_are_current() {
             .unwrap_or_else(|e| panic!("{}: {e} (run with SPOTCHECK_BLESS=1)", path.display()));
         assert!(on_disk == text, "{name} differs from what the code produces");
     }
+}
+
+#[test]
+fn golden_joint_draw_is_pinned() {
+    // The exact draw of vectors case "joint-capacity-district-inspectors" (seed "上证指数收盘
+    // 2026-12-31 3345.67", 2026-12, market capacity 10, ecology 7, by district, with history and
+    // inspectors). Written out here so that re-blessing tests/vectors cannot silently change it;
+    // tests/vectors/check.py, an independent Python implementation of SPEC §4, derives the same.
+    let (units, history_rows, inspectors) = vector_inputs();
+    let frame = SampleFrame::from_units(&units);
+    let mut history = HistoryIndex::new();
+    for (u, d, dep, mode) in &history_rows {
+        history.add(u, *dep, *mode, *d);
+    }
+    let p = params(
+        VECTOR_SEEDS[2],
+        "2026-12",
+        DrawDepartment::Joint,
+        Strata::District,
+        cap(Some(10), Some(7)),
+    );
+    let d = draw(&frame, &history, &p).unwrap();
+    let a = assign(&tasks(&d, &frame), &inspectors, VECTOR_SEEDS[2], "2026-12", 2).unwrap();
+    let got: Vec<String> = d
+        .selected
+        .iter()
+        .enumerate()
+        .map(|(t, s)| {
+            format!(
+                "{} {} {} {}",
+                s.seq,
+                s.uscc,
+                s.departments,
+                a.team_ids(t, &inspectors).join(";")
+            )
+        })
+        .collect();
+    let expected = [
+        "1 91110101YUTP7UE7LQ market SJ03;SJ04",
+        "2 91110101LTD5Q4RYD4 market SJ03;SJ04",
+        "3 91110101H0YYXY7A1Q ecology ",
+        "4 91110105WMPW4Y16MG market+ecology SJ01;ST02",
+        "5 91110105Q17P4HR6XW market SJ01;SJ03",
+        "6 91110105WGA6XXRB53 market SJ01;SJ03",
+        "7 91110108KFY5M0TG3L market SJ02;SJ03",
+        "8 911101083P2YHA1BU3 ecology ST03;ST02",
+        "9 9111030227BR00JLJ7 market SJ03;SJ02",
+        "10 9111030237A4W50C9Q market SJ03;SJ02",
+        "11 911103024WK1F1P0PF market SJ05;SJ03",
+        "12 91110302DLM6TQ3F2N ecology ST02;ST01",
+        "13 911103020WC0Y93EHC ecology ST02;ST01",
+        "14 911103023CU0JN6TWT ecology ST02;ST03",
+    ];
+    assert_eq!(got, expected);
+    // Task 3 is unstaffed: two of the three ecology inspectors must recuse from it.
+    assert_eq!(a.unstaffed.len(), 1);
+    assert_eq!(a.unstaffed[0].seq, 3);
+    assert!(a.ensure_staffed().is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest and verify
+
+fn file(path: &str, sha: &str) -> FileRecord {
+    FileRecord {
+        path: path.into(),
+        sha256: sha.into(),
+    }
+}
+
+fn input(role: &str, sha: &str, rows: u64) -> InputRecord {
+    InputRecord {
+        role: role.into(),
+        path: format!("{role}.csv"),
+        sha256: sha.into(),
+        rows_read: rows,
+        rows_accepted: rows,
+        rows_rejected: 0,
+    }
+}
+
+#[test]
+fn manifest_round_trips_and_verify_names_every_difference() {
+    let (units, history_rows, inspectors) = vector_inputs();
+    let mut history = HistoryIndex::new();
+    for (u, d, dep, mode) in &history_rows {
+        history.add(u, *dep, *mode, *d);
+    }
+    let p = params(
+        VECTOR_SEEDS[2],
+        "2026-12",
+        DrawDepartment::Joint,
+        Strata::District,
+        cap(Some(10), Some(7)),
+    );
+    let derive = |units: &[FrameUnit], input_sha: &str, policy_sha: &str| {
+        let frame = SampleFrame::from_units(units);
+        let d = draw(&frame, &history, &p).unwrap();
+        let a = assign(&tasks(&d, &frame), &inspectors, &p.seed, "2026-12", 2).unwrap();
+        let lines = SampleLine::from_draw(&d, Some(&a), &inspectors);
+        let m = Manifest::new(
+            &p,
+            &d,
+            Some(&a),
+            file("policy.toml", policy_sha),
+            vec![input("scored", input_sha, 48), input("history", "h1", 40)],
+            file("sample.csv", "out1"),
+        );
+        (m, lines)
+    };
+    let (recorded, lines) = derive(&units, "in1", "pol1");
+
+    // JSON round trip, bit for bit (Σπ and starts included), and back to the parameters.
+    let path = std::path::Path::new("m.json");
+    let json = recorded.to_json();
+    assert!(json.contains("\"algorithm\": \"sys-pps-sha256/1\""));
+    assert!(json.contains("\"unstaffed\""));
+    let back = Manifest::from_json(&json, path).unwrap();
+    assert_eq!(back, recorded);
+    assert_eq!(back.draw_params(path).unwrap(), p);
+    assert_eq!(recorded.selected, 14);
+    assert!(Manifest::from_json("{", path).unwrap_err().to_string().contains("m.json"));
+    let mut other = recorded.clone();
+    other.algorithm = "sys-pps-sha256/2".into();
+    assert!(other.draw_params(path).is_err());
+
+    // Nothing changed.
+    let report = verify(&recorded, &recorded, "out1", &lines, &lines);
+    assert!(report.is_match(), "{:?}", report.differences);
+    // Another version only notes it.
+    let mut newer = recorded.clone();
+    newer.spotcheck_version = "9.9.9".into();
+    let report = verify(&recorded, &newer, "out1", &lines, &lines);
+    assert!(report.is_match());
+    assert_eq!(report.of(DiffKind::Version).count(), 1);
+
+    // An edited input: one unit's market ratio raised; its hash changes and so does the draw.
+    let mut edited = units.clone();
+    let target = edited
+        .iter()
+        .position(|u| u.uscc == "91110105Q17P4HR6XW")
+        .unwrap();
+    edited[target].market_ratio = 0.03;
+    let (derived, derived_lines) = derive(&edited, "in2", "pol1");
+    let report = verify(&recorded, &derived, "out1", &lines, &derived_lines);
+    assert!(!report.is_match());
+    let inputs: Vec<String> = report.of(DiffKind::Input).map(|d| d.to_string()).collect();
+    assert_eq!(inputs, ["input changed: scored (scored.csv): recorded in1, now in2"]);
+    assert!(report.of(DiffKind::Statistic).count() >= 1);
+    assert!(
+        report
+            .of(DiffKind::UnitAdded)
+            .any(|d| d.subject == "91110105Q17P4HR6XW"),
+        "{:#?}",
+        report.differences
+    );
+
+    // An edited policy.
+    let (derived, derived_lines) = derive(&units, "in1", "pol2");
+    let report = verify(&recorded, &derived, "out1", &lines, &derived_lines);
+    let policy: Vec<String> = report.of(DiffKind::Policy).map(|d| d.to_string()).collect();
+    assert_eq!(policy, ["policy changed: policy.toml: recorded pol1, now pol2"]);
+    assert_eq!(report.differences.len(), 1);
+
+    // An edited sample: a row removed, a row added, a team changed, a row duplicated.
+    let mut tampered = lines.clone();
+    let removed = tampered.remove(4);
+    tampered.push(SampleLine {
+        seq: 15,
+        uscc: "91110105ZZZZZZZZZZ".into(),
+        departments: Departments::Market,
+        inspectors: vec![],
+    });
+    tampered[0].inspectors = vec!["SJ04".into(), "SJ01".into()];
+    tampered.push(tampered[1].clone());
+    let report = verify(&recorded, &recorded, "out2", &tampered, &lines);
+    let kinds = |k| report.of(k).map(|d| d.subject.clone()).collect::<Vec<_>>();
+    assert_eq!(kinds(DiffKind::Output), ["sample.csv"]);
+    assert_eq!(kinds(DiffKind::UnitRemoved), [removed.uscc.clone()]);
+    assert_eq!(
+        kinds(DiffKind::UnitAdded),
+        [
+            "91110105ZZZZZZZZZZ".to_owned(),
+            format!("{} (a second row)", lines[1].uscc)
+        ]
+    );
+    assert_eq!(
+        kinds(DiffKind::UnitChanged),
+        [format!("{} inspectors", lines[0].uscc)]
+    );
+    // Rows after the removed one moved up: their seq no longer matches.
+    assert!(report.of(DiffKind::UnitChanged).all(|d| d.subject.ends_with("inspectors")));
 }
