@@ -12,7 +12,7 @@
 //! ascending byte order; inside a stratum first the units market drew (joint visits included) in
 //! market order, then the units only ecology drew in ecology order.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
@@ -341,13 +341,24 @@ impl fmt::Display for Departments {
     }
 }
 
-/// One eligible unit of a department, with its order key and π.
+/// One eligible unit of a department, with its order key and π (24 bytes: frames hold at most
+/// `u32::MAX` units, which `SampleFrame::validate` checks).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EligibleUnit {
-    /// Position of the unit in the frame.
-    pub index: usize,
     pub key: u64,
     pub pi: f64,
+    /// Position of the unit in the frame.
+    pub index: u32,
+    /// Rank of its stratum (index into `DepartmentFrame::strata`).
+    pub stratum: u32,
+}
+
+impl EligibleUnit {
+    /// Position of the unit in the frame.
+    #[inline]
+    pub fn frame_index(&self) -> usize {
+        self.index as usize
+    }
 }
 
 /// Counts of §4.1 for one department over the whole frame: `units = eligible + excluded`.
@@ -361,6 +372,27 @@ pub struct Exclusions {
     pub yearly_cap: usize,
     /// Checked on site within the cooldown.
     pub cooldown: usize,
+}
+
+impl Exclusions {
+    fn count(&mut self, e: Option<Exclusion>) {
+        self.units += 1;
+        match e {
+            None => self.eligible += 1,
+            Some(Exclusion::ZeroRatio) => self.zero_ratio += 1,
+            Some(Exclusion::YearlyCap) => self.yearly_cap += 1,
+            Some(Exclusion::Cooldown) => self.cooldown += 1,
+        }
+    }
+
+    fn add(mut self, o: Exclusions) -> Exclusions {
+        self.units += o.units;
+        self.eligible += o.eligible;
+        self.zero_ratio += o.zero_ratio;
+        self.yearly_cap += o.yearly_cap;
+        self.cooldown += o.cooldown;
+        self
+    }
 }
 
 /// One stratum of a department frame.
@@ -459,46 +491,49 @@ pub struct Draw {
     pub strata: Vec<StratumStats>,
 }
 
-/// The strata of a frame: labels in ascending byte order, each unit's stratum, units per stratum.
+/// How a unit's stratum rank is found.
+enum Lookup {
+    /// `--strata none`: one stratum.
+    One,
+    /// Rank by `district − lo`, over the range of codes present.
+    District { lo: u32, table: Vec<u32> },
+    /// Rank by `Tier::index()`.
+    Tier([u32; 4]),
+}
+
+/// The strata of a frame: labels in ascending byte order, how to find a unit's, units per stratum.
 pub(crate) struct StrataIndex {
     labels: Vec<String>,
-    of_unit: Vec<u32>,
+    lookup: Lookup,
     units: Vec<usize>,
 }
 
 impl StrataIndex {
     fn build(frame: &SampleFrame, strata: Strata) -> StrataIndex {
-        let n = frame.len();
-        let (labels, of_unit): (Vec<String>, Vec<u32>) = match strata {
+        let (labels, lookup) = match strata {
             Strata::None => {
-                let labels = if n == 0 { vec![] } else { vec![String::new()] };
-                (labels, vec![0; n])
+                let labels = if frame.is_empty() {
+                    vec![]
+                } else {
+                    vec![String::new()]
+                };
+                (labels, Lookup::One)
             }
             Strata::District => {
-                let codes: Vec<u32> = frame
-                    .district
-                    .par_iter()
-                    .fold(BTreeSet::new, |mut s, &d| {
-                        s.insert(d);
-                        s
-                    })
-                    .reduce(BTreeSet::new, |mut a, b| {
-                        a.extend(b);
-                        a
-                    })
-                    .into_iter()
-                    .collect();
+                // A table over the codes' range (110101..=110302 for Beijing: 202 entries).
+                let lo = frame.district.iter().copied().min().unwrap_or(0);
+                let hi = frame.district.iter().copied().max().unwrap_or(0);
+                let mut present = vec![false; (hi - lo) as usize + 1];
+                for &d in &frame.district {
+                    present[(d - lo) as usize] = true;
+                }
+                let codes: Vec<u32> = (lo..=hi).filter(|&c| present[(c - lo) as usize]).collect();
                 let (labels, rank) = ranked_labels(codes.iter().map(u32::to_string).collect());
-                let of_unit = frame
-                    .district
-                    .par_iter()
-                    .map(|d| match codes.binary_search(d) {
-                        Ok(pos) => rank[pos],
-                        // Every code was collected from this same column just above.
-                        Err(_) => unreachable!("district {d} missing from its own code list"),
-                    })
-                    .collect();
-                (labels, of_unit)
+                let mut table = vec![0u32; present.len()];
+                for (pos, &c) in codes.iter().enumerate() {
+                    table[(c - lo) as usize] = rank[pos];
+                }
+                (labels, Lookup::District { lo, table })
             }
             Strata::Tier => {
                 let mut present = [false; 4];
@@ -516,17 +551,41 @@ impl StrataIndex {
                 for (pos, t) in tiers.iter().enumerate() {
                     by_tier[t.index()] = rank[pos];
                 }
-                (labels, frame.tier.iter().map(|t| by_tier[t.index()]).collect())
+                (labels, Lookup::Tier(by_tier))
             }
         };
-        let mut units = vec![0usize; labels.len()];
-        for &s in &of_unit {
-            units[s as usize] += 1;
-        }
-        StrataIndex {
+        let mut index = StrataIndex {
             labels,
-            of_unit,
-            units,
+            lookup,
+            units: Vec::new(),
+        };
+        let k = index.labels.len();
+        index.units = (0..frame.len())
+            .into_par_iter()
+            .fold(
+                || vec![0usize; k],
+                |mut c, i| {
+                    c[index.of(frame, i) as usize] += 1;
+                    c
+                },
+            )
+            .reduce(
+                || vec![0usize; k],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+        index
+    }
+
+    /// The stratum rank of unit `i`.
+    #[inline]
+    fn of(&self, frame: &SampleFrame, i: usize) -> u32 {
+        match &self.lookup {
+            Lookup::One => 0,
+            Lookup::District { lo, table } => table[(frame.district[i] - lo) as usize],
+            Lookup::Tier(by_tier) => by_tier[frame.tier[i].index()],
         }
     }
 }
@@ -571,111 +630,87 @@ fn prepare_with(
     let n = frame.len();
     let month = params.month.to_string();
     let capacity = params.capacity.get(d);
+    let hasher = OrderKeys::new(&params.seed, d, &month);
 
-    // §4.1: per unit, None = eligible.
-    let status: Vec<Option<Exclusion>> = (0..n)
+    // §4.1 and §4.3 in one parallel pass: eligible units with their key, stratum and (for now,
+    // in `pi`) ratio; exclusion counts for the rest.
+    let parts: Vec<(Vec<EligibleUnit>, Exclusions)> = (0..n)
         .into_par_iter()
-        .map(|i| {
-            eligibility::check(frame.ratio(i, d), frame.max_per_year(i, d), window, || {
-                history.onsite(frame.uscc(i), d)
-            })
-        })
+        .with_min_len(4096)
+        .fold(
+            || (Vec::new(), Exclusions::default()),
+            |(mut units, mut ex), i| {
+                let ratio = frame.ratio(i, d);
+                let why = eligibility::check(ratio, frame.max_per_year(i, d), window, || {
+                    history.onsite(frame.uscc(i), d)
+                });
+                ex.count(why);
+                if why.is_none() {
+                    units.push(EligibleUnit {
+                        key: hasher.key(frame.uscc(i)),
+                        pi: ratio,
+                        // validate() keeps frames within u32::MAX units.
+                        index: i as u32,
+                        stratum: strata.of(frame, i),
+                    });
+                }
+                (units, ex)
+            },
+        )
         .collect();
-    let mut exclusions = Exclusions {
-        units: n,
-        ..Exclusions::default()
-    };
-    let mut eligible: Vec<usize> = Vec::new();
-    for (i, s) in status.iter().enumerate() {
-        match s {
-            None => eligible.push(i),
-            Some(Exclusion::ZeroRatio) => exclusions.zero_ratio += 1,
-            Some(Exclusion::YearlyCap) => exclusions.yearly_cap += 1,
-            Some(Exclusion::Cooldown) => exclusions.cooldown += 1,
+    let mut exclusions = Exclusions::default();
+    let mut items = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (units, ex) in parts {
+        items.extend(units);
+        exclusions = exclusions.add(ex);
+    }
+    let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
+
+    // §4.2: π (the ratio is in `pi` until here).
+    match capacity {
+        None => items
+            .par_iter_mut()
+            .for_each(|u| u.pi = pi_uncapped(u.pi)),
+        Some(c) => {
+            let ratios: Vec<f64> = items.iter().map(|u| u.pi).collect();
+            let pi = pi_with_capacity(&ratios, c, |a, b| {
+                let (x, y) = (&items[a], &items[b]);
+                x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y)))
+            });
+            items.iter_mut().zip(pi).for_each(|(u, p)| u.pi = p);
         }
     }
-    drop(status);
-    exclusions.eligible = eligible.len();
 
-    // §4.3: order keys, hashed in parallel from a shared prefix.
-    let hasher = OrderKeys::new(&params.seed, d, &month);
-    let keys: Vec<u64> = eligible
-        .par_iter()
-        .map(|&i| hasher.key(frame.uscc(i)))
-        .collect();
-
-    // §4.2: π.
-    let pi: Vec<f64> = match capacity {
-        None => eligible
-            .par_iter()
-            .map(|&i| pi_uncapped(frame.ratio(i, d)))
-            .collect(),
-        Some(c) => {
-            let ratios: Vec<f64> = eligible.iter().map(|&i| frame.ratio(i, d)).collect();
-            pi_with_capacity(&ratios, c, |a, b| {
-                keys[a]
-                    .cmp(&keys[b])
-                    .then_with(|| frame.uscc(eligible[a]).cmp(frame.uscc(eligible[b])))
-            })
-        }
-    };
-
-    // §4.3: key then code, then stably by stratum.
-    let mut order: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
-    order.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| frame.uscc(eligible[a.1]).cmp(frame.uscc(eligible[b.1])))
-    });
-    for w in order.windows(2) {
-        if w[0].0 == w[1].0 && frame.uscc(eligible[w[0].1]) == frame.uscc(eligible[w[1].1]) {
+    // §4.3: processing order — stratum, key, code.
+    let units = order(items, strata.labels.len(), &uscc);
+    for w in units.windows(2) {
+        if w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1]) {
             return Err(frame_error(
-                frame.uscc(eligible[w[0].1]),
+                uscc(&w[0]),
                 "uscc",
-                frame.uscc(eligible[w[0].1]).to_owned(),
+                uscc(&w[0]).to_owned(),
                 "unique in the scored table (it appears twice)",
             ));
         }
     }
-    let nstrata = strata.labels.len();
-    let mut eligible_per = vec![0usize; nstrata];
-    for &i in &eligible {
-        eligible_per[strata.of_unit[i] as usize] += 1;
+    let mut eligible_per = vec![0usize; strata.labels.len()];
+    for u in &units {
+        eligible_per[u.stratum as usize] += 1;
     }
-    let mut next = Vec::with_capacity(nstrata);
-    let mut ranges = Vec::with_capacity(nstrata);
     let mut at = 0;
-    for &count in &eligible_per {
-        next.push(at);
-        ranges.push(at..at + count);
-        at += count;
-    }
-    let mut units = vec![
-        EligibleUnit {
-            index: 0,
-            key: 0,
-            pi: 0.0
-        };
-        eligible.len()
-    ];
-    for &(key, pos) in &order {
-        let i = eligible[pos];
-        let s = strata.of_unit[i] as usize;
-        units[next[s]] = EligibleUnit {
-            index: i,
-            key,
-            pi: pi[pos],
-        };
-        next[s] += 1;
-    }
     let strata = strata
         .labels
         .iter()
-        .zip(ranges)
+        .zip(&eligible_per)
         .zip(&strata.units)
-        .map(|((label, eligible), &units)| StratumSlice {
-            label: label.clone(),
-            units,
-            eligible,
+        .map(|((label, &count), &total)| {
+            let slice = StratumSlice {
+                label: label.clone(),
+                units: total,
+                eligible: at..at + count,
+            };
+            at += count;
+            slice
         })
         .collect();
     Ok(DepartmentFrame {
@@ -687,20 +722,74 @@ fn prepare_with(
     })
 }
 
+/// Sorts units by (stratum, key, code) without one big comparison sort: a counting pass on the
+/// stratum and the key's top bits puts units in buckets of a few hundred (keys are uniform, being
+/// SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+fn order<'a>(
+    items: Vec<EligibleUnit>,
+    nstrata: usize,
+    uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
+) -> Vec<EligibleUnit> {
+    let per_stratum = items.len() / nstrata.max(1);
+    let bits = if per_stratum < 1024 {
+        0
+    } else {
+        (per_stratum / 256).ilog2().min(16)
+    };
+    let bucket = |u: &EligibleUnit| {
+        let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
+        ((u.stratum as usize) << bits) | top as usize
+    };
+    let mut counts = vec![0usize; nstrata.max(1) << bits];
+    for u in &items {
+        counts[bucket(u)] += 1;
+    }
+    let mut next = Vec::with_capacity(counts.len());
+    let mut at = 0;
+    for &c in &counts {
+        next.push(at);
+        at += c;
+    }
+    let mut out = vec![
+        EligibleUnit {
+            key: 0,
+            pi: 0.0,
+            index: 0,
+            stratum: 0
+        };
+        items.len()
+    ];
+    for u in items {
+        let b = bucket(&u);
+        out[next[b]] = u;
+        next[b] += 1;
+    }
+    let mut buckets = Vec::with_capacity(counts.len());
+    let mut rest = &mut out[..];
+    for &c in &counts {
+        let (head, tail) = rest.split_at_mut(c);
+        buckets.push(head);
+        rest = tail;
+    }
+    buckets.into_par_iter().with_min_len(64).for_each(|b| {
+        b.sort_unstable_by(|x, y| x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y))));
+    });
+    out
+}
+
 /// A department's walk: stats per stratum and the selected units (stratum rank, unit) in order.
 struct DepartmentDraw {
     stats: DepartmentStats,
     strata: Vec<StratumStats>,
-    selected: Vec<(usize, EligibleUnit)>,
+    selected: Vec<EligibleUnit>,
 }
 
 /// §4.4 over every stratum of a department frame.
 fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
-    let walks: Vec<(StratumStats, Vec<(usize, EligibleUnit)>)> = df
+    let walks: Vec<(StratumStats, Vec<EligibleUnit>)> = df
         .strata
         .par_iter()
-        .enumerate()
-        .map(|(s, slice)| {
+        .map(|slice| {
             let start_u64 = stratum_start_u64(seed, df.department, month, &slice.label);
             let start = start_from_u64(start_u64);
             let units = &df.units[slice.eligible.clone()];
@@ -715,7 +804,7 @@ fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
                 pi_sum: w.pi_sum,
                 selected: w.selected.len(),
             };
-            (stats, w.selected.iter().map(|&p| (s, units[p])).collect())
+            (stats, w.selected.iter().map(|&p| units[p]).collect())
         })
         .collect();
     let mut strata = Vec::with_capacity(walks.len());
@@ -778,25 +867,25 @@ fn merge(frame: &SampleFrame, strata: &StrataIndex, draws: Vec<DepartmentDraw>) 
     let unit_draw = |d: Department, u: &EligibleUnit| UnitDraw {
         key: u.key,
         pi: u.pi,
-        ratio: frame.ratio(u.index, d),
+        ratio: frame.ratio(u.frame_index(), d),
     };
-    let find = |d: Department| draws.iter().find(|x| x.stats.department == d);
-    let market = find(Department::Market);
-    let ecology = find(Department::Ecology);
-    let by_ecology: HashMap<usize, UnitDraw> = ecology
-        .map(|e| {
-            e.selected
-                .iter()
-                .map(|(_, u)| (u.index, unit_draw(Department::Ecology, u)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let by_market: HashSet<usize> = market
-        .map(|m| m.selected.iter().map(|(_, u)| u.index).collect())
-        .unwrap_or_default();
+    let empty: &[EligibleUnit] = &[];
+    let selected_by = |d: Department| {
+        draws
+            .iter()
+            .find(|x| x.stats.department == d)
+            .map_or(empty, |x| x.selected.as_slice())
+    };
+    let m_sel = selected_by(Department::Market);
+    let e_sel = selected_by(Department::Ecology);
+    let by_ecology: HashMap<u32, UnitDraw> = e_sel
+        .iter()
+        .map(|u| (u.index, unit_draw(Department::Ecology, u)))
+        .collect();
+    let by_market: HashSet<u32> = m_sel.iter().map(|u| u.index).collect();
 
-    let mut selected: Vec<Selected> = Vec::new();
-    let mut push = |stratum: usize, index: usize, m: Option<UnitDraw>, e: Option<UnitDraw>| {
+    let mut selected: Vec<Selected> = Vec::with_capacity(m_sel.len() + e_sel.len());
+    let mut push = |u: &EligibleUnit, m: Option<UnitDraw>, e: Option<UnitDraw>| {
         let departments = match (m.is_some(), e.is_some()) {
             (true, true) => Departments::Joint,
             (true, false) => Departments::Market,
@@ -804,29 +893,27 @@ fn merge(frame: &SampleFrame, strata: &StrataIndex, draws: Vec<DepartmentDraw>) 
         };
         selected.push(Selected {
             seq: selected.len() as u64 + 1,
-            index,
-            uscc: frame.uscc(index).to_owned(),
-            stratum: strata.labels[stratum].clone(),
+            index: u.frame_index(),
+            uscc: frame.uscc(u.frame_index()).to_owned(),
+            stratum: strata.labels[u.stratum as usize].clone(),
             departments,
             market: m,
             ecology: e,
         });
     };
-    let empty: &[(usize, EligibleUnit)] = &[];
-    let m_sel = market.map_or(empty, |m| &m.selected);
-    let e_sel = ecology.map_or(empty, |e| &e.selected);
+    // Both lists are in processing order, so stratum ranks ascend along each.
     let (mut mi, mut ei) = (0, 0);
-    for s in 0..strata.labels.len() {
-        while mi < m_sel.len() && m_sel[mi].0 == s {
-            let u = &m_sel[mi].1;
+    for s in 0..strata.labels.len() as u32 {
+        while mi < m_sel.len() && m_sel[mi].stratum == s {
+            let u = &m_sel[mi];
             let e = by_ecology.get(&u.index).copied();
-            push(s, u.index, Some(unit_draw(Department::Market, u)), e);
+            push(u, Some(unit_draw(Department::Market, u)), e);
             mi += 1;
         }
-        while ei < e_sel.len() && e_sel[ei].0 == s {
-            let u = &e_sel[ei].1;
+        while ei < e_sel.len() && e_sel[ei].stratum == s {
+            let u = &e_sel[ei];
             if !by_market.contains(&u.index) {
-                push(s, u.index, None, Some(unit_draw(Department::Ecology, u)));
+                push(u, None, Some(unit_draw(Department::Ecology, u)));
             }
             ei += 1;
         }

@@ -133,6 +133,14 @@ impl SampleFrame {
     /// 6-digit districts. The first problem in frame order is reported.
     pub fn validate(&self) -> Result<()> {
         let n = self.len();
+        if u32::try_from(n).is_err() {
+            return Err(frame_error(
+                "",
+                "uscc",
+                format!("{n} units"),
+                "a frame of at most 4294967295 units",
+            ));
+        }
         let lengths = [
             ("uscc", self.uscc.len()),
             ("name", self.name.len()),

@@ -5,6 +5,7 @@
 //! prefix fills SHA-256's first 64-byte block and each unit costs one compression instead of two.
 //! This file also owns hex encoding (sha2 0.11 digests do not format with `{:x}`).
 
+use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
 
 use crate::schema::Department;
@@ -15,38 +16,85 @@ pub const SEP: u8 = 0x1F;
 /// 2⁻⁵³: turns the top 53 bits of a u64 into a float in [0, 1) without rounding.
 const TWO_POW_MINUS_53: f64 = 1.0 / 9_007_199_254_740_992.0;
 
-/// A SHA-256 state that has absorbed `part₁ ‖ 0x1F ‖ part₂ ‖ 0x1F ‖ … ‖ partₙ ‖ 0x1F`.
+/// SHA-256's initial hash value H⁽⁰⁾ (FIPS 180-4 §5.3.3).
+const IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// A SHA-256 computation that has absorbed `part₁ ‖ 0x1F ‖ part₂ ‖ 0x1F ‖ … ‖ partₙ ‖ 0x1F`:
+/// the state after the prefix's whole 64-byte blocks, and the bytes left over. Hashing one more
+/// part copies the state, appends the part and the padding (FIPS 180-4 §5.1.1) and runs the
+/// compression function (`sha2::block_api::compress256`, SHA-NI when the CPU has it) on the one
+/// or two blocks left — no hasher object is cloned or finalized per unit.
 #[derive(Clone)]
-pub struct HashPrefix(Sha256);
+pub struct HashPrefix {
+    state: [u32; 8],
+    tail: Vec<u8>,
+    len: u64,
+}
 
 impl HashPrefix {
     /// Absorbs the given parts, each followed by the separator.
     pub fn new(parts: &[&str]) -> HashPrefix {
-        let mut h = Sha256::new();
+        let mut msg = Vec::new();
         for p in parts {
-            h.update(p.as_bytes());
-            h.update([SEP]);
+            msg.extend_from_slice(p.as_bytes());
+            msg.push(SEP);
         }
-        HashPrefix(h)
+        let (blocks, tail) = msg.as_chunks::<64>();
+        let mut state = IV;
+        compress256(&mut state, blocks);
+        HashPrefix {
+            state,
+            tail: tail.to_vec(),
+            len: msg.len() as u64,
+        }
+    }
+
+    /// The final hash state of the prefix followed by `last` (no separator after it).
+    #[inline]
+    fn state_with(&self, last: &[u8]) -> [u32; 8] {
+        let mut state = self.state;
+        let (t, l) = (self.tail.len(), last.len());
+        let bit_len = (self.len + l as u64) * 8;
+        if t + l + 9 <= 128 {
+            // The usual case (a code of 18 bytes): one or two blocks on the stack.
+            let mut buf = [0u8; 128];
+            buf[..t].copy_from_slice(&self.tail);
+            buf[t..t + l].copy_from_slice(last);
+            buf[t + l] = 0x80;
+            let end = if t + l + 9 <= 64 { 64 } else { 128 };
+            buf[end - 8..end].copy_from_slice(&bit_len.to_be_bytes());
+            compress256(&mut state, buf[..end].as_chunks::<64>().0);
+        } else {
+            let mut buf = Vec::with_capacity(t + l + 72);
+            buf.extend_from_slice(&self.tail);
+            buf.extend_from_slice(last);
+            buf.push(0x80);
+            while buf.len() % 64 != 56 {
+                buf.push(0);
+            }
+            buf.extend_from_slice(&bit_len.to_be_bytes());
+            compress256(&mut state, buf.as_chunks::<64>().0);
+        }
+        state
     }
 
     /// SHA-256 of the prefix followed by `last` (no separator after it).
     pub fn digest(&self, last: &str) -> [u8; 32] {
-        let mut h = self.0.clone();
-        h.update(last.as_bytes());
-        let out = h.finalize();
-        let mut bytes = [0u8; 32];
-        bytes.copy_from_slice(&out);
-        bytes
+        let state = self.state_with(last.as_bytes());
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
     }
 
-    /// The first 8 bytes of `digest(last)`, big-endian.
+    /// The first 8 bytes of `digest(last)`, big-endian: the first two state words.
     #[inline]
     pub fn first_u64(&self, last: &str) -> u64 {
-        let d = self.digest(last);
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&d[..8]);
-        u64::from_be_bytes(b)
+        let state = self.state_with(last.as_bytes());
+        (u64::from(state[0]) << 32) | u64::from(state[1])
     }
 }
 
@@ -176,6 +224,29 @@ mod tests {
         );
         // reference/sampling-vectors.json lists this key as 12031570904909226289.
         assert_eq!(k, 12031570904909226289);
+    }
+
+    #[test]
+    fn prefix_padding_matches_sha2_at_every_length() {
+        // Every split of prefix and last part around the block and padding boundaries (0..150
+        // bytes each, multi-byte UTF-8 included) must give SHA-256 of the joined message.
+        let text: String = "双随机abcdefghij".chars().cycle().take(150).collect();
+        for p in 0..=150 {
+            let prefix: String = text.chars().take(p).collect();
+            let hp = HashPrefix::new(&[&prefix]);
+            for l in [0usize, 1, 17, 18, 30, 46, 47, 54, 55, 56, 63, 64, 65, 119, 120, 150] {
+                let last: String = text.chars().rev().take(l).collect();
+                let mut msg = prefix.clone().into_bytes();
+                msg.push(SEP);
+                msg.extend_from_slice(last.as_bytes());
+                let want = Sha256::digest(&msg);
+                assert_eq!(&hp.digest(&last)[..], &want[..], "prefix {p} chars, last {l}");
+                assert_eq!(
+                    hp.first_u64(&last),
+                    u64::from_be_bytes(want[..8].try_into().unwrap())
+                );
+            }
+        }
     }
 
     #[test]

@@ -191,8 +191,8 @@ fn reference_draws() {
         let expected_pi = case["pi"].as_object().unwrap();
         assert_eq!(df.units.len(), expected_pi.len());
         for u in &df.units {
-            let want = expected_pi[frame.uscc(u.index)].as_f64().unwrap();
-            assert_eq!(u.pi.to_bits(), want.to_bits(), "{}", frame.uscc(u.index));
+            let want = expected_pi[frame.uscc(u.frame_index())].as_f64().unwrap();
+            assert_eq!(u.pi.to_bits(), want.to_bits(), "{}", frame.uscc(u.frame_index()));
         }
         let d = draw(&frame, &HistoryIndex::new(), &p).unwrap();
         let expected: Vec<&str> = case["selected"]
@@ -249,7 +249,7 @@ fn empirical_frequency_matches_pi() {
         if i == 0 {
             let df = prepare(&frame, &HistoryIndex::new(), &p, Department::Market).unwrap();
             for u in &df.units {
-                pi.insert(frame.uscc(u.index).to_owned(), u.pi);
+                pi.insert(frame.uscc(u.frame_index()).to_owned(), u.pi);
             }
         }
     }
@@ -690,7 +690,7 @@ fn vector_json() -> String {
             let pi: BTreeMap<&str, f64> = df
                 .units
                 .iter()
-                .map(|u| (frame.uscc(u.index), u.pi))
+                .map(|u| (frame.uscc(u.frame_index()), u.pi))
                 .collect();
             let stats = d.departments.iter().find(|s| s.department == *dep).unwrap();
             let strata: Vec<Value> = d
