@@ -104,6 +104,18 @@ pub enum Error {
     /// Spot-check tasks that could not be staffed with inspectors.
     #[error("{count} task(s) could not be staffed: {detail}")]
     Unstaffed { count: usize, detail: String },
+    /// A value handed to the sampler that it cannot use (SPEC §4): a ratio outside [0, 1], a
+    /// district that is not a 6-digit code, two units or inspectors with the same code.
+    #[error("sampling: {what} {id:?}, {field}: {value:?} is not {expected}")]
+    SampleInput {
+        /// `enterprise` or `inspector`.
+        what: &'static str,
+        /// Its code or id.
+        id: String,
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     /// Training data that cannot yield a model.
     #[error("training data: {message}")]
     Training { message: String },

@@ -1,0 +1,966 @@
+//! The draw itself (SPEC §4.1–4.5): the parameters of a draw, and `draw`, which turns a frame, the
+//! inspection history and the parameters into the selected units in output order plus the
+//! per-department and per-stratum statistics the manifest records.
+//!
+//! Per department d: eligibility (§4.1) → order keys for the eligible units (§4.3, hashed in
+//! parallel) → π (§4.2) → processing order: stratum (ascending byte order of its value), then key,
+//! then code → a systematic walk per stratum from its hashed start (§4.4). The input's row order
+//! never matters: nothing here depends on a unit's position except as a handle.
+//!
+//! Joint draws (§4.5) draw market and ecology independently; a unit drawn by both becomes one
+//! visit `market+ecology`. Output order (the spec only says "by stratum and order"): strata in
+//! ascending byte order; inside a stratum first the units market drew (joint visits included) in
+//! market order, then the units only ecology drew in ecology order.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::eligibility::{self, Exclusion, HistoryIndex, Window};
+use super::frame::{SampleFrame, frame_error};
+use super::keys::{OrderKeys, start_from_u64, stratum_start_u64};
+use super::month::Month;
+use super::probability::{pi_uncapped, pi_with_capacity};
+use super::systematic::systematic;
+use crate::schema::{Department, Tier, norm};
+use crate::{Error, Result};
+
+/// Which department(s) a draw is for (`--department`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DrawDepartment {
+    /// 市场监管 only.
+    Market,
+    /// 生态环境 only.
+    Ecology,
+    /// Both, drawn independently; units drawn twice get one joint visit (联合检查).
+    Joint,
+}
+
+impl DrawDepartment {
+    /// What `--department` accepts, for error messages.
+    pub const EXPECTED: &'static str = "market, ecology or joint (市场监管, 生态环境, 联合)";
+
+    /// Parses `market` / `ecology` / `joint` or their Chinese names.
+    pub fn parse(s: &str) -> Option<DrawDepartment> {
+        match norm(s).as_str() {
+            "joint" | "联合" | "联合检查" | "market+ecology" => Some(DrawDepartment::Joint),
+            other => Department::parse(other).map(DrawDepartment::from),
+        }
+    }
+
+    /// The English value recorded in the manifest.
+    pub fn en(self) -> &'static str {
+        match self {
+            DrawDepartment::Market => "market",
+            DrawDepartment::Ecology => "ecology",
+            DrawDepartment::Joint => "joint",
+        }
+    }
+
+    /// The departments drawn, market first.
+    pub fn departments(self) -> &'static [Department] {
+        match self {
+            DrawDepartment::Market => &[Department::Market],
+            DrawDepartment::Ecology => &[Department::Ecology],
+            DrawDepartment::Joint => &[Department::Market, Department::Ecology],
+        }
+    }
+}
+
+impl From<Department> for DrawDepartment {
+    fn from(d: Department) -> DrawDepartment {
+        match d {
+            Department::Market => DrawDepartment::Market,
+            Department::Ecology => DrawDepartment::Ecology,
+        }
+    }
+}
+
+impl FromStr for DrawDepartment {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<DrawDepartment> {
+        DrawDepartment::parse(s).ok_or_else(|| Error::Argument {
+            argument: "department".into(),
+            message: format!("{s:?} is not {}", DrawDepartment::EXPECTED),
+        })
+    }
+}
+
+impl fmt::Display for DrawDepartment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.en())
+    }
+}
+
+/// How units are stratified (`--strata`, SPEC §4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Strata {
+    /// By 所属区: the stratum value is the district's 6-digit code (the default).
+    #[default]
+    District,
+    /// By 企业梯度: the tier's English value.
+    Tier,
+    /// One stratum, the empty string.
+    None,
+}
+
+impl Strata {
+    /// What `--strata` accepts, for error messages.
+    pub const EXPECTED: &'static str = "district, tier or none";
+
+    /// Parses `district` / `tier` / `none` (also 区, 企业梯度, 不分层).
+    pub fn parse(s: &str) -> Option<Strata> {
+        match norm(s).as_str() {
+            "district" | "所属区" | "区" => Some(Strata::District),
+            "tier" | "企业梯度" | "梯度" => Some(Strata::Tier),
+            "none" | "不分层" | "" => Some(Strata::None),
+            _ => None,
+        }
+    }
+
+    /// The English value recorded in the manifest.
+    pub fn en(self) -> &'static str {
+        match self {
+            Strata::District => "district",
+            Strata::Tier => "tier",
+            Strata::None => "none",
+        }
+    }
+}
+
+impl FromStr for Strata {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Strata> {
+        Strata::parse(s).ok_or_else(|| Error::Argument {
+            argument: "strata".into(),
+            message: format!("{s:?} is not {}", Strata::EXPECTED),
+        })
+    }
+}
+
+impl fmt::Display for Strata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.en())
+    }
+}
+
+/// Monthly visit capacity per department (`--capacity N` or `--capacity market=N,ecology=M`);
+/// `None` = no capacity (π = min(1, ratio / 12)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Capacity {
+    pub market: Option<u64>,
+    pub ecology: Option<u64>,
+}
+
+impl Capacity {
+    /// No capacity for either department.
+    pub const NONE: Capacity = Capacity {
+        market: None,
+        ecology: None,
+    };
+
+    /// Parses `N` (the same capacity for each department drawn) or `market=N,ecology=M` (either
+    /// part may be left out; Chinese department names are accepted).
+    ///
+    /// ```
+    /// use spotcheck::sample::Capacity;
+    /// let c = Capacity::parse("market=40, 生态环境=12").unwrap();
+    /// assert_eq!((c.market, c.ecology), (Some(40), Some(12)));
+    /// assert_eq!(Capacity::parse("25").unwrap().ecology, Some(25));
+    /// assert!(Capacity::parse("market=-1").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Capacity> {
+        let bad = |message: String| Error::Argument {
+            argument: "capacity".into(),
+            message,
+        };
+        let number = |v: &str| {
+            v.trim().parse::<u64>().map_err(|_| {
+                bad(format!(
+                    "{:?} is not a whole number of visits (0 or more)",
+                    v.trim()
+                ))
+            })
+        };
+        if !s.contains('=') {
+            let n = number(s)?;
+            return Ok(Capacity {
+                market: Some(n),
+                ecology: Some(n),
+            });
+        }
+        let mut c = Capacity::NONE;
+        for part in s.split(',') {
+            let Some((name, value)) = part.split_once('=') else {
+                return Err(bad(format!(
+                    "{:?} is not department=N (write market=N,ecology=M)",
+                    part.trim()
+                )));
+            };
+            let slot = match Department::parse(name) {
+                Some(Department::Market) => &mut c.market,
+                Some(Department::Ecology) => &mut c.ecology,
+                None => {
+                    return Err(bad(format!(
+                        "{:?} is not a department (market or ecology)",
+                        name.trim()
+                    )));
+                }
+            };
+            if slot.is_some() {
+                return Err(bad(format!("{:?} is given twice", name.trim())));
+            }
+            *slot = Some(number(value)?);
+        }
+        Ok(c)
+    }
+
+    /// The capacity of one department.
+    pub fn get(&self, d: Department) -> Option<u64> {
+        match d {
+            Department::Market => self.market,
+            Department::Ecology => self.ecology,
+        }
+    }
+}
+
+/// The policy keys the sampler reads (`sampling.*` of the policy file), passed in plainly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamplingParams {
+    /// `sampling.cooldown_months`: months without a repeat on-site check (0 = none).
+    pub cooldown_months: u32,
+    /// `sampling.team_size`: inspectors per task (行政处罚法 Art. 42: at least two).
+    pub team_size: usize,
+}
+
+/// Everything a draw depends on besides the frame and the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawParams {
+    /// The announced seed, hashed as given (UTF-8, no trimming).
+    pub seed: String,
+    pub month: Month,
+    pub department: DrawDepartment,
+    pub strata: Strata,
+    pub capacity: Capacity,
+    pub sampling: SamplingParams,
+}
+
+impl DrawParams {
+    /// Checks the parameters: a seed that is not blank, a team of at least one, and no capacity
+    /// given only for a department that is not drawn.
+    pub fn validate(&self) -> Result<()> {
+        if self.seed.trim().is_empty() {
+            return Err(Error::Argument {
+                argument: "seed".into(),
+                message: "the seed is empty: give the seed announced before the draw".into(),
+            });
+        }
+        if self.sampling.team_size == 0 {
+            return Err(Error::Argument {
+                argument: "sampling.team_size".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let drawn = self.department.departments();
+        for d in [Department::Market, Department::Ecology] {
+            let other_given = self.capacity.get(d).is_some()
+                && drawn
+                    .iter()
+                    .all(|x| *x != d && self.capacity.get(*x).is_none());
+            if other_given {
+                return Err(Error::Argument {
+                    argument: "capacity".into(),
+                    message: format!(
+                        "a capacity is given for {d} but the draw is for {}",
+                        self.department
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which departments visit a selected unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Departments {
+    #[serde(rename = "market")]
+    Market,
+    #[serde(rename = "ecology")]
+    Ecology,
+    /// 进一次门，查多项事: one joint visit.
+    #[serde(rename = "market+ecology")]
+    Joint,
+}
+
+impl Departments {
+    /// `market`, `ecology` or `market+ecology`.
+    pub fn en(self) -> &'static str {
+        match self {
+            Departments::Market => "market",
+            Departments::Ecology => "ecology",
+            Departments::Joint => "market+ecology",
+        }
+    }
+
+    /// 市场监管, 生态环境 or 市场监管+生态环境.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Departments::Market => "市场监管",
+            Departments::Ecology => "生态环境",
+            Departments::Joint => "市场监管+生态环境",
+        }
+    }
+
+    /// Parses either language (as written back by the sample output).
+    pub fn parse(s: &str) -> Option<Departments> {
+        let n = norm(s);
+        [Departments::Market, Departments::Ecology, Departments::Joint]
+            .into_iter()
+            .find(|d| n == d.en() || n == norm(d.zh()))
+    }
+
+    /// Whether this visit includes department `d`.
+    pub fn includes(self, d: Department) -> bool {
+        matches!(
+            (self, d),
+            (Departments::Joint, _)
+                | (Departments::Market, Department::Market)
+                | (Departments::Ecology, Department::Ecology)
+        )
+    }
+}
+
+impl fmt::Display for Departments {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.en())
+    }
+}
+
+/// One eligible unit of a department, with its order key and π (24 bytes: frames hold at most
+/// `u32::MAX` units, which `SampleFrame::validate` checks).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EligibleUnit {
+    pub key: u64,
+    pub pi: f64,
+    /// Position of the unit in the frame.
+    pub index: u32,
+    /// Rank of its stratum (index into `DepartmentFrame::strata`).
+    pub stratum: u32,
+}
+
+impl EligibleUnit {
+    /// Position of the unit in the frame.
+    #[inline]
+    pub fn frame_index(&self) -> usize {
+        self.index as usize
+    }
+}
+
+/// Counts of §4.1 for one department over the whole frame: `units = eligible + excluded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Exclusions {
+    pub units: usize,
+    pub eligible: usize,
+    /// Ratio 0 (e.g. 正面清单 for ecology on-site checks).
+    pub zero_ratio: usize,
+    /// At the yearly maximum of on-site checks.
+    pub yearly_cap: usize,
+    /// Checked on site within the cooldown.
+    pub cooldown: usize,
+}
+
+impl Exclusions {
+    fn count(&mut self, e: Option<Exclusion>) {
+        self.units += 1;
+        match e {
+            None => self.eligible += 1,
+            Some(Exclusion::ZeroRatio) => self.zero_ratio += 1,
+            Some(Exclusion::YearlyCap) => self.yearly_cap += 1,
+            Some(Exclusion::Cooldown) => self.cooldown += 1,
+        }
+    }
+
+    fn add(mut self, o: Exclusions) -> Exclusions {
+        self.units += o.units;
+        self.eligible += o.eligible;
+        self.zero_ratio += o.zero_ratio;
+        self.yearly_cap += o.yearly_cap;
+        self.cooldown += o.cooldown;
+        self
+    }
+}
+
+/// One stratum of a department frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StratumSlice {
+    /// The stratum value s (district code, tier, or empty).
+    pub label: String,
+    /// Units of the frame in this stratum, eligible or not.
+    pub units: usize,
+    /// Its eligible units, as a range of `DepartmentFrame::units`.
+    pub eligible: Range<usize>,
+}
+
+/// A department's eligible units in processing order (§4.1–§4.3), ready for the walk.
+#[derive(Debug, Clone)]
+pub struct DepartmentFrame {
+    pub department: Department,
+    pub capacity: Option<u64>,
+    /// Eligible units: by stratum (ascending byte order), then key, then code.
+    pub units: Vec<EligibleUnit>,
+    /// Every stratum present in the frame, in processing order.
+    pub strata: Vec<StratumSlice>,
+    pub exclusions: Exclusions,
+}
+
+/// Statistics of one stratum of one department (recorded in the manifest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StratumStats {
+    #[serde(with = "serde_department")]
+    pub department: Department,
+    pub stratum: String,
+    /// Units of the frame in the stratum.
+    pub units: usize,
+    pub eligible: usize,
+    /// The start's 64-bit hash value (decimal text in JSON) and the start `(u64 >> 11) × 2⁻⁵³`.
+    #[serde(with = "serde_u64_text")]
+    pub start_u64: u64,
+    pub start: f64,
+    /// Σπ as the walk accumulated it.
+    pub pi_sum: f64,
+    pub selected: usize,
+}
+
+/// A department's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentStats {
+    #[serde(with = "serde_department")]
+    pub department: Department,
+    pub capacity: Option<u64>,
+    pub exclusions: Exclusions,
+    pub selected: usize,
+}
+
+/// What one department's draw gives a selected unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitDraw {
+    pub key: u64,
+    pub pi: f64,
+    pub ratio: f64,
+}
+
+/// One row of the sample, in output order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selected {
+    /// 1-based position in the output.
+    pub seq: u64,
+    /// Position of the unit in the frame (name, district, tier … are there).
+    pub index: usize,
+    pub uscc: String,
+    pub stratum: String,
+    pub departments: Departments,
+    /// Market's key, π and ratio when market drew the unit.
+    pub market: Option<UnitDraw>,
+    /// Ecology's key, π and ratio when ecology drew the unit.
+    pub ecology: Option<UnitDraw>,
+}
+
+impl Selected {
+    /// What department `d` gave this unit, if it drew it.
+    pub fn by(&self, d: Department) -> Option<UnitDraw> {
+        match d {
+            Department::Market => self.market,
+            Department::Ecology => self.ecology,
+        }
+    }
+}
+
+/// The result of a draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draw {
+    /// The sample in output order.
+    pub selected: Vec<Selected>,
+    /// Per department drawn, market first.
+    pub departments: Vec<DepartmentStats>,
+    /// Per department and stratum, in processing order.
+    pub strata: Vec<StratumStats>,
+}
+
+/// How a unit's stratum rank is found.
+enum Lookup {
+    /// `--strata none`: one stratum.
+    One,
+    /// Rank by `district − lo`, over the range of codes present.
+    District { lo: u32, table: Vec<u32> },
+    /// Rank by `Tier::index()`.
+    Tier([u32; 4]),
+}
+
+/// The strata of a frame: labels in ascending byte order, how to find a unit's, units per stratum.
+pub(crate) struct StrataIndex {
+    labels: Vec<String>,
+    lookup: Lookup,
+    units: Vec<usize>,
+}
+
+impl StrataIndex {
+    fn build(frame: &SampleFrame, strata: Strata) -> StrataIndex {
+        let (labels, lookup) = match strata {
+            Strata::None => {
+                let labels = if frame.is_empty() {
+                    vec![]
+                } else {
+                    vec![String::new()]
+                };
+                (labels, Lookup::One)
+            }
+            Strata::District => {
+                // A table over the codes' range (110101..=110302 for Beijing: 202 entries).
+                let lo = frame.district.iter().copied().min().unwrap_or(0);
+                let hi = frame.district.iter().copied().max().unwrap_or(0);
+                let mut present = vec![false; (hi - lo) as usize + 1];
+                for &d in &frame.district {
+                    present[(d - lo) as usize] = true;
+                }
+                let codes: Vec<u32> = (lo..=hi).filter(|&c| present[(c - lo) as usize]).collect();
+                let (labels, rank) = ranked_labels(codes.iter().map(u32::to_string).collect());
+                let mut table = vec![0u32; present.len()];
+                for (pos, &c) in codes.iter().enumerate() {
+                    table[(c - lo) as usize] = rank[pos];
+                }
+                (labels, Lookup::District { lo, table })
+            }
+            Strata::Tier => {
+                let mut present = [false; 4];
+                for t in &frame.tier {
+                    present[t.index()] = true;
+                }
+                let tiers: Vec<Tier> = Tier::ALL
+                    .iter()
+                    .copied()
+                    .filter(|t| present[t.index()])
+                    .collect();
+                let (labels, rank) =
+                    ranked_labels(tiers.iter().map(|t| t.en().to_owned()).collect());
+                let mut by_tier = [0u32; 4];
+                for (pos, t) in tiers.iter().enumerate() {
+                    by_tier[t.index()] = rank[pos];
+                }
+                (labels, Lookup::Tier(by_tier))
+            }
+        };
+        let mut index = StrataIndex {
+            labels,
+            lookup,
+            units: Vec::new(),
+        };
+        let k = index.labels.len();
+        index.units = (0..frame.len())
+            .into_par_iter()
+            .fold(
+                || vec![0usize; k],
+                |mut c, i| {
+                    c[index.of(frame, i) as usize] += 1;
+                    c
+                },
+            )
+            .reduce(
+                || vec![0usize; k],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+        index
+    }
+
+    /// The stratum rank of unit `i`.
+    #[inline]
+    fn of(&self, frame: &SampleFrame, i: usize) -> u32 {
+        match &self.lookup {
+            Lookup::One => 0,
+            Lookup::District { lo, table } => table[(frame.district[i] - lo) as usize],
+            Lookup::Tier(by_tier) => by_tier[frame.tier[i].index()],
+        }
+    }
+}
+
+/// Sorts labels by their bytes; returns them sorted and, per input position, its rank.
+fn ranked_labels(labels: Vec<String>) -> (Vec<String>, Vec<u32>) {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by(|&a, &b| labels[a].as_bytes().cmp(labels[b].as_bytes()));
+    let mut rank = vec![0u32; labels.len()];
+    for (r, &pos) in order.iter().enumerate() {
+        // At most a handful of strata (17 districts, 4 tiers): always fits in u32.
+        rank[pos] = r as u32;
+    }
+    let sorted = order.iter().map(|&p| labels[p].clone()).collect();
+    (sorted, rank)
+}
+
+/// Eligibility, keys, π and processing order for one department (§4.1–§4.3).
+///
+/// Checks the parameters and the frame first, like `draw`.
+pub fn prepare(
+    frame: &SampleFrame,
+    history: &HistoryIndex,
+    params: &DrawParams,
+    department: Department,
+) -> Result<DepartmentFrame> {
+    params.validate()?;
+    frame.validate()?;
+    let strata = StrataIndex::build(frame, params.strata);
+    let window = Window::new(params.month, params.sampling.cooldown_months);
+    prepare_with(frame, history, params, department, &strata, &window)
+}
+
+fn prepare_with(
+    frame: &SampleFrame,
+    history: &HistoryIndex,
+    params: &DrawParams,
+    d: Department,
+    strata: &StrataIndex,
+    window: &Window,
+) -> Result<DepartmentFrame> {
+    let n = frame.len();
+    let month = params.month.to_string();
+    let capacity = params.capacity.get(d);
+    let hasher = OrderKeys::new(&params.seed, d, &month);
+
+    // §4.1 and §4.3 in one parallel pass: eligible units with their key, stratum and (for now,
+    // in `pi`) ratio; exclusion counts for the rest.
+    let parts: Vec<(Vec<EligibleUnit>, Exclusions)> = (0..n)
+        .into_par_iter()
+        .with_min_len(4096)
+        .fold(
+            || (Vec::new(), Exclusions::default()),
+            |(mut units, mut ex), i| {
+                let ratio = frame.ratio(i, d);
+                let why = eligibility::check(ratio, frame.max_per_year(i, d), window, || {
+                    history.onsite(frame.uscc(i), d)
+                });
+                ex.count(why);
+                if why.is_none() {
+                    units.push(EligibleUnit {
+                        key: hasher.key(frame.uscc(i)),
+                        pi: ratio,
+                        // validate() keeps frames within u32::MAX units.
+                        index: i as u32,
+                        stratum: strata.of(frame, i),
+                    });
+                }
+                (units, ex)
+            },
+        )
+        .collect();
+    let mut exclusions = Exclusions::default();
+    let mut items = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (units, ex) in parts {
+        items.extend(units);
+        exclusions = exclusions.add(ex);
+    }
+    let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
+
+    // §4.2: π (the ratio is in `pi` until here).
+    match capacity {
+        None => items
+            .par_iter_mut()
+            .for_each(|u| u.pi = pi_uncapped(u.pi)),
+        Some(c) => {
+            let ratios: Vec<f64> = items.iter().map(|u| u.pi).collect();
+            let pi = pi_with_capacity(&ratios, c, |a, b| {
+                let (x, y) = (&items[a], &items[b]);
+                x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y)))
+            });
+            items.iter_mut().zip(pi).for_each(|(u, p)| u.pi = p);
+        }
+    }
+
+    // §4.3: processing order — stratum, key, code.
+    let units = order(items, strata.labels.len(), &uscc);
+    for w in units.windows(2) {
+        if w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1]) {
+            return Err(frame_error(
+                uscc(&w[0]),
+                "uscc",
+                uscc(&w[0]).to_owned(),
+                "unique in the scored table (it appears twice)",
+            ));
+        }
+    }
+    let mut eligible_per = vec![0usize; strata.labels.len()];
+    for u in &units {
+        eligible_per[u.stratum as usize] += 1;
+    }
+    let mut at = 0;
+    let strata = strata
+        .labels
+        .iter()
+        .zip(&eligible_per)
+        .zip(&strata.units)
+        .map(|((label, &count), &total)| {
+            let slice = StratumSlice {
+                label: label.clone(),
+                units: total,
+                eligible: at..at + count,
+            };
+            at += count;
+            slice
+        })
+        .collect();
+    Ok(DepartmentFrame {
+        department: d,
+        capacity,
+        units,
+        strata,
+        exclusions,
+    })
+}
+
+/// Sorts units by (stratum, key, code) without one big comparison sort: a counting pass on the
+/// stratum and the key's top bits puts units in buckets of a few hundred (keys are uniform, being
+/// SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+fn order<'a>(
+    items: Vec<EligibleUnit>,
+    nstrata: usize,
+    uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
+) -> Vec<EligibleUnit> {
+    let per_stratum = items.len() / nstrata.max(1);
+    let bits = if per_stratum < 1024 {
+        0
+    } else {
+        (per_stratum / 256).ilog2().min(16)
+    };
+    let bucket = |u: &EligibleUnit| {
+        let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
+        ((u.stratum as usize) << bits) | top as usize
+    };
+    let mut counts = vec![0usize; nstrata.max(1) << bits];
+    for u in &items {
+        counts[bucket(u)] += 1;
+    }
+    let mut next = Vec::with_capacity(counts.len());
+    let mut at = 0;
+    for &c in &counts {
+        next.push(at);
+        at += c;
+    }
+    let mut out = vec![
+        EligibleUnit {
+            key: 0,
+            pi: 0.0,
+            index: 0,
+            stratum: 0
+        };
+        items.len()
+    ];
+    for u in items {
+        let b = bucket(&u);
+        out[next[b]] = u;
+        next[b] += 1;
+    }
+    let mut buckets = Vec::with_capacity(counts.len());
+    let mut rest = &mut out[..];
+    for &c in &counts {
+        let (head, tail) = rest.split_at_mut(c);
+        buckets.push(head);
+        rest = tail;
+    }
+    buckets.into_par_iter().with_min_len(64).for_each(|b| {
+        b.sort_unstable_by(|x, y| x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y))));
+    });
+    out
+}
+
+/// A department's walk: stats per stratum and the selected units (stratum rank, unit) in order.
+struct DepartmentDraw {
+    stats: DepartmentStats,
+    strata: Vec<StratumStats>,
+    selected: Vec<EligibleUnit>,
+}
+
+/// §4.4 over every stratum of a department frame.
+fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
+    let walks: Vec<(StratumStats, Vec<EligibleUnit>)> = df
+        .strata
+        .par_iter()
+        .map(|slice| {
+            let start_u64 = stratum_start_u64(seed, df.department, month, &slice.label);
+            let start = start_from_u64(start_u64);
+            let units = &df.units[slice.eligible.clone()];
+            let w = systematic(units.iter().map(|u| u.pi), start);
+            let stats = StratumStats {
+                department: df.department,
+                stratum: slice.label.clone(),
+                units: slice.units,
+                eligible: units.len(),
+                start_u64,
+                start,
+                pi_sum: w.pi_sum,
+                selected: w.selected.len(),
+            };
+            (stats, w.selected.iter().map(|&p| units[p]).collect())
+        })
+        .collect();
+    let mut strata = Vec::with_capacity(walks.len());
+    let mut selected = Vec::new();
+    for (stats, sel) in walks {
+        strata.push(stats);
+        selected.extend(sel);
+    }
+    DepartmentDraw {
+        stats: DepartmentStats {
+            department: df.department,
+            capacity: df.capacity,
+            exclusions: df.exclusions,
+            selected: selected.len(),
+        },
+        strata,
+        selected,
+    }
+}
+
+/// Draws the sample of SPEC §4.1–4.5.
+///
+/// ```
+/// use spotcheck::sample::{draw, Capacity, DrawDepartment, DrawParams, FrameUnit, HistoryIndex,
+///     Month, SampleFrame, SamplingParams, Strata};
+/// use spotcheck::schema::{CreditClass, Tier};
+/// let unit = |uscc: &str, ratio: f64| FrameUnit {
+///     uscc: uscc.into(), name: String::new(), district: 110105, tier: Tier::Specialized,
+///     credit_class: Some(CreditClass::B), market_ratio: ratio, market_max_per_year: 1,
+///     eco_ratio: 0.0, eco_max_per_year: 0, risk_score: None,
+/// };
+/// let frame = SampleFrame::from_units(&[unit("91110105JH4BXKFLJU", 0.03), unit("91110105K0XTF8H76J", 0.8)]);
+/// let params = DrawParams {
+///     seed: "2026年12月 市场监管 双随机 公开摇号 第1期".into(),
+///     month: Month::parse("2026-12").unwrap(),
+///     department: DrawDepartment::Market,
+///     strata: Strata::None,
+///     capacity: Capacity { market: Some(1), ecology: None },
+///     sampling: SamplingParams { cooldown_months: 3, team_size: 2 },
+/// };
+/// let d = draw(&frame, &HistoryIndex::new(), &params).unwrap();
+/// assert_eq!(d.selected.len(), 1); // capacity 1 with --strata none: exactly one visit
+/// ```
+pub fn draw(frame: &SampleFrame, history: &HistoryIndex, params: &DrawParams) -> Result<Draw> {
+    params.validate()?;
+    frame.validate()?;
+    let strata = StrataIndex::build(frame, params.strata);
+    let window = Window::new(params.month, params.sampling.cooldown_months);
+    let month = params.month.to_string();
+    let mut draws = Vec::with_capacity(2);
+    for &d in params.department.departments() {
+        let df = prepare_with(frame, history, params, d, &strata, &window)?;
+        draws.push(walk(&df, &params.seed, &month));
+    }
+    Ok(merge(frame, &strata, draws))
+}
+
+/// Builds the output rows (§4.5 and the output order in the file's doc).
+fn merge(frame: &SampleFrame, strata: &StrataIndex, draws: Vec<DepartmentDraw>) -> Draw {
+    let unit_draw = |d: Department, u: &EligibleUnit| UnitDraw {
+        key: u.key,
+        pi: u.pi,
+        ratio: frame.ratio(u.frame_index(), d),
+    };
+    let empty: &[EligibleUnit] = &[];
+    let selected_by = |d: Department| {
+        draws
+            .iter()
+            .find(|x| x.stats.department == d)
+            .map_or(empty, |x| x.selected.as_slice())
+    };
+    let m_sel = selected_by(Department::Market);
+    let e_sel = selected_by(Department::Ecology);
+    let by_ecology: HashMap<u32, UnitDraw> = e_sel
+        .iter()
+        .map(|u| (u.index, unit_draw(Department::Ecology, u)))
+        .collect();
+    let by_market: HashSet<u32> = m_sel.iter().map(|u| u.index).collect();
+
+    let mut selected: Vec<Selected> = Vec::with_capacity(m_sel.len() + e_sel.len());
+    let mut push = |u: &EligibleUnit, m: Option<UnitDraw>, e: Option<UnitDraw>| {
+        let departments = match (m.is_some(), e.is_some()) {
+            (true, true) => Departments::Joint,
+            (true, false) => Departments::Market,
+            _ => Departments::Ecology,
+        };
+        selected.push(Selected {
+            seq: selected.len() as u64 + 1,
+            index: u.frame_index(),
+            uscc: frame.uscc(u.frame_index()).to_owned(),
+            stratum: strata.labels[u.stratum as usize].clone(),
+            departments,
+            market: m,
+            ecology: e,
+        });
+    };
+    // Both lists are in processing order, so stratum ranks ascend along each.
+    let (mut mi, mut ei) = (0, 0);
+    for s in 0..strata.labels.len() as u32 {
+        while mi < m_sel.len() && m_sel[mi].stratum == s {
+            let u = &m_sel[mi];
+            let e = by_ecology.get(&u.index).copied();
+            push(u, Some(unit_draw(Department::Market, u)), e);
+            mi += 1;
+        }
+        while ei < e_sel.len() && e_sel[ei].stratum == s {
+            let u = &e_sel[ei];
+            if !by_market.contains(&u.index) {
+                push(u, None, Some(unit_draw(Department::Ecology, u)));
+            }
+            ei += 1;
+        }
+    }
+
+    let mut departments = Vec::new();
+    let mut stats = Vec::new();
+    for d in draws {
+        departments.push(d.stats);
+        stats.extend(d.strata);
+    }
+    Draw {
+        selected,
+        departments,
+        strata: stats,
+    }
+}
+
+/// Serde for `Department` as its English value (schema.rs keeps serde out of the vocabulary).
+pub(crate) mod serde_department {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    use crate::schema::Department;
+
+    pub fn serialize<S: Serializer>(d: &Department, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(d.en())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Department, D::Error> {
+        let text = String::deserialize(d)?;
+        Department::parse(&text)
+            .ok_or_else(|| D::Error::custom(format!("{text:?} is not {}", Department::EXPECTED)))
+    }
+}
+
+/// Serde for 64-bit hash values as decimal text, so that JSON readers without 64-bit integers
+/// (JavaScript) read them exactly, as in reference/sampling-vectors.json.
+pub(crate) mod serde_u64_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|_| D::Error::custom(format!("{text:?} is not a decimal u64")))
+    }
+}
