@@ -10,12 +10,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use spotcheck::sample::Date;
 use spotcheck::sample::{
     Capacity, DrawDepartment, DrawParams, HistoryIndex, Month, OrderKeys, SampleFrame,
     SamplingParams, Strata, draw, prepare,
 };
 use spotcheck::schema::{CreditClass, Department, Mode, Tier};
-use spotcheck::sample::Date;
 use spotcheck::uscc;
 
 const SEED: &str = "2026年12月 市场监管 双随机 公开摇号 第1期";
@@ -56,7 +56,11 @@ fn frame(n: usize) -> SampleFrame {
             _ => (CreditClass::D, 0.80, 4),
         };
         credit.push(Some(c));
-        market_ratio.push(if c == CreditClass::A && t != Tier::None { r * 0.6 } else { r });
+        market_ratio.push(if c == CreditClass::A && t != Tier::None {
+            r * 0.6
+        } else {
+            r
+        });
         market_max.push(m);
         if t != Tier::None && rng.random_bool(0.25) {
             eco_ratio.push(0.0);
@@ -130,7 +134,10 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("keys_rayon", n), |b| {
         b.iter(|| {
-            let v: Vec<u64> = (0..f.len()).into_par_iter().map(|i| keys.key(f.uscc(i))).collect();
+            let v: Vec<u64> = (0..f.len())
+                .into_par_iter()
+                .map(|i| keys.key(f.uscc(i)))
+                .collect();
             black_box(v)
         })
     });
@@ -144,7 +151,10 @@ fn bench(c: &mut Criterion) {
     let cap = (n / 100) as u64;
     let capped = params(
         DrawDepartment::Market,
-        Capacity { market: Some(cap), ecology: None },
+        Capacity {
+            market: Some(cap),
+            ecology: None,
+        },
         Strata::District,
     );
     g.bench_function(BenchmarkId::new("draw_market_capacity", n), |b| {
@@ -152,7 +162,10 @@ fn bench(c: &mut Criterion) {
     });
     let joint = params(
         DrawDepartment::Joint,
-        Capacity { market: Some(cap), ecology: Some(cap / 2) },
+        Capacity {
+            market: Some(cap),
+            ecology: Some(cap / 2),
+        },
         Strata::District,
     );
     g.bench_function(BenchmarkId::new("draw_joint_capacity_history", n), |b| {

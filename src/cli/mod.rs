@@ -13,6 +13,7 @@ pub mod common;
 pub mod explain;
 pub mod r#gen;
 pub mod progress;
+pub mod sample;
 pub mod score;
 pub mod scored;
 pub mod train;
@@ -39,6 +40,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     Whitelist(whitelist::WhitelistArgs),
     Gen(r#gen::GenArgs),
+    Sample(sample::SampleArgs),
+    Verify(sample::VerifyArgs),
     Train(train::TrainArgs),
     Evaluate(train::EvaluateArgs),
 }
@@ -159,6 +162,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(a) => explain::run(a),
         Command::Whitelist(a) => whitelist::run(a),
         Command::Gen(a) => r#gen::run(a),
+        Command::Sample(a) => sample::run_sample(a),
+        Command::Verify(a) => sample::run_verify(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
     }

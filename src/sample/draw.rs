@@ -319,9 +319,13 @@ impl Departments {
     /// Parses either language (as written back by the sample output).
     pub fn parse(s: &str) -> Option<Departments> {
         let n = norm(s);
-        [Departments::Market, Departments::Ecology, Departments::Joint]
-            .into_iter()
-            .find(|d| n == d.en() || n == norm(d.zh()))
+        [
+            Departments::Market,
+            Departments::Ecology,
+            Departments::Joint,
+        ]
+        .into_iter()
+        .find(|d| n == d.en() || n == norm(d.zh()))
     }
 
     /// Whether this visit includes department `d`.
@@ -668,9 +672,7 @@ fn prepare_with(
 
     // §4.2: π (the ratio is in `pi` until here).
     match capacity {
-        None => items
-            .par_iter_mut()
-            .for_each(|u| u.pi = pi_uncapped(u.pi)),
+        None => items.par_iter_mut().for_each(|u| u.pi = pi_uncapped(u.pi)),
         Some(c) => {
             let ratios: Vec<f64> = items.iter().map(|u| u.pi).collect();
             let pi = pi_with_capacity(&ratios, c, |a, b| {

@@ -179,20 +179,11 @@ mod tests {
         // SPEC §4.1: for 2026-12 the cooldown is 2026-09-01 up to, not including, 2026-12-01.
         let w = Window::new(Month::parse("2026-12").unwrap(), 3);
         assert_eq!(check(0.1, 4, &w, || &[][..]), None);
-        assert_eq!(
-            at(0.1, 4, &w, &["2026-09-01"]),
-            Some(Exclusion::Cooldown)
-        );
-        assert_eq!(
-            at(0.1, 4, &w, &["2026-11-30"]),
-            Some(Exclusion::Cooldown)
-        );
+        assert_eq!(at(0.1, 4, &w, &["2026-09-01"]), Some(Exclusion::Cooldown));
+        assert_eq!(at(0.1, 4, &w, &["2026-11-30"]), Some(Exclusion::Cooldown));
         assert_eq!(at(0.1, 4, &w, &["2026-08-31"]), None);
         // On or after the month's first day: ignored for both counts.
-        assert_eq!(
-            at(0.1, 1, &w, &["2026-12-01", "2027-01-05"]),
-            None
-        );
+        assert_eq!(at(0.1, 1, &w, &["2026-12-01", "2027-01-05"]), None);
     }
 
     #[test]
@@ -221,10 +212,7 @@ mod tests {
     fn cooldown_crosses_the_year() {
         // 2027-01 with 3 months: cooldown from 2026-10-01; the yearly count starts 2027-01-01.
         let w = Window::new(Month::parse("2027-01").unwrap(), 3);
-        assert_eq!(
-            at(0.1, 1, &w, &["2026-10-01"]),
-            Some(Exclusion::Cooldown)
-        );
+        assert_eq!(at(0.1, 1, &w, &["2026-10-01"]), Some(Exclusion::Cooldown));
         assert_eq!(at(0.1, 1, &w, &["2026-09-30"]), None);
         // No cooldown configured.
         let w0 = Window::new(Month::parse("2027-01").unwrap(), 0);

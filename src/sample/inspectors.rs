@@ -210,7 +210,14 @@ pub fn assign(
         let mut team = Vec::with_capacity(places.len());
         let mut failed = None;
         for &(candidates, department, needed) in &places {
-            match best(candidates, inspectors, task.district, &load, &blocked, &keys) {
+            match best(
+                candidates,
+                inspectors,
+                task.district,
+                &load,
+                &blocked,
+                &keys,
+            ) {
                 Some(i) => {
                     blocked[i] = true;
                     team.push(i);
@@ -386,7 +393,10 @@ mod tests {
         let team = &a.teams[0];
         assert_eq!(team.len(), 2);
         assert_eq!(list[team[0]].department, M);
-        assert_eq!(team[1], 3, "e2 is the ecology inspector of the task's district");
+        assert_eq!(
+            team[1], 3,
+            "e2 is the ecology inspector of the task's district"
+        );
         // team_size 3: the third place may come from either department.
         let a3 = assign(&t, &list, "s", "2026-12", 3).unwrap();
         assert_eq!(a3.teams[0].len(), 3);
@@ -414,7 +424,10 @@ mod tests {
         assert_eq!(a.teams[2].len(), 2);
         assert_eq!(a.unstaffed.len(), 1);
         let u = &a.unstaffed[0];
-        assert_eq!((u.seq, u.department, u.needed, u.in_table), (2, Some(E), 1, 0));
+        assert_eq!(
+            (u.seq, u.department, u.needed, u.in_table),
+            (2, Some(E), 1, 0)
+        );
         // Nobody's load grew for the unstaffed task: 4 places over 3 inspectors.
         assert_eq!(a.load.iter().sum::<usize>(), 4);
         let err = a.ensure_staffed().unwrap_err().to_string();
@@ -440,8 +453,13 @@ mod tests {
     #[test]
     fn duplicate_or_empty_ids_are_refused() {
         let list = vec![ins("m1", M, None, &[]), ins("m1", M, None, &[])];
-        let err = assign(&[], &list, "s", "2026-12", 2).unwrap_err().to_string();
-        assert!(err.contains("inspector \"m1\"") && err.contains("unique"), "{err}");
+        let err = assign(&[], &list, "s", "2026-12", 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("inspector \"m1\"") && err.contains("unique"),
+            "{err}"
+        );
         let list = vec![ins(" ", M, None, &[])];
         assert!(assign(&[], &list, "s", "2026-12", 2).is_err());
     }

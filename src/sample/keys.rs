@@ -234,13 +234,19 @@ mod tests {
         for p in 0..=150 {
             let prefix: String = text.chars().take(p).collect();
             let hp = HashPrefix::new(&[&prefix]);
-            for l in [0usize, 1, 17, 18, 30, 46, 47, 54, 55, 56, 63, 64, 65, 119, 120, 150] {
+            for l in [
+                0usize, 1, 17, 18, 30, 46, 47, 54, 55, 56, 63, 64, 65, 119, 120, 150,
+            ] {
                 let last: String = text.chars().rev().take(l).collect();
                 let mut msg = prefix.clone().into_bytes();
                 msg.push(SEP);
                 msg.extend_from_slice(last.as_bytes());
                 let want = Sha256::digest(&msg);
-                assert_eq!(&hp.digest(&last)[..], &want[..], "prefix {p} chars, last {l}");
+                assert_eq!(
+                    &hp.digest(&last)[..],
+                    &want[..],
+                    "prefix {p} chars, last {l}"
+                );
                 assert_eq!(
                     hp.first_u64(&last),
                     u64::from_be_bytes(want[..8].try_into().unwrap())

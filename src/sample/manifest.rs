@@ -143,11 +143,12 @@ impl Manifest {
                 &format!("{ALGORITHM} (the algorithm this spotcheck implements)"),
             ));
         }
-        let month = Month::parse(&self.month).ok_or_else(|| bad("month", &self.month, "YYYY-MM"))?;
+        let month =
+            Month::parse(&self.month).ok_or_else(|| bad("month", &self.month, "YYYY-MM"))?;
         let department = DrawDepartment::parse(&self.department)
             .ok_or_else(|| bad("department", &self.department, DrawDepartment::EXPECTED))?;
-        let strata =
-            Strata::parse(&self.strata).ok_or_else(|| bad("strata", &self.strata, Strata::EXPECTED))?;
+        let strata = Strata::parse(&self.strata)
+            .ok_or_else(|| bad("strata", &self.strata, Strata::EXPECTED))?;
         Ok(DrawParams {
             seed: self.seed.clone(),
             month,

@@ -18,6 +18,7 @@ pub mod draw;
 pub mod eligibility;
 pub mod frame;
 pub mod inspectors;
+pub mod io;
 pub mod keys;
 pub mod manifest;
 pub mod month;

@@ -232,6 +232,9 @@ mod tests {
             Date::MIN
         );
         let err = "2026-13".parse::<Month>().unwrap_err().to_string();
-        assert!(err.contains("\"2026-13\"") && err.contains("YYYY-MM"), "{err}");
+        assert!(
+            err.contains("\"2026-13\"") && err.contains("YYYY-MM"),
+            "{err}"
+        );
     }
 }

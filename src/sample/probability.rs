@@ -192,7 +192,10 @@ mod tests {
     fn enough_capacity_draws_everyone() {
         assert_eq!(pi_with_capacity(&[0.1, 0.2], 2, |a, b| a.cmp(&b)), [1.0; 2]);
         assert_eq!(pi_with_capacity(&[0.1, 0.2], 9, |a, b| a.cmp(&b)), [1.0; 2]);
-        assert_eq!(pi_with_capacity(&[], 0, |a, b| a.cmp(&b)), Vec::<f64>::new());
+        assert_eq!(
+            pi_with_capacity(&[], 0, |a, b| a.cmp(&b)),
+            Vec::<f64>::new()
+        );
         // Capacity 0: nobody.
         assert_eq!(pi_with_capacity(&[0.1, 0.2], 0, |a, b| a.cmp(&b)), [0.0; 2]);
     }
@@ -221,7 +224,10 @@ mod tests {
         // unit is capped (found by searching border cases with Python floats). Both end at 1.0.
         let mut ratios = vec![0.3, 0.3];
         ratios.extend([0.15; 10]);
-        for tie in [|a: usize, b: usize| a.cmp(&b), |a: usize, b: usize| b.cmp(&a)] {
+        for tie in [
+            |a: usize, b: usize| a.cmp(&b),
+            |a: usize, b: usize| b.cmp(&a),
+        ] {
             let pi = pi_with_capacity(&ratios, 7, tie);
             assert_eq!(pi, pi_with_capacity_naive(&ratios, 7, tie));
             assert_eq!(&pi[..2], &[1.0, 1.0]);

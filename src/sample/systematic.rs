@@ -77,7 +77,10 @@ mod tests {
             let start = i as f64 / 1000.0;
             let w = systematic(pi, start);
             let k = w.selected.len() as f64;
-            assert!(k == total.floor() || k == total.ceil(), "start {start}: {k}");
+            assert!(
+                k == total.floor() || k == total.ceil(),
+                "start {start}: {k}"
+            );
             assert!(w.selected.contains(&0) && w.selected.contains(&3));
         }
     }
@@ -90,6 +93,9 @@ mod tests {
         assert!(w.selected.is_empty());
         assert_eq!(w.pi_sum, 0.0);
         // π = 0 units are never selected.
-        assert_eq!(systematic([0.0, 0.0, 0.0], 0.0).selected, Vec::<usize>::new());
+        assert_eq!(
+            systematic([0.0, 0.0, 0.0], 0.0).selected,
+            Vec::<usize>::new()
+        );
     }
 }

@@ -192,7 +192,12 @@ fn reference_draws() {
         assert_eq!(df.units.len(), expected_pi.len());
         for u in &df.units {
             let want = expected_pi[frame.uscc(u.frame_index())].as_f64().unwrap();
-            assert_eq!(u.pi.to_bits(), want.to_bits(), "{}", frame.uscc(u.frame_index()));
+            assert_eq!(
+                u.pi.to_bits(),
+                want.to_bits(),
+                "{}",
+                frame.uscc(u.frame_index())
+            );
         }
         let d = draw(&frame, &HistoryIndex::new(), &p).unwrap();
         let expected: Vec<&str> = case["selected"]
@@ -201,7 +206,12 @@ fn reference_draws() {
             .iter()
             .map(|s| s.as_str().unwrap())
             .collect();
-        assert_eq!(selected_usccs(&d), expected, "capacity {}", case["capacity"]);
+        assert_eq!(
+            selected_usccs(&d),
+            expected,
+            "capacity {}",
+            case["capacity"]
+        );
         assert!(
             d.selected
                 .iter()
@@ -226,7 +236,13 @@ fn empirical_frequency_matches_pi() {
         unit("91110105AAAAAAAA03", 110105, Tier::None, (0.1, 1), (0.0, 0)),
         unit("91110105AAAAAAAA04", 110105, Tier::None, (0.1, 1), (0.0, 0)),
         unit("91110108AAAAAAAA05", 110108, Tier::None, (0.3, 2), (0.0, 0)),
-        unit("91110108AAAAAAAA06", 110108, Tier::None, (0.03, 1), (0.0, 0)),
+        unit(
+            "91110108AAAAAAAA06",
+            110108,
+            Tier::None,
+            (0.03, 1),
+            (0.0, 0),
+        ),
         unit("91110108AAAAAAAA07", 110108, Tier::None, (0.1, 1), (0.0, 0)),
         unit("91110108AAAAAAAA08", 110108, Tier::None, (0.2, 1), (0.0, 0)),
     ];
@@ -377,7 +393,13 @@ fn capped_cooling_and_positive_list_units_are_never_drawn() {
         // Under the cap: one check in 2026 with max 2, outside the cooldown.
         unit("91110105FINE000003", 110105, Tier::None, (0.3, 2), (0.2, 2)),
         // Positive list (正面清单): eco ratio 0, eco max 0.
-        unit("91110105POSL000004", 110105, Tier::Specialized, (0.1, 1), (0.0, 0)),
+        unit(
+            "91110105POSL000004",
+            110105,
+            Tier::Specialized,
+            (0.1, 1),
+            (0.0, 0),
+        ),
         // Only off-site checks and a check dated in the draw month: both ignored.
         unit("91110105OFFS000005", 110105, Tier::None, (0.1, 1), (0.2, 2)),
         // A check last year does not count towards this year's cap.
@@ -385,14 +407,49 @@ fn capped_cooling_and_positive_list_units_are_never_drawn() {
     ];
     let d = |s: &str| Date::parse(s).unwrap();
     let mut h = HistoryIndex::new();
-    h.add("91110105COOL000001", Department::Market, Mode::Onsite, d("2026-10-20"));
-    h.add("91110105CAPP000002", Department::Market, Mode::Onsite, d("2026-02-03"));
-    h.add("91110105FINE000003", Department::Market, Mode::Onsite, d("2026-04-03"));
-    h.add("91110105OFFS000005", Department::Market, Mode::NonSite, d("2026-11-03"));
-    h.add("91110105OFFS000005", Department::Market, Mode::Onsite, d("2026-12-01"));
-    h.add("91110105LAST000006", Department::Market, Mode::Onsite, d("2025-06-01"));
+    h.add(
+        "91110105COOL000001",
+        Department::Market,
+        Mode::Onsite,
+        d("2026-10-20"),
+    );
+    h.add(
+        "91110105CAPP000002",
+        Department::Market,
+        Mode::Onsite,
+        d("2026-02-03"),
+    );
+    h.add(
+        "91110105FINE000003",
+        Department::Market,
+        Mode::Onsite,
+        d("2026-04-03"),
+    );
+    h.add(
+        "91110105OFFS000005",
+        Department::Market,
+        Mode::NonSite,
+        d("2026-11-03"),
+    );
+    h.add(
+        "91110105OFFS000005",
+        Department::Market,
+        Mode::Onsite,
+        d("2026-12-01"),
+    );
+    h.add(
+        "91110105LAST000006",
+        Department::Market,
+        Mode::Onsite,
+        d("2025-06-01"),
+    );
     // Ecology history of the cooling unit does not affect market, and vice versa.
-    h.add("91110105FINE000003", Department::Ecology, Mode::Onsite, d("2026-11-30"));
+    h.add(
+        "91110105FINE000003",
+        Department::Ecology,
+        Mode::Onsite,
+        d("2026-11-30"),
+    );
 
     let p = params(
         "eligibility",
@@ -521,12 +578,7 @@ fn bad_frames_and_parameters_are_refused() {
     let e = err(vec![ok.clone()], &wrong_cap);
     assert!(e.contains("capacity is given for ecology"), "{e}");
     // Empty frames draw nothing, without error.
-    let d = draw(
-        &SampleFrame::from_units(&[]),
-        &HistoryIndex::new(),
-        &p,
-    )
-    .unwrap();
+    let d = draw(&SampleFrame::from_units(&[]), &HistoryIndex::new(), &p).unwrap();
     assert!(d.selected.is_empty() && d.strata.is_empty());
 }
 
@@ -540,7 +592,11 @@ const VECTOR_SEEDS: [&str; 3] = [
 ];
 
 /// The fixed frame, history and inspectors of the published vectors.
-fn vector_inputs() -> (Vec<FrameUnit>, Vec<(String, Date, Department, Mode)>, Vec<Inspector>) {
+fn vector_inputs() -> (
+    Vec<FrameUnit>,
+    Vec<(String, Date, Department, Mode)>,
+    Vec<Inspector>,
+) {
     let units = synthetic(48, 20_261_201);
     let d = |s: &str| Date::parse(s).unwrap();
     let mut history = Vec::new();
@@ -549,7 +605,12 @@ fn vector_inputs() -> (Vec<FrameUnit>, Vec<(String, Date, Department, Mode)>, Ve
         match i % 6 {
             0 => history.push((code, d("2026-10-12"), Department::Market, Mode::Onsite)),
             1 => {
-                history.push((code.clone(), d("2026-03-02"), Department::Market, Mode::Onsite));
+                history.push((
+                    code.clone(),
+                    d("2026-03-02"),
+                    Department::Market,
+                    Mode::Onsite,
+                ));
                 history.push((code, d("2026-06-18"), Department::Ecology, Mode::Onsite));
             }
             2 => history.push((code, d("2026-11-20"), Department::Ecology, Mode::NonSite)),
@@ -560,24 +621,50 @@ fn vector_inputs() -> (Vec<FrameUnit>, Vec<(String, Date, Department, Mode)>, Ve
             _ => {}
         }
     }
-    let ins = |id: &str, dep: Department, district: Option<u32>, conflicts: Vec<String>| Inspector {
-        id: id.into(),
-        name: format!("执法人员{id}"),
-        department: dep,
-        district,
-        conflicts,
-    };
+    let ins =
+        |id: &str, dep: Department, district: Option<u32>, conflicts: Vec<String>| Inspector {
+            id: id.into(),
+            name: format!("执法人员{id}"),
+            department: dep,
+            district,
+            conflicts,
+        };
     let inspectors = vec![
-        ins("SJ01", Department::Market, Some(110105), vec![units[3].uscc.clone()]),
+        ins(
+            "SJ01",
+            Department::Market,
+            Some(110105),
+            vec![units[3].uscc.clone()],
+        ),
         ins("SJ02", Department::Market, Some(110108), vec![]),
         ins("SJ03", Department::Market, None, vec![]),
         ins("SJ04", Department::Market, Some(110101), vec![]),
-        ins("SJ05", Department::Market, Some(110302), vec![units[7].uscc.clone(), units[8].uscc.clone()]),
+        ins(
+            "SJ05",
+            Department::Market,
+            Some(110302),
+            vec![units[7].uscc.clone(), units[8].uscc.clone()],
+        ),
         // ST01 and ST03 must recuse from unit 18 (drawn for ecology in the joint cases): its
         // task cannot get two ecology inspectors, so the vectors show an unstaffed task.
-        ins("ST01", Department::Ecology, Some(110105), vec![units[17].uscc.clone()]),
-        ins("ST02", Department::Ecology, None, vec![units[10].uscc.clone()]),
-        ins("ST03", Department::Ecology, Some(110108), vec![units[17].uscc.clone()]),
+        ins(
+            "ST01",
+            Department::Ecology,
+            Some(110105),
+            vec![units[17].uscc.clone()],
+        ),
+        ins(
+            "ST02",
+            Department::Ecology,
+            None,
+            vec![units[10].uscc.clone()],
+        ),
+        ins(
+            "ST03",
+            Department::Ecology,
+            Some(110108),
+            vec![units[17].uscc.clone()],
+        ),
     ];
     (units, history, inspectors)
 }
@@ -605,11 +692,56 @@ fn vector_cases() -> Vec<VectorCase> {
         inspectors,
     };
     vec![
-        case("market-uncapped-district", VECTOR_SEEDS[0], "2026-12", DrawDepartment::Market, Strata::District, Capacity::NONE, false, false),
-        case("market-capacity-none", VECTOR_SEEDS[0], "2026-12", DrawDepartment::Market, Strata::None, cap(Some(8), None), true, false),
-        case("ecology-capacity-tier", VECTOR_SEEDS[1], "2026-12", DrawDepartment::Ecology, Strata::Tier, cap(None, Some(6)), true, false),
-        case("joint-capacity-district-inspectors", VECTOR_SEEDS[2], "2026-12", DrawDepartment::Joint, Strata::District, cap(Some(10), Some(7)), true, true),
-        case("joint-january-cooldown", VECTOR_SEEDS[1], "2027-01", DrawDepartment::Joint, Strata::None, cap(Some(5), Some(5)), true, true),
+        case(
+            "market-uncapped-district",
+            VECTOR_SEEDS[0],
+            "2026-12",
+            DrawDepartment::Market,
+            Strata::District,
+            Capacity::NONE,
+            false,
+            false,
+        ),
+        case(
+            "market-capacity-none",
+            VECTOR_SEEDS[0],
+            "2026-12",
+            DrawDepartment::Market,
+            Strata::None,
+            cap(Some(8), None),
+            true,
+            false,
+        ),
+        case(
+            "ecology-capacity-tier",
+            VECTOR_SEEDS[1],
+            "2026-12",
+            DrawDepartment::Ecology,
+            Strata::Tier,
+            cap(None, Some(6)),
+            true,
+            false,
+        ),
+        case(
+            "joint-capacity-district-inspectors",
+            VECTOR_SEEDS[2],
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::District,
+            cap(Some(10), Some(7)),
+            true,
+            true,
+        ),
+        case(
+            "joint-january-cooldown",
+            VECTOR_SEEDS[1],
+            "2027-01",
+            DrawDepartment::Joint,
+            Strata::None,
+            cap(Some(5), Some(5)),
+            true,
+            true,
+        ),
     ]
 }
 
@@ -708,7 +840,14 @@ fn vector_json() -> String {
             }));
         }
         let assignment = c.inspectors.then(|| {
-            assign(&tasks(&d, &frame), &inspectors, c.seed, c.month, SAMPLING.team_size).unwrap()
+            assign(
+                &tasks(&d, &frame),
+                &inspectors,
+                c.seed,
+                c.month,
+                SAMPLING.team_size,
+            )
+            .unwrap()
         });
         let sample: Vec<Value> = d
             .selected
@@ -779,7 +918,10 @@ fn published_vectors_are_current() {
         }
         let on_disk = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (run with SPOTCHECK_BLESS=1)", path.display()));
-        assert!(on_disk == text, "{name} differs from what the code produces");
+        assert!(
+            on_disk == text,
+            "{name} differs from what the code produces"
+        );
     }
 }
 
@@ -803,7 +945,14 @@ fn golden_joint_draw_is_pinned() {
         cap(Some(10), Some(7)),
     );
     let d = draw(&frame, &history, &p).unwrap();
-    let a = assign(&tasks(&d, &frame), &inspectors, VECTOR_SEEDS[2], "2026-12", 2).unwrap();
+    let a = assign(
+        &tasks(&d, &frame),
+        &inspectors,
+        VECTOR_SEEDS[2],
+        "2026-12",
+        2,
+    )
+    .unwrap();
     let got: Vec<String> = d
         .selected
         .iter()
@@ -902,7 +1051,12 @@ fn manifest_round_trips_and_verify_names_every_difference() {
     assert_eq!(back, recorded);
     assert_eq!(back.draw_params(path).unwrap(), p);
     assert_eq!(recorded.selected, 14);
-    assert!(Manifest::from_json("{", path).unwrap_err().to_string().contains("m.json"));
+    assert!(
+        Manifest::from_json("{", path)
+            .unwrap_err()
+            .to_string()
+            .contains("m.json")
+    );
     let mut other = recorded.clone();
     other.algorithm = "sys-pps-sha256/2".into();
     assert!(other.draw_params(path).is_err());
@@ -928,7 +1082,10 @@ fn manifest_round_trips_and_verify_names_every_difference() {
     let report = verify(&recorded, &derived, "out1", &lines, &derived_lines);
     assert!(!report.is_match());
     let inputs: Vec<String> = report.of(DiffKind::Input).map(|d| d.to_string()).collect();
-    assert_eq!(inputs, ["input changed: scored (scored.csv): recorded in1, now in2"]);
+    assert_eq!(
+        inputs,
+        ["input changed: scored (scored.csv): recorded in1, now in2"]
+    );
     assert!(report.of(DiffKind::Statistic).count() >= 1);
     assert!(
         report
@@ -942,7 +1099,10 @@ fn manifest_round_trips_and_verify_names_every_difference() {
     let (derived, derived_lines) = derive(&units, "in1", "pol2");
     let report = verify(&recorded, &derived, "out1", &lines, &derived_lines);
     let policy: Vec<String> = report.of(DiffKind::Policy).map(|d| d.to_string()).collect();
-    assert_eq!(policy, ["policy changed: policy.toml: recorded pol1, now pol2"]);
+    assert_eq!(
+        policy,
+        ["policy changed: policy.toml: recorded pol1, now pol2"]
+    );
     assert_eq!(report.differences.len(), 1);
 
     // An edited sample: a row removed, a row added, a team changed, a row duplicated.
@@ -972,5 +1132,9 @@ fn manifest_round_trips_and_verify_names_every_difference() {
         [format!("{} inspectors", lines[0].uscc)]
     );
     // Rows after the removed one moved up: their seq no longer matches.
-    assert!(report.of(DiffKind::UnitChanged).all(|d| d.subject.ends_with("inspectors")));
+    assert!(
+        report
+            .of(DiffKind::UnitChanged)
+            .all(|d| d.subject.ends_with("inspectors"))
+    );
 }

@@ -90,9 +90,15 @@ impl fmt::Display for Difference {
             DiffKind::Output => write!(f, "sample edited: {s}: manifest says {r}, file is {d}"),
             DiffKind::Parameter => write!(f, "parameter differs: {s}: recorded {r}, now {d}"),
             DiffKind::Statistic => write!(f, "figure differs: {s}: recorded {r}, re-derived {d}"),
-            DiffKind::UnitAdded => write!(f, "unit added: {s} is in the sample at {r} but not drawn"),
-            DiffKind::UnitRemoved => write!(f, "unit removed: {s} is drawn at {d} but not in the sample"),
-            DiffKind::UnitChanged => write!(f, "unit changed: {s}: sample says {r}, re-derived {d}"),
+            DiffKind::UnitAdded => {
+                write!(f, "unit added: {s} is in the sample at {r} but not drawn")
+            }
+            DiffKind::UnitRemoved => {
+                write!(f, "unit removed: {s} is drawn at {d} but not in the sample")
+            }
+            DiffKind::UnitChanged => {
+                write!(f, "unit changed: {s}: sample says {r}, re-derived {d}")
+            }
             DiffKind::Version => write!(f, "note: written by spotcheck {r}, checked with {d}"),
         }
     }
@@ -176,7 +182,11 @@ pub fn verify(
         recorded.policy.sha256.clone(),
         derived.policy.sha256.clone(),
     );
-    let now: HashMap<&str, _> = derived.inputs.iter().map(|i| (i.role.as_str(), i)).collect();
+    let now: HashMap<&str, _> = derived
+        .inputs
+        .iter()
+        .map(|i| (i.role.as_str(), i))
+        .collect();
     for r in &recorded.inputs {
         match now.get(r.role.as_str()) {
             None => diff(

@@ -1,0 +1,534 @@
+//! The sample's tables: reading the frame from a scored file (only the columns a draw needs, so a
+//! national file is read fast), writing the sample (SPEC §4: `seq, uscc, name, district, tier,
+//! credit_class, departments, pi, ratio, risk_score, inspectors`) and its public version for
+//! publication (一公开: no ratios, scores or inspectors; the seed and algorithm id on every row),
+//! and reading a sample file back for `verify`. Rows that cannot be used go to the rejects file.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use super::draw::{Departments, Draw, DrawParams};
+use super::frame::SampleFrame;
+use super::inspectors::{Assignment, Inspector};
+use super::manifest::ALGORITHM;
+use super::verify::SampleLine;
+use crate::input::Counts;
+use crate::input::enterprise::reason;
+use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
+use crate::table::cells::{Num, NumColumn, TextColumn};
+use crate::table::read::ColumnFilter;
+use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+use crate::uscc::{UsccCheck, check};
+use crate::{Error, Result, district};
+
+/// Columns of the sample output (SPEC §4), with Chinese headers.
+pub mod cols {
+    use crate::schema::Col;
+    const fn c(name: &'static str, zh: &'static str) -> Col {
+        Col {
+            name,
+            zh,
+            aliases: &[],
+        }
+    }
+    pub const SEQ: Col = c("seq", "序号");
+    pub const DEPARTMENTS: Col = c("departments", "检查部门");
+    pub const PI: Col = c("pi", "入样概率");
+    pub const RATIO: Col = c("ratio", "抽查比例");
+    pub const INSPECTORS: Col = c("inspectors", "执法人员");
+    pub const INSPECTOR_NAMES: Col = c("inspector_names", "执法人员姓名");
+    pub const PI_MARKET: Col = c("pi_market", "市场监管入样概率");
+    pub const PI_ECOLOGY: Col = c("pi_ecology", "生态环境入样概率");
+    pub const MONTH: Col = c("month", "抽查月份");
+    pub const SEED: Col = c("seed", "随机种子");
+    pub const ALGORITHM: Col = c("algorithm", "抽取算法");
+}
+
+/// The scored columns a draw reads.
+const FRAME_COLS: [Col; 10] = [
+    out::USCC,
+    out::NAME,
+    out::DISTRICT,
+    out::TIER,
+    out::CREDIT_CLASS,
+    out::MARKET_RATIO,
+    out::MARKET_MAX_PER_YEAR,
+    out::ECO_RATIO,
+    out::ECO_MAX_PER_YEAR,
+    out::RISK_SCORE,
+];
+const FRAME_REQUIRED: [Col; 7] = [
+    out::USCC,
+    out::DISTRICT,
+    out::TIER,
+    out::MARKET_RATIO,
+    out::MARKET_MAX_PER_YEAR,
+    out::ECO_RATIO,
+    out::ECO_MAX_PER_YEAR,
+];
+
+/// Read options that keep only the frame's columns (Parquet skips the rest on disk).
+pub fn frame_read_options(base: &ReadOptions) -> ReadOptions {
+    let keep: ColumnFilter = Arc::new(|h: &str| FRAME_COLS.iter().any(|c| c.matches(h)));
+    ReadOptions {
+        keep: Some(keep),
+        ..base.clone()
+    }
+}
+
+struct Problem {
+    col: Col,
+    value: String,
+    reason: &'static str,
+    detail: String,
+}
+
+/// Reads the sampling frame from a scored file (English or Chinese headers and values).
+pub fn read_frame(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+) -> Result<(SampleFrame, Counts)> {
+    let reader = crate::table::open(path, &frame_read_options(opts))?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
+    let file = path.display().to_string();
+    let mut counts = Counts::default();
+    let mut uscc = StringBuilder::new();
+    let mut name = StringBuilder::new();
+    let mut f = FrameVecs::default();
+    let mut seen: HashSet<[u8; 18]> = HashSet::new();
+    for batch in reader {
+        let batch = batch?;
+        let text = |c: &Col| -> Result<Option<TextColumn>> {
+            map.get(c)
+                .map(|i| TextColumn::new(batch.column(i), path))
+                .transpose()
+        };
+        let num = |c: &Col| -> Result<Option<NumColumn>> {
+            map.get(c)
+                .map(|i| NumColumn::new(batch.column(i), path))
+                .transpose()
+        };
+        let (tu, tn, td, tt, tc) = (
+            text(&out::USCC)?,
+            text(&out::NAME)?,
+            text(&out::DISTRICT)?,
+            text(&out::TIER)?,
+            text(&out::CREDIT_CLASS)?,
+        );
+        let (mr, mm, er, em, rs) = (
+            num(&out::MARKET_RATIO)?,
+            num(&out::MARKET_MAX_PER_YEAR)?,
+            num(&out::ECO_RATIO)?,
+            num(&out::ECO_MAX_PER_YEAR)?,
+            num(&out::RISK_SCORE)?,
+        );
+        for i in 0..batch.num_rows() {
+            counts.read += 1;
+            let row = counts.read;
+            let parsed = (|| -> std::result::Result<(), Problem> {
+                let missing = |col: Col| Problem {
+                    col,
+                    value: String::new(),
+                    reason: reason::VALUE_MISSING,
+                    detail: format!("column {:?} may not be empty", col.name),
+                };
+                let code_s = tu
+                    .as_ref()
+                    .and_then(|t| t.get(i))
+                    .ok_or_else(|| missing(out::USCC))?;
+                let code = match check(code_s) {
+                    UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => c,
+                    UsccCheck::Malformed => {
+                        return Err(Problem {
+                            col: out::USCC,
+                            value: code_s.to_string(),
+                            reason: reason::USCC_MALFORMED,
+                            detail: "expected a unified social credit code".into(),
+                        });
+                    }
+                };
+                let d_s = td
+                    .as_ref()
+                    .and_then(|t| t.get(i))
+                    .ok_or_else(|| missing(out::DISTRICT))?;
+                let d = district::parse(d_s).ok_or_else(|| Problem {
+                    col: out::DISTRICT,
+                    value: d_s.to_string(),
+                    reason: reason::DISTRICT_UNKNOWN,
+                    detail: format!("expected {}", district::EXPECTED),
+                })?;
+                let t_s = tt
+                    .as_ref()
+                    .and_then(|t| t.get(i))
+                    .ok_or_else(|| missing(out::TIER))?;
+                let tier = Tier::parse(t_s).ok_or_else(|| Problem {
+                    col: out::TIER,
+                    value: t_s.to_string(),
+                    reason: reason::TIER_UNKNOWN,
+                    detail: format!("expected {}", Tier::EXPECTED),
+                })?;
+                let class = match tc.as_ref().and_then(|t| t.get(i)) {
+                    None => None,
+                    Some(s) => Some(CreditClass::parse(s).ok_or_else(|| Problem {
+                        col: out::CREDIT_CLASS,
+                        value: s.to_string(),
+                        reason: reason::CREDIT_CLASS_INVALID,
+                        detail: format!("expected {}", CreditClass::EXPECTED),
+                    })?),
+                };
+                let ratio =
+                    |n: &Option<NumColumn>, col: Col| -> std::result::Result<f64, Problem> {
+                        match n.as_ref().map(|n| n.get(i)) {
+                            Some(Num::Value(v)) if (0.0..=1.0).contains(&v) => Ok(v),
+                            Some(Num::Value(v)) => Err(Problem {
+                                col,
+                                value: v.to_string(),
+                                reason: reason::NUMBER_INVALID,
+                                detail: "a ratio must be between 0 and 1".into(),
+                            }),
+                            Some(Num::Bad(s)) => Err(Problem {
+                                col,
+                                value: s.to_string(),
+                                reason: reason::NUMBER_INVALID,
+                                detail: "expected a number between 0 and 1".into(),
+                            }),
+                            _ => Err(missing(col)),
+                        }
+                    };
+                let count =
+                    |n: &Option<NumColumn>, col: Col| -> std::result::Result<u32, Problem> {
+                        match n.as_ref().map(|n| n.get(i)) {
+                            Some(Num::Value(v)) if v >= 0.0 && v.fract() == 0.0 && v <= 1e6 => {
+                                Ok(v as u32)
+                            }
+                            Some(Num::Value(v)) => Err(Problem {
+                                col,
+                                value: v.to_string(),
+                                reason: reason::INTEGER_INVALID,
+                                detail: "expected a whole number ≥ 0".into(),
+                            }),
+                            Some(Num::Bad(s)) => Err(Problem {
+                                col,
+                                value: s.to_string(),
+                                reason: reason::INTEGER_INVALID,
+                                detail: "expected a whole number ≥ 0".into(),
+                            }),
+                            _ => Err(missing(col)),
+                        }
+                    };
+                let market_ratio = ratio(&mr, out::MARKET_RATIO)?;
+                let market_max = count(&mm, out::MARKET_MAX_PER_YEAR)?;
+                let eco_ratio = ratio(&er, out::ECO_RATIO)?;
+                let eco_max = count(&em, out::ECO_MAX_PER_YEAR)?;
+                let risk = match rs.as_ref().map(|n| n.get(i)) {
+                    Some(Num::Value(v)) => Some(v),
+                    _ => None,
+                };
+                let mut key = [0u8; 18];
+                key.copy_from_slice(code.as_bytes());
+                if !seen.insert(key) {
+                    return Err(Problem {
+                        col: out::USCC,
+                        value: code,
+                        reason: reason::USCC_DUPLICATE,
+                        detail: "this code already appeared on an earlier row; the later row is rejected".into(),
+                    });
+                }
+                uscc.append_value(&code);
+                name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
+                f.district.push(d);
+                f.tier.push(tier);
+                f.credit_class.push(class);
+                f.market_ratio.push(market_ratio);
+                f.market_max_per_year.push(market_max);
+                f.eco_ratio.push(eco_ratio);
+                f.eco_max_per_year.push(eco_max);
+                f.risk_score.push(risk);
+                Ok(())
+            })();
+            match parsed {
+                Ok(()) => counts.accepted += 1,
+                Err(p) => {
+                    counts.rejected += 1;
+                    let column = map
+                        .get(&p.col)
+                        .map(|i| schema.field(i).name().clone())
+                        .unwrap_or_else(|| p.col.name.to_string());
+                    rejects.push(Reject {
+                        file: file.clone(),
+                        row,
+                        column,
+                        value: p.value,
+                        reason: p.reason,
+                        detail: p.detail,
+                    })?;
+                }
+            }
+        }
+    }
+    let frame = SampleFrame {
+        uscc: uscc.finish(),
+        name: name.finish(),
+        district: f.district,
+        tier: f.tier,
+        credit_class: f.credit_class,
+        market_ratio: f.market_ratio,
+        market_max_per_year: f.market_max_per_year,
+        eco_ratio: f.eco_ratio,
+        eco_max_per_year: f.eco_max_per_year,
+        risk_score: f.risk_score,
+    };
+    Ok((frame, counts))
+}
+
+#[derive(Default)]
+struct FrameVecs {
+    district: Vec<u32>,
+    tier: Vec<Tier>,
+    credit_class: Vec<Option<CreditClass>>,
+    market_ratio: Vec<f64>,
+    market_max_per_year: Vec<u32>,
+    eco_ratio: Vec<f64>,
+    eco_max_per_year: Vec<u32>,
+    risk_score: Vec<Option<f64>>,
+}
+
+fn field(c: &Col, lang: Lang, t: DataType) -> Field {
+    Field::new(c.header(lang), t, true)
+}
+
+fn strings(it: impl Iterator<Item = Option<String>>) -> ArrayRef {
+    Arc::new(it.collect::<StringArray>())
+}
+
+/// The sample table of SPEC §4 in output order. For a joint draw, `pi`/`ratio` are those of the
+/// department that drew the unit (market when both did) and `pi_market`/`pi_ecology` follow.
+pub fn sample_batch(
+    draw: &Draw,
+    frame: &SampleFrame,
+    assignment: Option<&Assignment>,
+    inspectors: &[Inspector],
+    joint: bool,
+    lang: Lang,
+) -> Result<RecordBatch> {
+    let sel = &draw.selected;
+    let mut fields = vec![
+        field(&cols::SEQ, lang, DataType::UInt64),
+        field(&out::USCC, lang, DataType::Utf8),
+        field(&out::NAME, lang, DataType::Utf8),
+        field(&out::DISTRICT, lang, DataType::Utf8),
+        field(&out::TIER, lang, DataType::Utf8),
+        field(&out::CREDIT_CLASS, lang, DataType::Utf8),
+        field(&cols::DEPARTMENTS, lang, DataType::Utf8),
+        field(&cols::PI, lang, DataType::Float64),
+        field(&cols::RATIO, lang, DataType::Float64),
+        field(&out::RISK_SCORE, lang, DataType::Float64),
+        field(&cols::INSPECTORS, lang, DataType::Utf8),
+        field(&cols::INSPECTOR_NAMES, lang, DataType::Utf8),
+    ];
+    let mut seq = UInt64Builder::new();
+    let mut pi = Float64Builder::new();
+    let mut ratio = Float64Builder::new();
+    let mut risk = Float64Builder::new();
+    for s in sel {
+        seq.append_value(s.seq);
+        let first = s.market.or(s.ecology);
+        pi.append_option(first.map(|u| u.pi));
+        ratio.append_option(first.map(|u| u.ratio));
+        risk.append_option(frame.risk_score[s.index]);
+    }
+    let team = |t: usize, by_name: bool| -> Option<String> {
+        assignment.map(|a| {
+            a.teams[t]
+                .iter()
+                .map(|&i| {
+                    if by_name {
+                        inspectors[i].name.as_str()
+                    } else {
+                        inspectors[i].id.as_str()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+    };
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(seq.finish()),
+        strings(sel.iter().map(|s| Some(s.uscc.clone()))),
+        strings(sel.iter().map(|s| Some(frame.name(s.index).to_string()))),
+        strings(
+            sel.iter()
+                .map(|s| Some(frame.district[s.index].to_string())),
+        ),
+        strings(
+            sel.iter()
+                .map(|s| Some(frame.tier[s.index].label(lang).to_string())),
+        ),
+        strings(
+            sel.iter()
+                .map(|s| frame.credit_class[s.index].map(|c| c.label(lang).to_string())),
+        ),
+        strings(sel.iter().map(|s| {
+            Some(match lang {
+                Lang::En => s.departments.en().to_string(),
+                Lang::Zh => s.departments.zh().to_string(),
+            })
+        })),
+        Arc::new(pi.finish()),
+        Arc::new(ratio.finish()),
+        Arc::new(risk.finish()),
+        strings((0..sel.len()).map(|t| team(t, false))),
+        strings((0..sel.len()).map(|t| team(t, true))),
+    ];
+    if joint {
+        for (c, d) in [
+            (cols::PI_MARKET, Department::Market),
+            (cols::PI_ECOLOGY, Department::Ecology),
+        ] {
+            fields.push(field(&c, lang, DataType::Float64));
+            let mut b = Float64Builder::new();
+            for s in sel {
+                b.append_option(s.by(d).map(|u| u.pi));
+            }
+            columns.push(Arc::new(b.finish()));
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|source| Error::Arrow {
+        path: "<sample>".into(),
+        source,
+    })
+}
+
+/// The public list (一公开): who is inspected this month, without internal fields, with the
+/// month, seed and algorithm id on every row so that anyone can re-derive it.
+pub fn public_batch(
+    draw: &Draw,
+    frame: &SampleFrame,
+    params: &DrawParams,
+    lang: Lang,
+) -> Result<RecordBatch> {
+    let sel = &draw.selected;
+    let n = sel.len();
+    let fields = vec![
+        field(&cols::SEQ, lang, DataType::UInt64),
+        field(&out::USCC, lang, DataType::Utf8),
+        field(&out::NAME, lang, DataType::Utf8),
+        field(&out::DISTRICT, lang, DataType::Utf8),
+        field(&cols::DEPARTMENTS, lang, DataType::Utf8),
+        field(&cols::MONTH, lang, DataType::Utf8),
+        field(&cols::SEED, lang, DataType::Utf8),
+        field(&cols::ALGORITHM, lang, DataType::Utf8),
+    ];
+    let mut seq = UInt64Builder::new();
+    for s in sel {
+        seq.append_value(s.seq);
+    }
+    let constant = |v: String| strings(std::iter::repeat_n(Some(v), n));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(seq.finish()),
+        strings(sel.iter().map(|s| Some(s.uscc.clone()))),
+        strings(sel.iter().map(|s| Some(frame.name(s.index).to_string()))),
+        strings(sel.iter().map(|s| {
+            let code = frame.district[s.index];
+            Some(match lang {
+                Lang::En => code.to_string(),
+                Lang::Zh => district::name(code).unwrap_or("").to_string(),
+            })
+        })),
+        strings(sel.iter().map(|s| {
+            Some(match lang {
+                Lang::En => s.departments.en().to_string(),
+                Lang::Zh => s.departments.zh().to_string(),
+            })
+        })),
+        constant(params.month.to_string()),
+        constant(params.seed.clone()),
+        constant(ALGORITHM.to_string()),
+    ];
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|source| Error::Arrow {
+        path: "<public sample>".into(),
+        source,
+    })
+}
+
+/// Reads a sample file back (any format, English or Chinese) for `verify`; also says which
+/// language its headers are in, so the re-derived sample can be rendered the same way.
+pub fn read_sample_lines(path: &Path, opts: &ReadOptions) -> Result<(Vec<SampleLine>, Lang)> {
+    let reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let known = [cols::SEQ, out::USCC, cols::DEPARTMENTS, cols::INSPECTORS];
+    let map = ColumnMap::resolve(&schema, &known, &known[..3], path)?;
+    let lang = if schema.fields().iter().any(|f| f.name() == cols::SEQ.zh) {
+        Lang::Zh
+    } else {
+        Lang::En
+    };
+    let mut lines = Vec::new();
+    let mut row = 0u64;
+    for batch in reader {
+        let batch = batch?;
+        let col = |c: &Col| -> Result<Option<TextColumn>> {
+            map.get(c)
+                .map(|i| TextColumn::new(batch.column(i), path))
+                .transpose()
+        };
+        let (seq, uscc, deps, ins) = (
+            col(&cols::SEQ)?,
+            col(&out::USCC)?,
+            col(&cols::DEPARTMENTS)?,
+            col(&cols::INSPECTORS)?,
+        );
+        for i in 0..batch.num_rows() {
+            row += 1;
+            let bad = |column: &str, value: &str, expected: &str| Error::BadValue {
+                path: path.to_path_buf(),
+                row,
+                column: column.to_string(),
+                value: value.to_string(),
+                expected: expected.to_string(),
+            };
+            fn get(t: &Option<TextColumn>, i: usize) -> &str {
+                t.as_ref().and_then(|t| t.get(i)).unwrap_or("")
+            }
+            let s = get(&seq, i);
+            let seq_v: u64 = s.parse().map_err(|_| bad("seq", s, "a whole number"))?;
+            let d = get(&deps, i);
+            let departments = Departments::parse(d)
+                .ok_or_else(|| bad("departments", d, "market, ecology or market+ecology"))?;
+            let inspectors = get(&ins, i)
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            lines.push(SampleLine {
+                seq: seq_v,
+                uscc: get(&uscc, i).to_ascii_uppercase(),
+                departments,
+                inspectors,
+            });
+        }
+    }
+    Ok((lines, lang))
+}
+
+/// Converts validated inspector rows into the sampler's inspectors.
+pub fn inspectors_from_rows(rows: &[crate::input::tables::InspectorRow]) -> Vec<Inspector> {
+    rows.iter()
+        .map(|r| Inspector {
+            id: r.inspector_id.clone(),
+            name: r.name.clone(),
+            department: r.department,
+            district: r.district,
+            conflicts: r.conflicts.clone(),
+        })
+        .collect()
+}
