@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod r#gen;
+mod sample;
 mod score;
 mod validate;
+mod whitelist;
 
 /// A fresh working directory for one test.
 pub struct Work {
