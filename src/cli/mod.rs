@@ -27,7 +27,7 @@ pub mod whitelist;
 /// published seed, and keeps the positive list. Tables are read from and written to .csv, .parquet,
 /// .arrow/.ipc/.feather, .jsonl/.ndjson and .xlsx files, chosen by extension.
 #[derive(Debug, Parser)]
-#[command(name = "spotcheck", version, about, long_about)]
+#[command(name = "spotcheck", version, about, long_about, term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
