@@ -10,8 +10,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in spotcheck's library code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be opened, read, written or renamed.
-    #[error("{path}: {source}")]
+    /// A file could not be opened, read, written or renamed (the cause follows in the chain).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -91,8 +91,8 @@ pub enum Error {
     /// A command-line argument or combination that is invalid.
     #[error("{argument}: {message}")]
     Argument { argument: String, message: String },
-    /// Arrow or Parquet failed while encoding or decoding.
-    #[error("{path}: {source}")]
+    /// Arrow or Parquet failed while encoding or decoding (the cause follows in the chain).
+    #[error("{path}")]
     Arrow {
         path: PathBuf,
         #[source]

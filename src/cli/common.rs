@@ -46,7 +46,7 @@ pub fn read_emission_totals(
             )
         },
     )
-    .with_context(|| format!("reading the emissions table {}", path.display()))?;
+    .context("reading the emissions table")?;
     Ok((agg.finish(pollutants, &policy.tax), counts))
 }
 

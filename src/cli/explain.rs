@@ -54,15 +54,15 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         ),
     };
     let policy = load_policy(a.policy.as_deref())?;
-    let model = a.model.load()?;
     let opts = a.opts.read_options();
     let mut rejects = a.opts.rejects();
     let emissions = match &a.emissions {
         Some(p) => Some(read_emission_totals(p, &opts, &mut rejects, &policy)?.0),
         None => None,
     };
-    let mut reader = EnterpriseReader::open(&a.input, &opts)
-        .with_context(|| format!("reading {}", a.input.display()))?;
+    let mut reader =
+        EnterpriseReader::open(&a.input, &opts).context("reading the enterprise table")?;
+    let model = a.model.load_for(&reader.schema())?;
     while let Some(batch) = reader.next_batch(&mut rejects)? {
         let Some(i) = (0..batch.len()).find(|&i| batch.uscc.value(i) == code) else {
             continue;

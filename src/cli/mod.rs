@@ -85,8 +85,14 @@ pub struct ModelOpts {
 const DEFAULT_MODEL: &str = include_str!("../../models/credit-default.json");
 
 impl ModelOpts {
-    /// The predictor to use, if any: `--model`, else the built-in default, unless `--no-model`.
-    pub fn load(&self) -> Result<Option<Box<dyn spotcheck::predict::CreditPredictor>>> {
+    /// The predictor for a table with `schema`, if any: `--model`, else the built-in default,
+    /// unless `--no-model`. A table without the default model's feature columns gets no model
+    /// (rows without a class take the policy's default, SPEC §3.1) and a notice on stderr; a
+    /// model named with `--model` that does not fit the table is an error naming the columns.
+    pub fn load_for(
+        &self,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<Option<Box<dyn spotcheck::predict::CreditPredictor>>> {
         if self.no_model {
             return Ok(None);
         }
@@ -102,6 +108,17 @@ impl ModelOpts {
             anyhow::bail!(
                 "the credit model predicts good/bad, not the classes A–D: train it with --target credit_class"
             );
+        }
+        let empty = arrow::array::RecordBatch::new_empty(schema.clone());
+        if let Err(e) = model.feature_columns(&empty) {
+            if self.model.is_some() {
+                return Err(e.into());
+            }
+            eprintln!(
+                "note: the enterprise table lacks the credit model's features ({}); enterprises without a credit class get the policy's default class",
+                model.feature_names().join(", ")
+            );
+            return Ok(None);
         }
         Ok(Some(Box::new(model)))
     }

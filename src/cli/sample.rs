@@ -120,14 +120,12 @@ fn load(
     opts: &ReadOptions,
     rejects: &mut Rejects,
 ) -> Result<Loaded> {
-    let (frame, fc) = read_frame(scored, opts, rejects)
-        .with_context(|| format!("reading the scored file {}", scored.display()))?;
+    let (frame, fc) = read_frame(scored, opts, rejects).context("reading the scored file")?;
     let mut inputs = vec![record("scored", scored, &fc)?];
     let mut counts = vec![(scored.to_path_buf(), fc)];
     let mut index = HistoryIndex::new();
     if let Some(p) = history {
-        let (rows, c) = read_history(p, opts, rejects)
-            .with_context(|| format!("reading the history {}", p.display()))?;
+        let (rows, c) = read_history(p, opts, rejects).context("reading the history")?;
         for r in rows {
             // Invariant: crate::date::Date holds real calendar days in years 1000–9999.
             let d = Date::new(r.date.year as u16, r.date.month as u8, r.date.day as u8)
@@ -139,8 +137,7 @@ fn load(
     }
     let mut team = Vec::new();
     if let Some(p) = inspectors {
-        let (rows, c) = read_inspectors(p, opts, rejects)
-            .with_context(|| format!("reading the inspectors {}", p.display()))?;
+        let (rows, c) = read_inspectors(p, opts, rejects).context("reading the inspectors")?;
         team = inspectors_from_rows(&rows);
         inputs.push(record("inspectors", p, &c)?);
         counts.push((p.to_path_buf(), c));
@@ -432,8 +429,8 @@ pub fn run_verify(a: VerifyArgs) -> Result<ExitCode> {
     )?;
     let (d, assignment) = run_draw(&loaded, &params)?;
     let sample_path = locate(&recorded.output.path, &a.manifest);
-    let (recorded_lines, lang) = read_sample_lines(&sample_path, &opts)
-        .with_context(|| format!("reading the sample {}", sample_path.display()))?;
+    let (recorded_lines, lang) =
+        read_sample_lines(&sample_path, &opts).context("reading the sample")?;
     let sample_sha = sha256_file(&sample_path)?;
     // Render the re-derived sample the way the recorded one was (format and language) and hash it.
     let dir = tempfile_dir(&a.manifest)?;

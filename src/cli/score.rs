@@ -57,7 +57,6 @@ pub struct ScoreArgs {
 
 pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let policy = load_policy(a.policy.as_deref())?;
-    let model = a.model.load()?;
     let opts = a.input.read_options();
     let mut inputs = vec![a.enterprises.as_path()];
     if let Some(e) = &a.emissions {
@@ -69,8 +68,9 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
         Some(p) => Some(read_emission_totals(p, &opts, &mut rejects, &policy)?),
         None => None,
     };
-    let mut reader = EnterpriseReader::open(&a.enterprises, &opts)
-        .with_context(|| format!("reading the enterprise table {}", a.enterprises.display()))?;
+    let mut reader =
+        EnterpriseReader::open(&a.enterprises, &opts).context("reading the enterprise table")?;
+    let model = a.model.load_for(&reader.schema())?;
     if emissions.is_some() && reader.has_pe_columns() {
         eprintln!(
             "warning: {} has pe_air/pe_water columns; they are ignored because an emissions table is given",

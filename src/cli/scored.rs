@@ -10,8 +10,7 @@ use spotcheck::table::ReadOptions;
 
 /// Reads every row of a scored file.
 pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<ScoredRows> {
-    let reader = spotcheck::table::open(path, opts)
-        .with_context(|| format!("reading the scored file {}", path.display()))?;
+    let reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
     let table = ScoredTable::from_schema(&reader.schema(), path)?;
     let mut rows: Option<ScoredRows> = None;
     let mut next = 1u64;

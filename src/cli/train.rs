@@ -75,7 +75,7 @@ fn parse_monotonic(s: &str) -> std::result::Result<Monotonic, String> {
 fn read(path: &std::path::Path, opts: &ReadOptions) -> Result<Vec<arrow::array::RecordBatch>> {
     open(path, opts)
         .and_then(|r| r.read_all())
-        .with_context(|| format!("reading {}", path.display()))
+        .context("reading")
 }
 
 pub fn run_train(a: TrainArgs) -> Result<ExitCode> {

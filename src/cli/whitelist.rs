@@ -84,8 +84,7 @@ pub fn run(a: WhitelistArgs) -> Result<ExitCode> {
         })
         .collect();
     let previous = match &a.previous {
-        Some(p) => read_previous(p, &opts)
-            .with_context(|| format!("reading the previous list {}", p.display()))?,
+        Some(p) => read_previous(p, &opts).context("reading the previous list")?,
         None => Vec::new(),
     };
     check_as_of(&previous, a.as_of)?;

@@ -59,6 +59,11 @@ impl EnterpriseReader {
         })
     }
 
+    /// The table's columns, as read.
+    pub fn schema(&self) -> arrow::datatypes::SchemaRef {
+        self.reader.schema()
+    }
+
     /// Counts so far.
     pub fn counts(&self) -> Counts {
         self.counts
