@@ -99,6 +99,67 @@ impl NumColumn {
     }
 }
 
+/// Remembers the answers of a cell parser for the few distinct texts an enum column holds, so a
+/// column of 10⁷ `little_giant`s is normalised once, not 10⁷ times. The answers are the parser's
+/// own (it must be a pure function of the text); once `CAP` distinct texts are remembered the rest
+/// are parsed each time.
+///
+/// ```
+/// use spotcheck::schema::Tier;
+/// use spotcheck::table::cells::Memo;
+/// let mut m = Memo::new(Tier::parse);
+/// assert_eq!(m.get("小巨人"), Some(Tier::LittleGiant));
+/// assert_eq!(m.get("小巨人"), Some(Tier::LittleGiant));
+/// assert_eq!(m.get("big"), None);
+/// ```
+pub struct Memo<T: Copy> {
+    parse: fn(&str) -> Option<T>,
+    seen: Vec<(Box<str>, Option<T>)>,
+}
+
+impl<T: Copy> Memo<T> {
+    /// Distinct texts remembered.
+    pub const CAP: usize = 32;
+
+    /// A memo over `parse`.
+    pub fn new(parse: fn(&str) -> Option<T>) -> Self {
+        Memo {
+            parse,
+            seen: Vec::new(),
+        }
+    }
+
+    /// `parse(s)`, remembered.
+    #[inline]
+    pub fn get(&mut self, s: &str) -> Option<T> {
+        if let Some((_, v)) = self.seen.iter().find(|(k, _)| **k == *s) {
+            return *v;
+        }
+        let v = (self.parse)(s);
+        if self.seen.len() < Self::CAP {
+            self.seen.push((s.into(), v));
+        }
+        v
+    }
+}
+
+/// A column of booleans: Arrow booleans read directly (`true`/`false`, as a cast to text would
+/// give them), anything else parsed as text by the caller's parser.
+pub enum BoolColumn {
+    Bool(arrow::array::BooleanArray),
+    Text(TextColumn),
+}
+
+impl BoolColumn {
+    /// Views any array as booleans.
+    pub fn new(array: &ArrayRef, path: &Path) -> Result<Self> {
+        match array.data_type() {
+            DataType::Boolean => Ok(BoolColumn::Bool(array.as_boolean().clone())),
+            _ => Ok(BoolColumn::Text(TextColumn::new(array, path)?)),
+        }
+    }
+}
+
 /// Parses a number cell: plain decimal or exponent notation, thousands separators allowed
 /// (`1,234.5`), full-width digits not. NaN and infinities are not numbers.
 pub fn parse_number(s: &str) -> Option<f64> {

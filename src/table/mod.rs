@@ -7,6 +7,7 @@
 //! and file hashing for manifests.
 
 pub mod cells;
+pub mod codes;
 pub mod columns;
 mod encoding;
 pub mod read;
