@@ -11,8 +11,9 @@ use super::enterprise::reason;
 use super::validate::{CellError, Counts, num_cell};
 use crate::date::Date;
 use crate::schema::{Department, Medium, Mode, emi, hist, insp};
-use crate::table::cells::{NumColumn, TextColumn};
-use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+use crate::table::cells::{Memo, NumColumn, TextColumn};
+use crate::table::codes::check_key;
+use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects};
 use crate::uscc::{UsccCheck, check};
 use crate::{Result, district};
 
@@ -42,13 +43,9 @@ fn required<'a>(
 }
 
 fn uscc_key(s: &str, col: usize) -> std::result::Result<[u8; 18], CellError> {
-    match check(s) {
-        UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => {
-            let mut k = [0u8; 18];
-            k.copy_from_slice(c.as_bytes());
-            Ok(k)
-        }
-        UsccCheck::Malformed => Err(CellError {
+    match check_key(s) {
+        Some((k, _)) => Ok(k),
+        None => Err(CellError {
             col,
             value: s.to_string(),
             reason: reason::USCC_MALFORMED,
@@ -84,9 +81,11 @@ pub fn read_emissions(
     lookup: &dyn Fn(Medium, &str) -> Option<u16>,
     mut sink: impl FnMut(EmissionRow<'_>),
 ) -> Result<Counts> {
-    let mut reader = crate::table::open(path, opts)?;
+    let reader = crate::table::open(path, opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, emi::ALL, emi::REQUIRED, path)?;
+    // Decode ahead on another thread while this one checks and adds up the rows.
+    let reader = Prefetch::new(reader, 4);
     let file = path.display().to_string();
     let [cu, co, cm, cp, ca] = [
         emi::USCC,
@@ -98,7 +97,8 @@ pub fn read_emissions(
     // Invariant: resolve() checked that every required column is present.
     .map(|c| map.get(&c).expect("required column resolved"));
     let mut counts = Counts::default();
-    for raw in reader.by_ref() {
+    let mut media = Memo::new(Medium::parse);
+    for raw in reader {
         let raw = raw?;
         let us = TextColumn::new(raw.column(cu), path)?;
         let ou = TextColumn::new(raw.column(co), path)?;
@@ -112,7 +112,7 @@ pub fn read_emissions(
                 let uscc = uscc_key(required(&us, i, cu, "uscc")?, cu)?;
                 let outlet = required(&ou, i, co, "outlet")?;
                 let m = required(&me, i, cm, "medium")?;
-                let medium = Medium::parse(m).ok_or_else(|| CellError {
+                let medium = media.get(m).ok_or_else(|| CellError {
                     col: cm,
                     value: m.to_string(),
                     reason: reason::MEDIUM_INVALID,

@@ -14,7 +14,7 @@ use super::enterprise::{EnterpriseBatch, Hj941Input, reason};
 use crate::schema::{self, Col, CreditClass, EnvRiskLevel, PermitClass, Sensitivity, Tier, ent};
 use crate::table::cells::{BoolColumn, Memo, Num, NumColumn, TextColumn};
 use crate::table::codes::{CodeSet, check_key};
-use crate::table::{ColumnMap, ReadOptions, Reject, Rejects, TableReader};
+use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects, TableReader};
 use crate::{Error, Result, district};
 
 /// Row counts of one input file (SPEC §2.2: `read = accepted + rejected`).
@@ -35,9 +35,38 @@ pub(crate) struct CellError {
     pub detail: String,
 }
 
+/// Where the raw batches come from: read on demand, or read ahead on another thread.
+enum Source {
+    Direct(TableReader),
+    Ahead(Prefetch),
+}
+
+impl Source {
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        match self {
+            Source::Direct(r) => r.next(),
+            Source::Ahead(r) => r.next(),
+        }
+    }
+
+    fn schema(&self) -> arrow::datatypes::SchemaRef {
+        match self {
+            Source::Direct(r) => r.schema(),
+            Source::Ahead(r) => r.schema(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Source::Direct(r) => r.path(),
+            Source::Ahead(r) => r.path(),
+        }
+    }
+}
+
 /// Streams an enterprise table as validated batches.
 pub struct EnterpriseReader {
-    reader: TableReader,
+    reader: Source,
     map: ColumnMap,
     file: String,
     seen: CodeSet,
@@ -50,7 +79,7 @@ impl EnterpriseReader {
         let reader = crate::table::open(path, opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
         Ok(EnterpriseReader {
-            reader,
+            reader: Source::Direct(reader),
             map,
             file: path.display().to_string(),
             seen: CodeSet::new(),
@@ -61,6 +90,56 @@ impl EnterpriseReader {
     /// The table's columns, as read.
     pub fn schema(&self) -> arrow::datatypes::SchemaRef {
         self.reader.schema()
+    }
+
+    /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
+    pub fn prefetch(self, depth: usize) -> Self {
+        let reader = match self.reader {
+            Source::Direct(r) => Source::Ahead(Prefetch::new(r, depth)),
+            ahead => ahead,
+        };
+        EnterpriseReader { reader, ..self }
+    }
+
+    /// Up to `max` next batches, their cells parsed in parallel (rayon) and their codes checked
+    /// against the earlier rows in file order: the same batches, rejects and counts as that many
+    /// calls of [`EnterpriseReader::next_batch`]. Empty at the end of the file.
+    pub fn next_batches(
+        &mut self,
+        max: usize,
+        rejects: &mut Rejects,
+    ) -> Result<Vec<EnterpriseBatch>> {
+        use rayon::prelude::*;
+        let mut raws = Vec::with_capacity(max);
+        let mut first = self.counts.read + 1;
+        while raws.len() < max.max(1) {
+            let Some(raw) = self.reader.next().transpose()? else {
+                break;
+            };
+            let n = raw.num_rows() as u64;
+            raws.push((raw, first));
+            first += n;
+        }
+        let path = self.reader.path().to_path_buf();
+        let parsed: Vec<ParsedBatch> = raws
+            .par_iter()
+            .map(|(raw, first)| parse_batch(raw, &self.map, *first, &path))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            let n = p.raw_rows() as u64;
+            let batch = p.dedup(&self.file, &path, &mut self.seen, rejects)?;
+            self.count(n, &batch);
+            out.push(batch);
+        }
+        Ok(out)
+    }
+
+    fn count(&mut self, raw_rows: u64, batch: &EnterpriseBatch) {
+        self.counts.read += raw_rows;
+        self.counts.accepted += batch.len() as u64;
+        self.counts.rejected += raw_rows - batch.len() as u64;
+        self.counts.flagged += batch.uscc_checksum_bad.iter().filter(|b| **b).count() as u64;
     }
 
     /// Counts so far.
@@ -113,10 +192,7 @@ impl EnterpriseReader {
             &mut self.seen,
             rejects,
         )?;
-        self.counts.read += raw.num_rows() as u64;
-        self.counts.accepted += batch.len() as u64;
-        self.counts.rejected += (raw.num_rows() - batch.len()) as u64;
-        self.counts.flagged += batch.uscc_checksum_bad.iter().filter(|b| **b).count() as u64;
+        self.count(raw.num_rows() as u64, &batch);
         Ok(Some(batch))
     }
 }

@@ -18,9 +18,9 @@ pub mod xlsx;
 use std::path::Path;
 
 pub use columns::ColumnMap;
-pub use read::{Encoding, ReadOptions, TableReader, open};
+pub use read::{Encoding, Prefetch, ReadOptions, TableReader, open};
 pub use rejects::{Reject, Rejects};
-pub use write::{TableWriter, WriteOptions, create};
+pub use write::{TableWriter, WriteBehind, WriteOptions, create};
 
 use crate::{Error, Result};
 
