@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use spotcheck::input::EnterpriseReader;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
+use spotcheck::input::EnterpriseReader;
 
 use spotcheck::schema::{CreditClass, Lang};
 use spotcheck::score::score_batch;

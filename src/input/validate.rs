@@ -381,7 +381,16 @@ pub fn parse_batch(
     .map(|c| ix(c));
     let [c_serious, c_online] =
         [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(|c| ix(c));
-    let [c_pe_air, c_pe_water, c_air_q, c_air_m, c_water_q, c_water_m, c_pen, c_inc] = [
+    let [
+        c_pe_air,
+        c_pe_water,
+        c_air_q,
+        c_air_m,
+        c_water_q,
+        c_water_m,
+        c_pen,
+        c_inc,
+    ] = [
         &ent::PE_AIR,
         &ent::PE_WATER,
         &ent::AIR_Q,
@@ -608,11 +617,9 @@ impl ParsedBatch {
             for (k, (i, _)) in ok.iter().enumerate() {
                 keep[*i as usize] = keep_ok.get(k).copied().unwrap_or(true);
             }
-            filter_record_batch(&raw, &BooleanArray::from(keep)).map_err(|source| {
-                Error::Arrow {
-                    path: path.to_path_buf(),
-                    source,
-                }
+            filter_record_batch(&raw, &BooleanArray::from(keep)).map_err(|source| Error::Arrow {
+                path: path.to_path_buf(),
+                source,
             })?
         };
         Ok(out.finish(raw_kept))

@@ -114,7 +114,25 @@ impl NumColumn {
 /// ```
 pub struct Memo<T: Copy> {
     parse: fn(&str) -> Option<T>,
+    /// Fingerprints of the remembered texts, scanned first (no string comparison per entry).
+    prints: Vec<u64>,
     seen: Vec<(Box<str>, Option<T>)>,
+}
+
+/// A cheap fingerprint of a short text: its first 8 bytes, its length and its last 8 bytes
+/// mixed. Equal texts have equal fingerprints; the text itself is compared on a match.
+#[inline]
+fn fingerprint(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let word = |x: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..x.len()].copy_from_slice(x);
+        u64::from_le_bytes(w)
+    };
+    let head = word(&b[..b.len().min(8)]);
+    let tail = word(&b[b.len().saturating_sub(8)..]);
+    (head ^ tail.rotate_left(31) ^ (b.len() as u64).rotate_left(56))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl<T: Copy> Memo<T> {
@@ -125,6 +143,7 @@ impl<T: Copy> Memo<T> {
     pub fn new(parse: fn(&str) -> Option<T>) -> Self {
         Memo {
             parse,
+            prints: Vec::new(),
             seen: Vec::new(),
         }
     }
@@ -132,11 +151,15 @@ impl<T: Copy> Memo<T> {
     /// `parse(s)`, remembered.
     #[inline]
     pub fn get(&mut self, s: &str) -> Option<T> {
-        if let Some((_, v)) = self.seen.iter().find(|(k, _)| **k == *s) {
-            return *v;
+        let f = fingerprint(s);
+        for (k, p) in self.prints.iter().enumerate() {
+            if *p == f && *self.seen[k].0 == *s {
+                return self.seen[k].1;
+            }
         }
         let v = (self.parse)(s);
         if self.seen.len() < Self::CAP {
+            self.prints.push(f);
             self.seen.push((s.into(), v));
         }
         v

@@ -198,14 +198,19 @@ impl Prefetch {
         let schema = reader.schema();
         let path = reader.path().to_path_buf();
         let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
-        let handle = std::thread::spawn(move || {
+        let work = move || {
             for batch in reader {
                 let failed = batch.is_err();
                 if tx.send(batch).is_err() || failed {
                     break;
                 }
             }
-        });
+        };
+        // Spawning fails only when the OS is out of threads: not something a user input causes.
+        let handle = std::thread::Builder::new()
+            .name("spotcheck-read".into())
+            .spawn(work)
+            .expect("the OS could not start the reading thread");
         Prefetch {
             rx,
             handle: Some(handle),

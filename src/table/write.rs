@@ -264,7 +264,7 @@ impl WriteBehind {
     pub fn new(writer: TableWriter, depth: usize) -> WriteBehind {
         let path = writer.path.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<RecordBatch>>(depth.max(1));
-        let handle = std::thread::spawn(move || {
+        let work = move || {
             let mut writer = writer;
             for msg in rx {
                 match msg {
@@ -278,7 +278,11 @@ impl WriteBehind {
                 path: writer.path.clone(),
                 source: std::io::Error::other("the output was abandoned before it was complete"),
             })
-        });
+        };
+        let handle = std::thread::Builder::new()
+            .name("spotcheck-write".into())
+            .spawn(work)
+            .expect("the OS could not start the writing thread");
         WriteBehind {
             tx: Some(tx),
             handle: Some(handle),
