@@ -249,6 +249,8 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     });
     let opts = a.input.read_options();
     let mut rejects = a.input.rejects();
+    let progress = super::progress::Progress::phases(a.input.quiet, "sample");
+    progress.phase("reading the scored file");
     let loaded = load(
         &a.scored,
         a.history.as_deref(),
@@ -256,7 +258,9 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         &opts,
         &mut rejects,
     )?;
+    progress.phase("drawing");
     let (d, assignment) = run_draw(&loaded, &params)?;
+    progress.phase("writing");
     let sha = write_sample(
         &output,
         &loaded,
@@ -292,6 +296,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         },
     );
     write_text(&manifest_path, &manifest.to_json())?;
+    progress.finish();
     let rejects_path = a.input.rejects_path(&output);
     super::write_rejects(&rejects, &rejects_path)?;
     for (p, c) in &loaded.counts {

@@ -4,7 +4,6 @@
 //! publication (一公开: no ratios, scores or inspectors; the seed and algorithm id on every row),
 //! and reading a sample file back for `verify`. Rows that cannot be used go to the rejects file.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,10 +20,10 @@ use super::verify::SampleLine;
 use crate::input::Counts;
 use crate::input::enterprise::reason;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
-use crate::table::cells::{Num, NumColumn, TextColumn};
+use crate::table::cells::{Memo, Num, NumColumn, TextColumn};
+use crate::table::codes::{CodeSet, check_key};
 use crate::table::read::ColumnFilter;
 use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
-use crate::uscc::{UsccCheck, check};
 use crate::{Error, Result, district};
 
 /// Columns of the sample output (SPEC §4), with Chinese headers.
@@ -103,9 +102,14 @@ pub fn read_frame(
     let mut uscc = StringBuilder::new();
     let mut name = StringBuilder::new();
     let mut f = FrameVecs::default();
-    let mut seen: HashSet<[u8; 18]> = HashSet::new();
-    for batch in reader {
+    let mut seen = CodeSet::new();
+    // Decode ahead on another thread while this one builds the frame.
+    for batch in crate::table::Prefetch::new(reader, 4) {
         let batch = batch?;
+        // Enum and district columns hold a few distinct texts: each is parsed once per batch.
+        let mut districts = Memo::new(district::parse);
+        let mut tiers = Memo::new(Tier::parse);
+        let mut classes = Memo::new(CreditClass::parse);
         let text = |c: &Col| -> Result<Option<TextColumn>> {
             map.get(c)
                 .map(|i| TextColumn::new(batch.column(i), path))
@@ -144,22 +148,19 @@ pub fn read_frame(
                     .as_ref()
                     .and_then(|t| t.get(i))
                     .ok_or_else(|| missing(out::USCC))?;
-                let code = match check(code_s) {
-                    UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => c,
-                    UsccCheck::Malformed => {
-                        return Err(Problem {
-                            col: out::USCC,
-                            value: code_s.to_string(),
-                            reason: reason::USCC_MALFORMED,
-                            detail: "expected a unified social credit code".into(),
-                        });
-                    }
+                let Some((key, _)) = check_key(code_s) else {
+                    return Err(Problem {
+                        col: out::USCC,
+                        value: code_s.to_string(),
+                        reason: reason::USCC_MALFORMED,
+                        detail: "expected a unified social credit code".into(),
+                    });
                 };
                 let d_s = td
                     .as_ref()
                     .and_then(|t| t.get(i))
                     .ok_or_else(|| missing(out::DISTRICT))?;
-                let d = district::parse(d_s).ok_or_else(|| Problem {
+                let d = districts.get(d_s).ok_or_else(|| Problem {
                     col: out::DISTRICT,
                     value: d_s.to_string(),
                     reason: reason::DISTRICT_UNKNOWN,
@@ -169,7 +170,7 @@ pub fn read_frame(
                     .as_ref()
                     .and_then(|t| t.get(i))
                     .ok_or_else(|| missing(out::TIER))?;
-                let tier = Tier::parse(t_s).ok_or_else(|| Problem {
+                let tier = tiers.get(t_s).ok_or_else(|| Problem {
                     col: out::TIER,
                     value: t_s.to_string(),
                     reason: reason::TIER_UNKNOWN,
@@ -177,7 +178,7 @@ pub fn read_frame(
                 })?;
                 let class = match tc.as_ref().and_then(|t| t.get(i)) {
                     None => None,
-                    Some(s) => Some(CreditClass::parse(s).ok_or_else(|| Problem {
+                    Some(s) => Some(classes.get(s).ok_or_else(|| Problem {
                         col: out::CREDIT_CLASS,
                         value: s.to_string(),
                         reason: reason::CREDIT_CLASS_INVALID,
@@ -232,17 +233,17 @@ pub fn read_frame(
                     Some(Num::Value(v)) => Some(v),
                     _ => None,
                 };
-                let mut key = [0u8; 18];
-                key.copy_from_slice(code.as_bytes());
-                if !seen.insert(key) {
+                // Invariant: check_key returns bytes of the code character set, which are ASCII.
+                let code = std::str::from_utf8(&key).unwrap_or_default();
+                if !seen.insert(&key) {
                     return Err(Problem {
                         col: out::USCC,
-                        value: code,
+                        value: code.to_string(),
                         reason: reason::USCC_DUPLICATE,
                         detail: "this code already appeared on an earlier row; the later row is rejected".into(),
                     });
                 }
-                uscc.append_value(&code);
+                uscc.append_value(code);
                 name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
                 f.district.push(d);
                 f.tier.push(tier);
