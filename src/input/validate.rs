@@ -125,10 +125,16 @@ impl EnterpriseReader {
             .par_iter()
             .map(|(raw, first)| parse_batch(raw, &self.map, *first, &path))
             .collect::<Result<_>>()?;
+        // Codes of the whole round into the set at once (same answers as row by row).
+        let codes: Vec<[u8; 18]> = parsed.iter().flat_map(|p| p.codes().copied()).collect();
+        let new = self.seen.insert_many(&codes);
         let mut out = Vec::with_capacity(parsed.len());
+        let mut at = 0;
         for p in parsed {
             let n = p.raw_rows() as u64;
-            let batch = p.dedup(&self.file, &path, &mut self.seen, rejects)?;
+            let k = p.codes().count();
+            let batch = p.dedup_with(&self.file, &path, &new[at..at + k], rejects)?;
+            at += k;
             self.count(n, &batch);
             out.push(batch);
         }
@@ -556,6 +562,25 @@ impl ParsedBatch {
         seen: &mut CodeSet,
         rejects: &mut Rejects,
     ) -> Result<EnterpriseBatch> {
+        let new: Vec<bool> = self.ok.iter().map(|(_, code)| seen.insert(code)).collect();
+        self.dedup_with(file, path, &new, rejects)
+    }
+
+    /// The codes of the rows whose cells parse, in row order (what [`ParsedBatch::dedup_with`]
+    /// needs to know about).
+    pub fn codes(&self) -> impl Iterator<Item = &[u8; 18]> {
+        self.ok.iter().map(|(_, c)| c)
+    }
+
+    /// [`ParsedBatch::dedup`] with the answers of the code set given: `new[k]` says whether the
+    /// k-th code of [`ParsedBatch::codes`] was not seen before (see [`CodeSet::insert_many`]).
+    pub fn dedup_with(
+        self,
+        file: &str,
+        path: &Path,
+        new: &[bool],
+        rejects: &mut Rejects,
+    ) -> Result<EnterpriseBatch> {
         let ParsedBatch {
             raw,
             first_row,
@@ -584,7 +609,7 @@ impl ParsedBatch {
                 let Some((j, e)) = errors.next() else { break };
                 reject(rejects, j, e)?;
             }
-            if !seen.insert(code) {
+            if !new.get(k).copied().unwrap_or(true) {
                 if keep_ok.is_empty() {
                     keep_ok = vec![true; ok.len()];
                 }
@@ -667,8 +692,22 @@ impl EnterpriseBatchBuilder {
         EnterpriseBatchBuilder {
             row: Vec::with_capacity(n),
             uscc: StringBuilder::with_capacity(n, n * 18),
-            name: StringBuilder::with_capacity(n, n * 24),
-            ..Default::default()
+            bad_sum: Vec::with_capacity(n),
+            name: StringBuilder::with_capacity(n, n * 32),
+            district: Vec::with_capacity(n),
+            industry: StringBuilder::with_capacity(n, n * 5),
+            tier: Vec::with_capacity(n),
+            credit: Vec::with_capacity(n),
+            permit: Vec::with_capacity(n),
+            pe_air: Vec::with_capacity(n),
+            pe_water: Vec::with_capacity(n),
+            level: Vec::with_capacity(n),
+            air: Vec::with_capacity(n),
+            water: Vec::with_capacity(n),
+            pen: Vec::with_capacity(n),
+            inc: Vec::with_capacity(n),
+            serious: Vec::with_capacity(n),
+            online: Vec::with_capacity(n),
         }
     }
 

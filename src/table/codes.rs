@@ -171,6 +171,56 @@ impl CodeSet {
         added
     }
 
+    /// Adds many codes, as if one by one in the order given, and says for each whether it was
+    /// new (`false`: already in the set, or earlier in `codes`). The codes are grouped by part
+    /// first, so each part's table is touched in one go (it stays in cache), and the parts are
+    /// filled in parallel (rayon).
+    pub fn insert_many(&mut self, codes: &[[u8; 18]]) -> Vec<bool> {
+        use rayon::prelude::*;
+        let prepared: Vec<([u32; 3], u64)> = codes
+            .iter()
+            .map(|c| {
+                let w = words(c);
+                (w, hash(&w))
+            })
+            .collect();
+        // Counting sort of the indices by part, keeping the given order within a part.
+        let mut start = vec![0u32; Self::PARTS + 1];
+        for (_, h) in &prepared {
+            start[(h >> 54) as usize + 1] += 1;
+        }
+        for p in 0..Self::PARTS {
+            start[p + 1] += start[p];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; codes.len()];
+        for (i, (_, h)) in prepared.iter().enumerate() {
+            let p = (h >> 54) as usize;
+            order[fill[p] as usize] = i as u32;
+            fill[p] += 1;
+        }
+        let mut added = vec![false; codes.len()];
+        let per_part: Vec<Vec<(u32, bool)>> = self
+            .parts
+            .par_iter_mut()
+            .enumerate()
+            .map(|(p, part)| {
+                order[start[p] as usize..start[p + 1] as usize]
+                    .iter()
+                    .map(|&i| {
+                        let (w, h) = prepared[i as usize];
+                        (i, part.insert(w, h))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (i, new) in per_part.into_iter().flatten() {
+            added[i as usize] = new;
+            self.len += usize::from(new);
+        }
+        added
+    }
+
     /// Whether a code is in the set.
     pub fn contains(&self, code: &[u8; 18]) -> bool {
         let w = words(code);
@@ -274,6 +324,16 @@ mod tests {
             assert!(set.contains(k));
         }
         assert_eq!(set.len(), reference.len());
+        // In bulk: the same answers as one by one, repeats within the call included.
+        let mut bulk = CodeSet::new();
+        let mut twice = codes[..1000].to_vec();
+        twice.extend_from_slice(&codes[..1000]);
+        let flags = bulk.insert_many(&twice);
+        let mut one_by_one = CodeSet::new();
+        let expected: Vec<bool> = twice.iter().map(|k| one_by_one.insert(k)).collect();
+        assert_eq!(flags, expected);
+        assert_eq!(flags.iter().filter(|f| **f).count(), 1000);
+        assert_eq!(bulk.len(), one_by_one.len());
         assert!(!set.contains(b"91350100M000100Y43") || reference.contains(b"91350100M000100Y43"));
         // Memory: at most 32 bytes per code once past the initial slots.
         assert!(set.heap_bytes() <= 32 * set.len() + CodeSet::PARTS * 16 * 12);
