@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt64Builder,
+    Array, ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder,
+    UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
@@ -99,8 +100,8 @@ pub fn read_frame(
     let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
     let file = path.display().to_string();
     let mut counts = Counts::default();
-    let mut uscc = StringBuilder::new();
-    let mut name = StringBuilder::new();
+    let mut usccs: Vec<StringArray> = Vec::new();
+    let mut names: Vec<StringArray> = Vec::new();
     let mut f = FrameVecs::default();
     let mut seen = CodeSet::new();
     // Decode ahead on another thread while this one builds the frame.
@@ -134,10 +135,18 @@ pub fn read_frame(
             num(&out::ECO_MAX_PER_YEAR)?,
             num(&out::RISK_SCORE)?,
         );
-        for i in 0..batch.num_rows() {
+        let n = batch.num_rows();
+        let mut uscc = StringBuilder::with_capacity(n, n * 18);
+        let mut name = StringBuilder::with_capacity(n, n * 32);
+        let first = f.district.len();
+        // Rows whose cells parse (row, code) and rows that failed (row, problem), in row order;
+        // codes are checked against the earlier rows after the batch, all at once.
+        let mut parsed_ok: Vec<(u64, [u8; 18])> = Vec::with_capacity(n);
+        let mut failed: Vec<(u64, Problem)> = Vec::new();
+        for i in 0..n {
             counts.read += 1;
             let row = counts.read;
-            let parsed = (|| -> std::result::Result<(), Problem> {
+            let parsed = (|| -> std::result::Result<[u8; 18], Problem> {
                 let missing = |col: Col| Problem {
                     col,
                     value: String::new(),
@@ -235,14 +244,6 @@ pub fn read_frame(
                 };
                 // Invariant: check_key returns bytes of the code character set, which are ASCII.
                 let code = std::str::from_utf8(&key).unwrap_or_default();
-                if !seen.insert(&key) {
-                    return Err(Problem {
-                        col: out::USCC,
-                        value: code.to_string(),
-                        reason: reason::USCC_DUPLICATE,
-                        detail: "this code already appeared on an earlier row; the later row is rejected".into(),
-                    });
-                }
                 uscc.append_value(code);
                 name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
                 f.district.push(d);
@@ -253,31 +254,81 @@ pub fn read_frame(
                 f.eco_ratio.push(eco_ratio);
                 f.eco_max_per_year.push(eco_max);
                 f.risk_score.push(risk);
-                Ok(())
+                Ok(key)
             })();
             match parsed {
-                Ok(()) => counts.accepted += 1,
-                Err(p) => {
-                    counts.rejected += 1;
-                    let column = map
-                        .get(&p.col)
-                        .map(|i| schema.field(i).name().clone())
-                        .unwrap_or_else(|| p.col.name.to_string());
-                    rejects.push(Reject {
-                        file: file.clone(),
-                        row,
-                        column,
-                        value: p.value,
-                        reason: p.reason,
-                        detail: p.detail,
-                    })?;
-                }
+                Ok(key) => parsed_ok.push((row, key)),
+                Err(p) => failed.push((row, p)),
             }
         }
+        // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
+        let codes: Vec<[u8; 18]> = parsed_ok.iter().map(|(_, k)| *k).collect();
+        let new = seen.insert_many(&codes);
+        let mut keep = vec![true; parsed_ok.len()];
+        for (k, (row, key)) in parsed_ok.iter().enumerate() {
+            if !new[k] {
+                keep[k] = false;
+                failed.push((
+                    *row,
+                    Problem {
+                        col: out::USCC,
+                        value: String::from_utf8_lossy(key).into_owned(),
+                        reason: reason::USCC_DUPLICATE,
+                        detail: "this code already appeared on an earlier row; the later row is rejected".into(),
+                    },
+                ));
+            }
+        }
+        failed.sort_by_key(|(row, _)| *row);
+        counts.accepted += new.iter().filter(|b| **b).count() as u64;
+        counts.rejected += failed.len() as u64;
+        for (row, p) in failed {
+            let column = map
+                .get(&p.col)
+                .map(|i| schema.field(i).name().clone())
+                .unwrap_or_else(|| p.col.name.to_string());
+            rejects.push(Reject {
+                file: file.clone(),
+                row,
+                column,
+                value: p.value,
+                reason: p.reason,
+                detail: p.detail,
+            })?;
+        }
+        let (mut u, mut nm) = (uscc.finish(), name.finish());
+        if keep.iter().any(|k| !*k) {
+            f.retain_tail(first, &keep);
+            let mask = arrow::array::BooleanArray::from(keep);
+            let filter = |a: &StringArray| -> Result<StringArray> {
+                arrow::compute::filter(a, &mask)
+                    .map(|a| a.as_string::<i32>().clone())
+                    .map_err(|source| Error::Arrow {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+            };
+            u = filter(&u)?;
+            nm = filter(&nm)?;
+        }
+        usccs.push(u);
+        names.push(nm);
     }
+    let concat = |parts: &[StringArray]| -> Result<StringArray> {
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a as &dyn Array).collect();
+        if refs.is_empty() {
+            return Ok(StringArray::from(Vec::<&str>::new()));
+        }
+        arrow::compute::concat(&refs)
+            .map(|a| a.as_string::<i32>().clone())
+            .map_err(|source| Error::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })
+    };
     let frame = SampleFrame {
-        uscc: uscc.finish(),
-        name: name.finish(),
+        uscc: concat(&usccs)?,
+        name: concat(&names)?,
         district: f.district,
         tier: f.tier,
         credit_class: f.credit_class,
@@ -288,6 +339,28 @@ pub fn read_frame(
         risk_score: f.risk_score,
     };
     Ok((frame, counts))
+}
+
+impl FrameVecs {
+    /// Keeps, of the rows from index `first` on, those whose `keep` is true.
+    fn retain_tail(&mut self, first: usize, keep: &[bool]) {
+        fn tail<T>(v: &mut Vec<T>, first: usize, keep: &[bool]) {
+            let mut k = keep.iter();
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                i <= first || *k.next().unwrap_or(&true)
+            });
+        }
+        tail(&mut self.district, first, keep);
+        tail(&mut self.tier, first, keep);
+        tail(&mut self.credit_class, first, keep);
+        tail(&mut self.market_ratio, first, keep);
+        tail(&mut self.market_max_per_year, first, keep);
+        tail(&mut self.eco_ratio, first, keep);
+        tail(&mut self.eco_max_per_year, first, keep);
+        tail(&mut self.risk_score, first, keep);
+    }
 }
 
 #[derive(Default)]

@@ -3,11 +3,13 @@
 //! emissions parsed in parallel and added shard by shard (`read_emissions_batched`,
 //! `EmissionAggregate::add_rows`), and the batches scored in parallel must give exactly what the
 //! row-by-row, batch-by-batch path gives: the same accepted rows, the same rejects in the same
-//! order, the same totals bit for bit and the same output table.
+//! order, the same totals bit for bit and the same output table. Also the sampling frame's
+//! batch-at-a-time duplicate check against the row-by-row rule.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use arrow::array::Array;
 use arrow::compute::concat_batches;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
@@ -169,4 +171,67 @@ fn parallel_pipeline_equals_sequential() {
     // Batches keep file order: the same batch boundaries too.
     let sizes = |v: &[RecordBatch]| v.iter().map(RecordBatch::num_rows).collect::<Vec<_>>();
     assert_eq!(sizes(&out_a), sizes(&out_b));
+}
+
+#[test]
+fn sampling_frame_rejects_repeated_codes_in_row_order() {
+    // The frame reader checks codes a batch at a time (CodeSet::insert_many); the rejects must be
+    // those of a row-by-row check, in row order, and the frame must keep the first of each code.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ReadOptions {
+        batch_rows: 50,
+        ..ReadOptions::default()
+    };
+    let mut rejects = Rejects::new(false);
+    let mut reader = EnterpriseReader::open(&sample("enterprises.csv"), &opts).unwrap();
+    let scored_csv = dir.path().join("scored.csv");
+    let mut w = None;
+    while let Some(b) = reader.next_batch(&mut rejects).unwrap() {
+        let rb = score_batch(&b, None, None, &Policy::default())
+            .unwrap()
+            .to_record_batch(Lang::En)
+            .unwrap();
+        let w = w.get_or_insert_with(|| {
+            crate::table::create(&scored_csv, rb.schema(), &Default::default()).unwrap()
+        });
+        w.write(&rb).unwrap();
+    }
+    w.unwrap().finish().unwrap();
+    let text = std::fs::read_to_string(&scored_csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines.join("\n");
+    // Row 3001: a repeat of row 10; row 3002: a malformed code; row 3003: a repeat of row 3000;
+    // row 3004: row 3001 again (a repeat of a repeat).
+    for extra in [
+        lines[10].to_string(),
+        lines[1].replacen(&lines[1][..18], "9111010", 1),
+        lines[3000].to_string(),
+        lines[10].to_string(),
+    ] {
+        out.push('\n');
+        out.push_str(&extra);
+    }
+    out.push('\n');
+    std::fs::write(&scored_csv, out).unwrap();
+
+    let mut rejects = Rejects::new(false);
+    let (frame, counts) = crate::sample::io::read_frame(&scored_csv, &opts, &mut rejects).unwrap();
+    assert_eq!(
+        (counts.read, counts.accepted, counts.rejected),
+        (3004, 3000, 4)
+    );
+    let got: Vec<(u64, &str)> = rejects.items().iter().map(|r| (r.row, r.reason)).collect();
+    assert_eq!(
+        got,
+        [
+            (3001, "USCC_DUPLICATE"),
+            (3002, "USCC_MALFORMED"),
+            (3003, "USCC_DUPLICATE"),
+            (3004, "USCC_DUPLICATE")
+        ]
+    );
+    assert_eq!(frame.uscc.len(), 3000);
+    assert_eq!(frame.district.len(), 3000);
+    assert_eq!(frame.uscc.value(9), &lines[10][..18]);
+    assert_eq!(frame.uscc.value(2999), &lines[3000][..18]);
 }

@@ -116,6 +116,8 @@ pub struct Memo<T: Copy> {
     parse: fn(&str) -> Option<T>,
     /// Fingerprints of the remembered texts, scanned first (no string comparison per entry).
     prints: Vec<u64>,
+    /// Direct-mapped index by the fingerprint's top 6 bits: entry + 1, or 0.
+    slots: [u8; 64],
     seen: Vec<(Box<str>, Option<T>)>,
 }
 
@@ -144,6 +146,7 @@ impl<T: Copy> Memo<T> {
         Memo {
             parse,
             prints: Vec::new(),
+            slots: [0; 64],
             seen: Vec::new(),
         }
     }
@@ -152,6 +155,13 @@ impl<T: Copy> Memo<T> {
     #[inline]
     pub fn get(&mut self, s: &str) -> Option<T> {
         let f = fingerprint(s);
+        let slot = (f >> 58) as usize;
+        if let Some(k) = (self.slots[slot] as usize).checked_sub(1)
+            && self.prints[k] == f
+            && *self.seen[k].0 == *s
+        {
+            return self.seen[k].1;
+        }
         for (k, p) in self.prints.iter().enumerate() {
             if *p == f && *self.seen[k].0 == *s {
                 return self.seen[k].1;
@@ -159,6 +169,9 @@ impl<T: Copy> Memo<T> {
         }
         let v = (self.parse)(s);
         if self.seen.len() < Self::CAP {
+            if self.slots[slot] == 0 {
+                self.slots[slot] = self.seen.len() as u8 + 1;
+            }
             self.prints.push(f);
             self.seen.push((s.into(), v));
         }
@@ -199,6 +212,28 @@ pub fn parse_number(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use arrow::array::{Float64Array, Int64Array};
+
+    #[test]
+    fn memo_answers_as_the_parser_does() {
+        // Texts sharing their first and last 8 bytes and length differ only in the middle: the
+        // memo must still tell them apart. More distinct texts than it remembers, twice over.
+        fn parse(s: &str) -> Option<usize> {
+            s.strip_prefix("prefix__").map(str::len)
+        }
+        let mut texts: Vec<String> = (0..40)
+            .map(|i| format!("prefix__{:02}middle__suffix__", i))
+            .collect();
+        texts.push("other".into());
+        texts.push("prefix__".into());
+        let mut m = Memo::new(parse);
+        for _ in 0..2 {
+            for t in &texts {
+                assert_eq!(m.get(t), parse(t), "{t}");
+            }
+        }
+        assert_eq!(m.get("prefix__abc"), Some(3));
+        assert_eq!(m.get("other"), None);
+    }
 
     #[test]
     fn text_and_numbers_from_any_type() {
