@@ -101,7 +101,12 @@ def hj941(q, m, e):
 
 
 def score(enterprises: pl.LazyFrame, emissions: pl.LazyFrame) -> pl.LazyFrame:
-    ent = enterprises.with_columns(pl.col("uscc").str.to_uppercase()).unique("uscc", keep="first", maintain_order=True)
+    # With an emissions table the enterprise table's own pe columns are ignored (SPEC §1.1).
+    ent = (
+        enterprises.drop(["pe_air", "pe_water"], strict=False)
+        .with_columns(pl.col("uscc").str.to_uppercase())
+        .unique("uscc", keep="first", maintain_order=True)
+    )
     df = ent.join(emission_totals(emissions), on="uscc", how="left").with_columns(
         pl.col("pe_air").fill_null(0.0),
         pl.col("pe_water").fill_null(0.0),
@@ -112,7 +117,7 @@ def score(enterprises: pl.LazyFrame, emissions: pl.LazyFrame) -> pl.LazyFrame:
         hj941(pl.col("water_q"), pl.col("water_m"), pl.col("water_e")),
     )
     computed = (
-        pl.when(pl.col("env_serious_violation_36m").fill_null(False))
+        pl.when(pl.col("env_serious_violation_36m").fill_null(False) & computed.is_not_null())
         .then(pl.min_horizontal(computed + 1, pl.lit(2)))
         .otherwise(computed)
     )

@@ -116,13 +116,14 @@ pub struct Memo<T: Copy> {
     parse: fn(&str) -> Option<T>,
     /// Fingerprints of the remembered texts, scanned first (no string comparison per entry).
     prints: Vec<u64>,
-    /// Direct-mapped index by the fingerprint's top 6 bits: entry + 1, or 0.
+    /// Direct-mapped index by 6 bits of the (remixed) fingerprint: entry + 1, or 0.
     slots: [u8; 64],
     seen: Vec<(Box<str>, Option<T>)>,
 }
 
-/// A cheap fingerprint of a short text: its first 8 bytes, its length and its last 8 bytes
-/// mixed. Equal texts have equal fingerprints; the text itself is compared on a match.
+/// A fingerprint of a text. Texts of up to 7 bytes are their own fingerprint (the bytes and the
+/// length; top bit clear), so equal fingerprints mean equal texts; longer texts get their first
+/// and last 8 bytes and length mixed (top bit set), and the text itself is compared on a match.
 #[inline]
 fn fingerprint(s: &str) -> u64 {
     let b = s.as_bytes();
@@ -131,10 +132,20 @@ fn fingerprint(s: &str) -> u64 {
         w[..x.len()].copy_from_slice(x);
         u64::from_le_bytes(w)
     };
-    let head = word(&b[..b.len().min(8)]);
-    let tail = word(&b[b.len().saturating_sub(8)..]);
-    (head ^ tail.rotate_left(31) ^ (b.len() as u64).rotate_left(56))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    if b.len() <= 7 {
+        return word(b) | (b.len() as u64) << 56;
+    }
+    let head = word(&b[..8]);
+    let tail = word(&b[b.len() - 8..]);
+    let h = (head ^ tail.rotate_left(31) ^ (b.len() as u64).rotate_left(47))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h ^ (h >> 29)) | 1 << 63
+}
+
+/// Whether a fingerprint is the text itself (no comparison needed).
+#[inline]
+fn exact(f: u64) -> bool {
+    f >> 63 == 0
 }
 
 impl<T: Copy> Memo<T> {
@@ -155,15 +166,15 @@ impl<T: Copy> Memo<T> {
     #[inline]
     pub fn get(&mut self, s: &str) -> Option<T> {
         let f = fingerprint(s);
-        let slot = (f >> 58) as usize;
+        let slot = (f.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize;
         if let Some(k) = (self.slots[slot] as usize).checked_sub(1)
             && self.prints[k] == f
-            && *self.seen[k].0 == *s
+            && (exact(f) || *self.seen[k].0 == *s)
         {
             return self.seen[k].1;
         }
         for (k, p) in self.prints.iter().enumerate() {
-            if *p == f && *self.seen[k].0 == *s {
+            if *p == f && (exact(f) || *self.seen[k].0 == *s) {
                 return self.seen[k].1;
             }
         }
@@ -225,6 +236,12 @@ mod tests {
             .collect();
         texts.push("other".into());
         texts.push("prefix__".into());
+        // Short texts are their own fingerprint: near neighbours and the empty text.
+        for t in [
+            "", "a", "b", "ab", "ba", "110108", "110118", "1101080", "prefix_",
+        ] {
+            texts.push(t.into());
+        }
         let mut m = Memo::new(parse);
         for _ in 0..2 {
             for t in &texts {
