@@ -373,19 +373,21 @@ fn example_ten_with_a_model() {
 
 #[test]
 fn wrong_prediction_count_is_an_error() {
-    struct Short;
-    impl CreditPredictor for Short {
-        fn predict_batch(&self, _: &RecordBatch) -> Result<Vec<Option<CreditPrediction>>> {
-            Ok(vec![None])
+    // The model is asked only about the rows without a class (one in the ten examples); a
+    // predictor answering for one row more than it was given is refused.
+    struct Long;
+    impl CreditPredictor for Long {
+        fn predict_batch(&self, raw: &RecordBatch) -> Result<Vec<Option<CreditPrediction>>> {
+            Ok(vec![None; raw.num_rows() + 1])
         }
     }
     let batch = batch_from(&csv(ENTERPRISES), None);
-    let e = score_batch(&batch, None, Some(&Short), &Policy::default()).unwrap_err();
+    let e = score_batch(&batch, None, Some(&Long), &Policy::default()).unwrap_err();
     assert!(matches!(
         e,
         Error::PredictionCount {
-            expected: 10,
-            got: 1
+            expected: 1,
+            got: 2
         }
     ));
     let mut bad = batch.clone();

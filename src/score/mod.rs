@@ -277,17 +277,43 @@ pub fn score_batch(
     check_len("online_monitoring", batch.online_monitoring.len(), n)?;
     check_len("raw", batch.raw.num_rows(), n)?;
 
-    // §3.1: ask the model only when some class is missing, once for the whole batch.
+    // §3.1: ask the model only about the rows whose class is missing, once for the batch (the
+    // model answers row by row, so a row's answer does not depend on the other rows asked).
     let mut predictions = match credit {
         Some(model) if batch.credit_class.iter().any(Option::is_none) => {
-            let p = model.predict_batch(&batch.raw)?;
-            if p.len() != n {
+            let missing: Vec<u32> = (0..n as u32)
+                .filter(|&i| batch.credit_class[i as usize].is_none())
+                .collect();
+            let arrow_err = |source| Error::Arrow {
+                path: std::path::PathBuf::from("<credit model input>"),
+                source,
+            };
+            let asked = if missing.len() == n {
+                batch.raw.clone()
+            } else if batch.raw.num_columns() == 0 {
+                RecordBatch::try_new_with_options(
+                    batch.raw.schema(),
+                    vec![],
+                    &arrow::record_batch::RecordBatchOptions::new()
+                        .with_row_count(Some(missing.len())),
+                )
+                .map_err(arrow_err)?
+            } else {
+                let idx = arrow::array::UInt32Array::from(missing.clone());
+                arrow::compute::take_record_batch(&batch.raw, &idx).map_err(arrow_err)?
+            };
+            let p = model.predict_batch(&asked)?;
+            if p.len() != missing.len() {
                 return Err(Error::PredictionCount {
-                    expected: n,
+                    expected: missing.len(),
                     got: p.len(),
                 });
             }
-            p
+            let mut all = vec![None; n];
+            for (i, answer) in missing.iter().zip(p) {
+                all[*i as usize] = answer;
+            }
+            all
         }
         _ => Vec::new(),
     };
