@@ -8,10 +8,62 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::month::{Date, Month};
 use crate::schema::{Department, Mode};
+
+/// A department's history keyed by the draw's order keys and sorted by them, so that units walked
+/// in key order find their rows with a forward-moving cursor (a merge join: sequential memory
+/// access instead of one hash probe per unit). A match is confirmed by comparing the code, so two
+/// codes sharing a 64-bit key cannot be confused.
+pub struct KeyedHistory<'a> {
+    keys: Vec<(u64, u32)>,
+    entries: Vec<(&'a str, &'a [Date])>,
+}
+
+impl<'a> KeyedHistory<'a> {
+    /// Whether the department has no on-site row at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// A cursor for units whose keys come in non-decreasing order, starting at `first_key`.
+    pub fn cursor(&self, first_key: u64) -> HistoryCursor<'_, 'a> {
+        HistoryCursor {
+            history: self,
+            at: self.keys.partition_point(|k| k.0 < first_key),
+        }
+    }
+}
+
+/// A forward-only position in a `KeyedHistory`.
+pub struct HistoryCursor<'k, 'a> {
+    history: &'k KeyedHistory<'a>,
+    at: usize,
+}
+
+impl<'a> HistoryCursor<'_, 'a> {
+    /// The on-site dates of the unit with this key and code; keys must not decrease from one
+    /// call to the next.
+    #[inline]
+    pub fn onsite(&mut self, key: u64, uscc: &str) -> &'a [Date] {
+        let keys = &self.history.keys;
+        while self.at < keys.len() && keys[self.at].0 < key {
+            self.at += 1;
+        }
+        let mut j = self.at;
+        while j < keys.len() && keys[j].0 == key {
+            let (code, dates) = self.history.entries[keys[j].1 as usize];
+            if code == uscc {
+                return dates;
+            }
+            j += 1;
+        }
+        &[]
+    }
+}
 
 /// On-site inspection dates per enterprise and department, built from the history table (§1.3).
 ///
@@ -57,6 +109,29 @@ impl HistoryIndex {
         self.onsite
             .get(uscc)
             .map_or(&[], |e| e[slot(department)].as_slice())
+    }
+
+    /// The department's rows keyed by `key(code)` (the draw's order keys, hashed in parallel)
+    /// and sorted by key.
+    pub fn keyed(
+        &self,
+        department: Department,
+        key: impl Fn(&str) -> u64 + Sync,
+    ) -> KeyedHistory<'_> {
+        let entries: Vec<(&str, &[Date])> = self
+            .onsite
+            .iter()
+            .filter(|(_, e)| !e[slot(department)].is_empty())
+            .map(|(code, e)| (&**code, e[slot(department)].as_slice()))
+            .collect();
+        let mut keys: Vec<(u64, u32)> = entries
+            .par_iter()
+            .enumerate()
+            // Fewer distinct codes than u32::MAX: the frame they are matched against is no larger.
+            .map(|(i, (code, _))| (key(code), i as u32))
+            .collect();
+        keys.par_sort_unstable();
+        KeyedHistory { keys, entries }
     }
 
     /// Number of on-site rows recorded.
@@ -124,6 +199,7 @@ impl Exclusion {
 /// assert_eq!(check(0.1, 1, &w, || &march[..]), Some(Exclusion::YearlyCap));
 /// assert_eq!(check(0.0, 2, &w, || &march[..]), Some(Exclusion::ZeroRatio));
 /// ```
+#[inline]
 pub fn check<'a>(
     ratio: f64,
     max_per_year: u32,
@@ -244,5 +320,17 @@ mod tests {
         assert_eq!(h.onsite("X", Department::Ecology), &[d("2026-05-01")]);
         assert_eq!(h.onsite("Y", Department::Market), &[] as &[Date]);
         assert_eq!(h.onsite("Z", Department::Ecology), &[] as &[Date]);
+        // Keyed by a toy key that gives "X" and "Z" the same key: the code tells them apart.
+        h.add("Z", Department::Market, Mode::Onsite, d("2026-07-01"));
+        h.add("Y", Department::Market, Mode::Onsite, d("2026-08-01"));
+        let k = h.keyed(Department::Market, |c| if c == "Y" { 5 } else { 1 });
+        let mut cur = k.cursor(0);
+        assert_eq!(cur.onsite(1, "X"), &[d("2026-03-01")]);
+        assert_eq!(cur.onsite(1, "Z"), &[d("2026-07-01")]);
+        assert_eq!(cur.onsite(1, "W"), &[] as &[Date]);
+        assert_eq!(cur.onsite(3, "V"), &[] as &[Date]);
+        assert_eq!(cur.onsite(5, "Y"), &[d("2026-08-01")]);
+        assert_eq!(k.cursor(2).onsite(5, "Y"), &[d("2026-08-01")]);
+        assert!(h.keyed(Department::Ecology, |_| 0).cursor(0).onsite(0, "W").is_empty());
     }
 }
