@@ -695,7 +695,7 @@ fn prepare_with(
                 slice
                     .iter()
                     .map(|u| {
-                        let dates = cursor.onsite(u.key, uscc(u));
+                        let dates = cursor.onsite(u.key, |code| code == uscc(u));
                         if dates.is_empty() {
                             return None;
                         }

@@ -6,7 +6,6 @@
 //! dated on or after the month's first day are ignored: a draw for 2026-12 is the same whether it is
 //! made in November or re-derived in January with December's inspections already recorded.
 
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use super::month::{Date, Month};
 use crate::schema::{Department, Mode};
 
-/// A department's history keyed by the draw's order keys and sorted by them, so that units walked
-/// in key order find their rows with a forward-moving cursor (a merge join: sequential memory
-/// access instead of one hash probe per unit). A match is confirmed by comparing the code, so two
-/// codes sharing a 64-bit key cannot be confused.
+/// A department's on-site rows keyed by the draw's order keys and sorted by (key, code), so that
+/// units walked in key order find their rows with a forward-moving cursor — a merge join, with
+/// sequential memory access instead of a hash probe per unit. A match is confirmed by comparing
+/// the code, so two codes sharing a 64-bit key cannot be confused.
 pub struct KeyedHistory<'a> {
-    keys: Vec<(u64, u32)>,
-    entries: Vec<(&'a str, &'a [Date])>,
+    keys: Vec<u64>,
+    codes: Vec<&'a str>,
+    dates: Vec<Date>,
 }
 
 impl<'a> KeyedHistory<'a> {
@@ -33,7 +33,7 @@ impl<'a> KeyedHistory<'a> {
     pub fn cursor(&self, first_key: u64) -> HistoryCursor<'_, 'a> {
         HistoryCursor {
             history: self,
-            at: self.keys.partition_point(|k| k.0 < first_key),
+            at: self.keys.partition_point(|&k| k < first_key),
         }
     }
 }
@@ -44,42 +44,38 @@ pub struct HistoryCursor<'k, 'a> {
     at: usize,
 }
 
-impl<'a> HistoryCursor<'_, 'a> {
-    /// The on-site dates of the unit with this key and code; keys must not decrease from one
-    /// call to the next.
+impl<'k> HistoryCursor<'k, '_> {
+    /// The on-site dates of the unit with this key whose code satisfies `is_code` (asked only
+    /// when a row has the same key, so the unit's code is rarely read); keys must not decrease
+    /// from one call to the next.
     #[inline]
-    pub fn onsite(&mut self, key: u64, uscc: &str) -> &'a [Date] {
-        let keys = &self.history.keys;
-        while self.at < keys.len() && keys[self.at].0 < key {
+    pub fn onsite(&mut self, key: u64, is_code: impl Fn(&str) -> bool) -> &'k [Date] {
+        let h = self.history;
+        while self.at < h.keys.len() && h.keys[self.at] < key {
             self.at += 1;
         }
         let mut j = self.at;
-        while j < keys.len() && keys[j].0 == key {
-            let (code, dates) = self.history.entries[keys[j].1 as usize];
-            if code == uscc {
-                return dates;
+        while j < h.keys.len() && h.keys[j] == key {
+            let code = h.codes[j];
+            let mut end = j + 1;
+            while end < h.keys.len() && h.keys[end] == key && h.codes[end] == code {
+                end += 1;
             }
-            j += 1;
+            if is_code(code) {
+                return &h.dates[j..end];
+            }
+            j = end;
         }
         &[]
     }
 }
 
-/// On-site inspection dates per enterprise and department, built from the history table (§1.3).
-///
-/// Codes are looked up as given: pass them upper-cased, as the readers store them.
+/// The on-site rows of the inspection history (§1.3), one entry per row: code, department, date.
+/// Off-site rows are not kept (§4.1 counts `onsite` rows only). Codes are matched as given: pass
+/// them upper-cased, as the readers store them.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryIndex {
-    onsite: HashMap<Box<str>, [Vec<Date>; 2]>,
-    rows: usize,
-}
-
-/// Index of a department in per-department arrays.
-fn slot(d: Department) -> usize {
-    match d {
-        Department::Market => 0,
-        Department::Ecology => 1,
-    }
+    rows: Vec<(Box<str>, Department, Date)>,
 }
 
 impl HistoryIndex {
@@ -88,60 +84,52 @@ impl HistoryIndex {
         HistoryIndex::default()
     }
 
-    /// Records one history row; off-site rows are ignored (§4.1 counts `onsite` rows only).
+    /// Records one history row; off-site rows are ignored.
     pub fn add(&mut self, uscc: &str, department: Department, mode: Mode, date: Date) {
-        if mode != Mode::Onsite {
-            return;
+        if mode == Mode::Onsite {
+            self.rows.push((uscc.into(), department, date));
         }
-        let entry = match self.onsite.get_mut(uscc) {
-            Some(e) => e,
-            None => self.onsite.entry(uscc.into()).or_default(),
-        };
-        entry[slot(department)].push(date);
-        self.rows += 1;
     }
 
-    /// The on-site inspection dates of one enterprise by one department, in insertion order.
-    pub fn onsite(&self, uscc: &str, department: Department) -> &[Date] {
-        if self.onsite.is_empty() {
-            return &[];
-        }
-        self.onsite
-            .get(uscc)
-            .map_or(&[], |e| e[slot(department)].as_slice())
+    /// The on-site dates of one enterprise by one department, in insertion order (a scan of all
+    /// rows: for explaining one enterprise, not for the draw).
+    pub fn onsite(&self, uscc: &str, department: Department) -> Vec<Date> {
+        self.rows
+            .iter()
+            .filter(|r| r.1 == department && &*r.0 == uscc)
+            .map(|r| r.2)
+            .collect()
     }
 
     /// The department's rows keyed by `key(code)` (the draw's order keys, hashed in parallel)
-    /// and sorted by key.
+    /// and sorted by key, then code.
     pub fn keyed(
         &self,
         department: Department,
         key: impl Fn(&str) -> u64 + Sync,
     ) -> KeyedHistory<'_> {
-        let entries: Vec<(&str, &[Date])> = self
-            .onsite
-            .iter()
-            .filter(|(_, e)| !e[slot(department)].is_empty())
-            .map(|(code, e)| (&**code, e[slot(department)].as_slice()))
-            .collect();
-        let mut keys: Vec<(u64, u32)> = entries
+        let mut rows: Vec<(u64, &str, Date)> = self
+            .rows
             .par_iter()
-            .enumerate()
-            // Fewer distinct codes than u32::MAX: the frame they are matched against is no larger.
-            .map(|(i, (code, _))| (key(code), i as u32))
+            .filter(|r| r.1 == department)
+            .map(|r| (key(&r.0), &*r.0, r.2))
             .collect();
-        keys.par_sort_unstable();
-        KeyedHistory { keys, entries }
+        rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        KeyedHistory {
+            keys: rows.iter().map(|r| r.0).collect(),
+            codes: rows.iter().map(|r| r.1).collect(),
+            dates: rows.iter().map(|r| r.2).collect(),
+        }
     }
 
     /// Number of on-site rows recorded.
     pub fn len(&self) -> usize {
-        self.rows
+        self.rows.len()
     }
 
     /// Whether no on-site row is recorded.
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.rows.is_empty()
     }
 }
 
@@ -310,27 +298,35 @@ mod tests {
     #[test]
     fn index_keeps_onsite_rows_per_department() {
         let mut h = HistoryIndex::new();
-        assert_eq!(h.onsite("X", Department::Market), &[] as &[Date]);
+        assert!(h.onsite("X", Department::Market).is_empty());
         h.add("X", Department::Market, Mode::Onsite, d("2026-03-01"));
         h.add("X", Department::Market, Mode::NonSite, d("2026-04-01"));
         h.add("X", Department::Ecology, Mode::Onsite, d("2026-05-01"));
         h.add("Y", Department::Ecology, Mode::Onsite, d("2026-06-01"));
-        assert_eq!(h.len(), 3);
-        assert_eq!(h.onsite("X", Department::Market), &[d("2026-03-01")]);
-        assert_eq!(h.onsite("X", Department::Ecology), &[d("2026-05-01")]);
-        assert_eq!(h.onsite("Y", Department::Market), &[] as &[Date]);
-        assert_eq!(h.onsite("Z", Department::Ecology), &[] as &[Date]);
+        h.add("X", Department::Market, Mode::Onsite, d("2026-01-09"));
+        assert_eq!(h.len(), 4);
+        assert_eq!(
+            h.onsite("X", Department::Market),
+            [d("2026-03-01"), d("2026-01-09")]
+        );
+        assert_eq!(h.onsite("X", Department::Ecology), [d("2026-05-01")]);
+        assert!(h.onsite("Y", Department::Market).is_empty());
+        assert!(h.onsite("Z", Department::Ecology).is_empty());
         // Keyed by a toy key that gives "X" and "Z" the same key: the code tells them apart.
         h.add("Z", Department::Market, Mode::Onsite, d("2026-07-01"));
         h.add("Y", Department::Market, Mode::Onsite, d("2026-08-01"));
         let k = h.keyed(Department::Market, |c| if c == "Y" { 5 } else { 1 });
         let mut cur = k.cursor(0);
-        assert_eq!(cur.onsite(1, "X"), &[d("2026-03-01")]);
-        assert_eq!(cur.onsite(1, "Z"), &[d("2026-07-01")]);
-        assert_eq!(cur.onsite(1, "W"), &[] as &[Date]);
-        assert_eq!(cur.onsite(3, "V"), &[] as &[Date]);
-        assert_eq!(cur.onsite(5, "Y"), &[d("2026-08-01")]);
-        assert_eq!(k.cursor(2).onsite(5, "Y"), &[d("2026-08-01")]);
-        assert!(h.keyed(Department::Ecology, |_| 0).cursor(0).onsite(0, "W").is_empty());
+        let mut x = cur.onsite(1, |c| c == "X").to_vec();
+        x.sort();
+        assert_eq!(x, [d("2026-01-09"), d("2026-03-01")]);
+        assert_eq!(cur.onsite(1, |c| c == "Z"), [d("2026-07-01")]);
+        assert!(cur.onsite(1, |c| c == "W").is_empty());
+        assert!(cur.onsite(3, |c| c == "V").is_empty());
+        assert_eq!(cur.onsite(5, |c| c == "Y"), [d("2026-08-01")]);
+        assert_eq!(k.cursor(2).onsite(5, |c| c == "Y"), [d("2026-08-01")]);
+        let eco = h.keyed(Department::Ecology, |_| 0);
+        assert!(eco.cursor(0).onsite(0, |c| c == "W").is_empty());
+        assert_eq!(eco.cursor(0).onsite(0, |c| c == "Y"), [d("2026-06-01")]);
     }
 }
