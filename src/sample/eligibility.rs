@@ -193,8 +193,8 @@ pub fn check<'a>(
     window: &Window,
     onsite: impl FnOnce() -> &'a [Date],
 ) -> Option<Exclusion> {
-    // `!(ratio > 0.0)` also catches NaN, though frames are validated before this runs.
-    if !(ratio > 0.0) {
+    // NaN counts as no ratio, though frames are validated before this runs.
+    if ratio.is_nan() || ratio <= 0.0 {
         return Some(Exclusion::ZeroRatio);
     }
     if max_per_year == 0 {

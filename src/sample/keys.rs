@@ -199,21 +199,7 @@ impl std::hash::Hasher for U64Hasher {
     }
 }
 
-/// Lower-case hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0x0F)] as char);
-    }
-    s
-}
-
-/// Lower-case hex SHA-256 of some bytes (file hashes in the manifest).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+pub use crate::table::{hex, sha256_bytes as sha256_hex};
 
 /// Lower-case hex SHA-256 of everything a reader yields, read in 64 KiB pieces.
 pub fn sha256_hex_reader(mut reader: impl std::io::Read) -> std::io::Result<String> {
