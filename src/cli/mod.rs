@@ -13,6 +13,7 @@ pub mod common;
 pub mod explain;
 pub mod r#gen;
 pub mod progress;
+pub mod report;
 pub mod score;
 pub mod scored;
 pub mod train;
@@ -38,6 +39,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Explain(explain::ExplainArgs),
     Whitelist(whitelist::WhitelistArgs),
+    Report(report::ReportArgs),
     Gen(r#gen::GenArgs),
     Train(train::TrainArgs),
     Evaluate(train::EvaluateArgs),
@@ -149,6 +151,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Whitelist(a) => whitelist::run(a),
+        Command::Report(a) => report::run(a),
         Command::Gen(a) => r#gen::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
