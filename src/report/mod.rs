@@ -595,3 +595,5 @@ pub fn detect_lang(schema: &arrow::datatypes::Schema) -> Lang {
     if zh > en { Lang::Zh } else { Lang::En }
 }
 
+#[cfg(test)]
+mod tests;
