@@ -159,7 +159,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
     }
     files.push(InputFile {
         role: FileRole::Policy,
-        path: policy.path().display().to_string(),
+        path: match &a.policy {
+            Some(p) => p.display().to_string(),
+            None => format!("{} (built in)", policy.path().display()),
+        },
         sha256: policy.sha256_hex(),
     });
 

@@ -61,6 +61,11 @@ fn pct(v: f64) -> String {
     format!("{s}%")
 }
 
+/// A share as a percentage with one decimal: 0.3895 → 39.0%.
+fn share(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
 /// A plain number without float noise: 0.8 → 0.8, 2000 → 2000.
 fn plain(v: f64) -> String {
     let s = format!("{v:.4}");
@@ -116,7 +121,7 @@ th, td { border: 1px solid #888; padding: 3px 8px; text-align: left; vertical-al
 th { background: #e8e8e8; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: bold; border-top: 2px solid #000; }
-td.code { font-family: monospace; font-size: 12px; }
+.code { font-family: monospace; font-size: 12px; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 8px 0 16px; font-family: inherit; }
 footer { margin-top: 32px; font-size: 12px; color: #333; border-top: 1px solid #888; padding-top: 6px; }
 @media print {
@@ -338,7 +343,7 @@ fn inspections(p: &mut Page<'_>) {
     let e = &d.expected;
     let text = match lang {
         Lang::En => format!(
-            "Expected this month (Σ of the monthly inclusion probability π = min(1, annual ratio / 12) over the scored enterprises): market supervision {}, ecology {}, of which {} joint; {} enterprises visited in all. {} enterprises have a market ratio above 0, {} an ecology on-site ratio above 0. The inspection history (yearly maxima, {}-month cool-down) is not counted here, so the draw may be smaller.",
+            "Expected this month (Σ of the monthly inclusion probability π = min(1, annual ratio / 12) over the scored enterprises): market supervision {}, ecology {}, joint {}; visits in all {}. Enterprises with a market ratio above 0: {}; with an ecology on-site ratio above 0: {}. The inspection history (yearly maxima, {}-month cool-down) is not counted here, so the draw may be smaller.",
             num(e.market, 1),
             num(e.ecology, 1),
             num(e.joint, 1),
@@ -363,7 +368,7 @@ fn inspections(p: &mut Page<'_>) {
         Some(s) => {
             let text = match lang {
                 Lang::En => format!(
-                    "Drawn (the sample file): {} visits: market supervision {}, ecology {}, of which {} joint visits (one visit, both departments).",
+                    "Drawn (the sample file): {} visits in all; market supervision {}, ecology {}; joint (one visit, both departments): {}.",
                     s.drawn.visits(),
                     s.drawn.market(),
                     s.drawn.ecology(),
@@ -381,7 +386,7 @@ fn inspections(p: &mut Page<'_>) {
             if s.not_in_scored > 0 {
                 let w = match lang {
                     Lang::En => format!(
-                        "{} drawn enterprises are not in the scored file: was the sample drawn from another scoring?",
+                        "Drawn enterprises not in the scored file: {}. Was the sample drawn from another scoring?",
                         s.not_in_scored
                     ),
                     Lang::Zh => format!(
@@ -598,7 +603,10 @@ fn sample_profile(p: &mut Page<'_>, s: &SampleSummary) {
         true,
     );
     let staffed = match lang {
-        Lang::En => format!("{} of {} drawn enterprises have inspectors assigned.", s.staffed, s.rows),
+        Lang::En => format!(
+            "Drawn enterprises with inspectors assigned: {} of {}.",
+            s.staffed, s.rows
+        ),
         Lang::Zh => format!("{} 家抽中企业中 {} 家已分配执法人员。", s.rows, s.staffed),
     };
     p.note(&staffed);
@@ -673,7 +681,7 @@ fn positive_list(p: &mut Page<'_>) {
     if l.listed_not_eligible > 0 {
         let w = match lang {
             Lang::En => format!(
-                "{} listed enterprises are not eligible in this scored file: was the list built from another scoring?",
+                "Listed enterprises not eligible in this scored file: {}. Was the list built from another scoring?",
                 l.listed_not_eligible
             ),
             Lang::Zh => format!(
@@ -903,7 +911,7 @@ fn enterprises(p: &mut Page<'_>) {
             texts: vec![format!(
                 "{} ({})",
                 d.credit[c.index()],
-                pct(d.share(d.credit[c.index()]))
+                share(d.share(d.credit[c.index()]))
             )],
         })
         .collect();
@@ -921,7 +929,7 @@ fn enterprises(p: &mut Page<'_>) {
     if d.credit_defaulted > 0 {
         let t = match lang {
             Lang::En => format!(
-                "{} enterprises had no class given or predicted and got the policy's default class {}.",
+                "Enterprises with no class given or predicted, given the policy's default class {1}: {0}.",
                 d.credit_defaulted,
                 d.policy.credit.missing_class.en()
             ),
@@ -942,7 +950,7 @@ fn enterprises(p: &mut Page<'_>) {
             texts: vec![format!(
                 "{} ({})",
                 d.tiers[t.index()],
-                pct(d.share(d.tiers[t.index()]))
+                share(d.share(d.tiers[t.index()]))
             )],
         })
         .collect();

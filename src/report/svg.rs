@@ -82,14 +82,23 @@ fn tick_text(v: f64) -> String {
     }
 }
 
-/// The value axis: its end (a multiple of the step at or above the largest value) and its step.
+/// The value axis: its end (a multiple of the step at or above the largest value) and its step
+/// (at least 1 when every value is a whole number).
 fn axis(bars: &[Bar]) -> (f64, f64) {
     let max = bars
         .iter()
         .flat_map(|b| b.values.iter().copied())
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max);
-    let step = nice_step(max, 5);
+    let mut step = nice_step(max, 5);
+    // Counts get whole-number ticks: no "0.5 enterprises".
+    let whole = bars
+        .iter()
+        .flat_map(|b| b.values.iter())
+        .all(|v| v.fract() == 0.0);
+    if whole {
+        step = step.max(1.0);
+    }
     let end = ((max / step).ceil() * step).max(step);
     (end, step)
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod r#gen;
+mod report;
 mod score;
 mod validate;
 
