@@ -10,9 +10,7 @@
 use std::fmt::Write;
 
 use super::svg::{self, Bar, Chart};
-use super::{
-    Departments, DistrictRow, Histogram, ListRow, ListSummary, ReportData, SampleSummary,
-};
+use super::{Departments, DistrictRow, Histogram, ListRow, ListSummary, ReportData, SampleSummary};
 use crate::schema::{CreditClass, EmissionBand, EnvRiskLevel, Lang, PermitClass, Tier};
 use crate::whitelist::{Status, reasons};
 
@@ -152,19 +150,19 @@ impl Page<'_> {
     }
 
     fn h2(&mut self, text: &str) {
-        let _ = write!(self.out, "<h2>{}</h2>\n", escape(text));
+        let _ = writeln!(self.out, "<h2>{}</h2>", escape(text));
     }
 
     fn h3(&mut self, text: &str) {
-        let _ = write!(self.out, "<h3>{}</h3>\n", escape(text));
+        let _ = writeln!(self.out, "<h3>{}</h3>", escape(text));
     }
 
     fn note(&mut self, text: &str) {
-        let _ = write!(self.out, "<p class=\"note\">{}</p>\n", escape(text));
+        let _ = writeln!(self.out, "<p class=\"note\">{}</p>", escape(text));
     }
 
     fn warn(&mut self, text: &str) {
-        let _ = write!(self.out, "<p class=\"warn\">{}</p>\n", escape(text));
+        let _ = writeln!(self.out, "<p class=\"warn\">{}</p>", escape(text));
     }
 
     /// A table: header cells (a leading `#` marks a numeric column) and rows of cells (already
@@ -294,24 +292,19 @@ fn glance(p: &mut Page<'_>) {
         Some(l) => {
             cards.push((
                 l.listed.to_string(),
-                p.t("on the positive list", "正面清单在列（家）").to_string(),
+                p.t("on the positive list", "正面清单在列（家）")
+                    .to_string(),
             ));
             cards.push((
-                format!(
-                    "+{} / −{}",
-                    l.count(Status::New),
-                    l.count(Status::Removed)
-                ),
-                p.t("joined / left the list", "本期新增 / 移出（家）").to_string(),
+                format!("+{} / −{}", l.count(Status::New), l.count(Status::Removed)),
+                p.t("joined / left the list", "本期新增 / 移出（家）")
+                    .to_string(),
             ));
         }
         None => cards.push((
             d.positive_eligible.to_string(),
-            p.t(
-                "eligible for the positive list",
-                "符合正面清单条件（家）",
-            )
-            .to_string(),
+            p.t("eligible for the positive list", "符合正面清单条件（家）")
+                .to_string(),
         )),
     }
     if let Some(c) = &d.changes {
@@ -336,10 +329,7 @@ fn glance(p: &mut Page<'_>) {
 fn inspections(p: &mut Page<'_>) {
     let d = p.d;
     let lang = p.lang;
-    p.h2(p.t(
-        "1. On-site inspections this month",
-        "一、本月现场检查",
-    ));
+    p.h2(p.t("1. On-site inspections this month", "一、本月现场检查"));
     let e = &d.expected;
     let text = match lang {
         Lang::En => format!(
@@ -654,7 +644,10 @@ fn sample_list(p: &mut Page<'_>, s: &SampleSummary) {
 fn positive_list(p: &mut Page<'_>) {
     let d = p.d;
     let lang = p.lang;
-    p.h2(p.t("2. The positive list (正面清单)", "二、生态环境监督执法正面清单"));
+    p.h2(p.t(
+        "2. The positive list (正面清单)",
+        "二、生态环境监督执法正面清单",
+    ));
     let eligible = match lang {
         Lang::En => format!(
             "{} of {} scored enterprises meet all eight criteria of the positive list this period (they are checked off site only, on-site ratio {}).",
@@ -750,7 +743,10 @@ fn list_counts(p: &mut Page<'_>, l: &ListSummary) {
         .map(|s| vec![escape(status_label(*s, lang)), l.count(*s).to_string()])
         .collect();
     rows.push(vec![
-        escape(p.t("On the list (new + retained + renewed)", "在列合计（新增＋保留＋续期）")),
+        escape(p.t(
+            "On the list (new + retained + renewed)",
+            "在列合计（新增＋保留＋续期）",
+        )),
         l.listed.to_string(),
     ]);
     p.table(
@@ -859,11 +855,17 @@ fn changes(p: &mut Page<'_>) {
             c.class_worsened.to_string(),
         ],
         vec![
-            escape(p.t("Became eligible for the positive list", "新符合正面清单条件")),
+            escape(p.t(
+                "Became eligible for the positive list",
+                "新符合正面清单条件",
+            )),
             c.eligibility_gained.to_string(),
         ],
         vec![
-            escape(p.t("No longer eligible for the positive list", "不再符合正面清单条件")),
+            escape(p.t(
+                "No longer eligible for the positive list",
+                "不再符合正面清单条件",
+            )),
             c.eligibility_lost.to_string(),
         ],
     ];
@@ -916,7 +918,11 @@ fn enterprises(p: &mut Page<'_>) {
         })
         .collect();
     p.chart_v(&Chart {
-        title: tr(lang, "Enterprises by credit risk class", "各信用风险分类企业数"),
+        title: tr(
+            lang,
+            "Enterprises by credit risk class",
+            "各信用风险分类企业数",
+        ),
         category_axis: tr(
             lang,
             "Credit risk class (A lowest risk)",
@@ -988,7 +994,10 @@ fn enterprises(p: &mut Page<'_>) {
             .iter()
             .map(|c| format!("#{}", class_label(*c, lang))),
     );
-    head.push(p.t("#Positive-list eligible", "#符合正面清单条件").to_string());
+    head.push(
+        p.t("#Positive-list eligible", "#符合正面清单条件")
+            .to_string(),
+    );
     let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
     let row = |name: String, code: String, n: usize, credit: &[usize; 4], pl: usize| {
         let mut v = vec![escape(&name), code, n.to_string()];
@@ -1078,7 +1087,11 @@ fn ratios(p: &mut Page<'_>) {
     histogram(
         p,
         &d.eco_hist,
-        tr(lang, "Ecology on-site inspection ratio", "生态环境现场检查比例分布"),
+        tr(
+            lang,
+            "Ecology on-site inspection ratio",
+            "生态环境现场检查比例分布",
+        ),
         tr(lang, "eco_ratio (% a year)", "生态环境现场检查比例（%/年）"),
     );
 }
@@ -1134,7 +1147,13 @@ fn policy(p: &mut Page<'_>) {
         .join(" · ");
     let bands = EmissionBand::ALL
         .iter()
-        .map(|k| format!("{} × {}", k.label(lang), plain(pol.eco.emission_mult[k.index()])))
+        .map(|k| {
+            format!(
+                "{} × {}",
+                k.label(lang),
+                plain(pol.eco.emission_mult[k.index()])
+            )
+        })
         .collect::<Vec<_>>()
         .join(" · ");
     let pl_classes: Vec<&str> = CreditClass::ALL
@@ -1148,11 +1167,19 @@ fn policy(p: &mut Page<'_>) {
     };
     let rows: Vec<(&str, String)> = vec![
         (
-            tr(lang, "Market: annual spot-check ratio by class", "市场监管：各类抽查比例（年）"),
+            tr(
+                lang,
+                "Market: annual spot-check ratio by class",
+                "市场监管：各类抽查比例（年）",
+            ),
             by_class(&|c| pct(pol.market.base_ratio[c.index()])),
         ),
         (
-            tr(lang, "Market: checks a year at most", "市场监管：年度抽查次数上限"),
+            tr(
+                lang,
+                "Market: checks a year at most",
+                "市场监管：年度抽查次数上限",
+            ),
             by_class(&|c| pol.market.max_per_year[c.index()].to_string()),
         ),
         (
@@ -1160,35 +1187,71 @@ fn policy(p: &mut Page<'_>) {
             relief_classes.join(", "),
         ),
         (
-            tr(lang, "Market relief: factor by tier", "市场监管减免：各梯度系数"),
+            tr(
+                lang,
+                "Market relief: factor by tier",
+                "市场监管减免：各梯度系数",
+            ),
             relief,
         ),
         (
-            tr(lang, "Market relief: checks a year at most", "市场监管减免：年度抽查次数上限"),
+            tr(
+                lang,
+                "Market relief: checks a year at most",
+                "市场监管减免：年度抽查次数上限",
+            ),
             pol.market.relief_max_per_year.to_string(),
         ),
         (
-            tr(lang, "Emission band: low below / high from (pollution equivalents)", "排放量等级：低于 / 高于（污染当量数）"),
-            format!("{} / {}", plain(pol.eco.low_pe_below), plain(pol.eco.high_pe_from)),
+            tr(
+                lang,
+                "Emission band: low below / high from (pollution equivalents)",
+                "排放量等级：低于 / 高于（污染当量数）",
+            ),
+            format!(
+                "{} / {}",
+                plain(pol.eco.low_pe_below),
+                plain(pol.eco.high_pe_from)
+            ),
         ),
         (
-            tr(lang, "Ecology: base ratio by permit class", "生态环境：各排污许可类别基础比例"),
+            tr(
+                lang,
+                "Ecology: base ratio by permit class",
+                "生态环境：各排污许可类别基础比例",
+            ),
             permits,
         ),
         (
-            tr(lang, "Ecology: factor by risk level (HJ 941)", "生态环境：环境风险等级系数"),
+            tr(
+                lang,
+                "Ecology: factor by risk level (HJ 941)",
+                "生态环境：环境风险等级系数",
+            ),
             levels,
         ),
         (
-            tr(lang, "Ecology: factor by emission band", "生态环境：排放量等级系数"),
+            tr(
+                lang,
+                "Ecology: factor by emission band",
+                "生态环境：排放量等级系数",
+            ),
             bands,
         ),
         (
-            tr(lang, "Ecology: lowest ratio off the list / checks a year at most", "生态环境：非清单企业比例下限 / 年度上限"),
+            tr(
+                lang,
+                "Ecology: lowest ratio off the list / checks a year at most",
+                "生态环境：非清单企业比例下限 / 年度上限",
+            ),
             format!("{} / {}", pct(pol.eco.min_ratio), pol.eco.max_per_year),
         ),
         (
-            tr(lang, "Positive list: on-site ratio / checks a year at most", "正面清单企业：现场检查比例 / 年度上限"),
+            tr(
+                lang,
+                "Positive list: on-site ratio / checks a year at most",
+                "正面清单企业：现场检查比例 / 年度上限",
+            ),
             format!(
                 "{} / {}",
                 pct(pol.eco.positive_list_onsite_ratio),
@@ -1196,15 +1259,27 @@ fn policy(p: &mut Page<'_>) {
             ),
         ),
         (
-            tr(lang, "Positive list: credit classes admitted", "正面清单：信用风险分类条件"),
+            tr(
+                lang,
+                "Positive list: credit classes admitted",
+                "正面清单：信用风险分类条件",
+            ),
             pl_classes.join(", "),
         ),
         (
-            tr(lang, "Positive list: years valid / district cap", "正面清单：有效期（年）/ 名额上限比例"),
+            tr(
+                lang,
+                "Positive list: years valid / district cap",
+                "正面清单：有效期（年）/ 名额上限比例",
+            ),
             format!("{} / {}", pol.eco.validity_years, cap),
         ),
         (
-            tr(lang, "Composite risk score weights: credit / env. risk / emissions", "综合风险分权重：信用 / 环境风险 / 排放量"),
+            tr(
+                lang,
+                "Composite risk score weights: credit / env. risk / emissions",
+                "综合风险分权重：信用 / 环境风险 / 排放量",
+            ),
             format!(
                 "{} / {} / {}",
                 plain(pol.risk_score.weight_credit),
@@ -1213,11 +1288,22 @@ fn policy(p: &mut Page<'_>) {
             ),
         ),
         (
-            tr(lang, "Sampling: cool-down months / inspectors per task", "抽查：冷却期（月）/ 每组执法人员"),
-            format!("{} / {}", pol.sampling.cooldown_months, pol.sampling.team_size),
+            tr(
+                lang,
+                "Sampling: cool-down months / inspectors per task",
+                "抽查：冷却期（月）/ 每组执法人员",
+            ),
+            format!(
+                "{} / {}",
+                pol.sampling.cooldown_months, pol.sampling.team_size
+            ),
         ),
         (
-            tr(lang, "Class when none is given or predicted", "缺少信用风险分类时默认"),
+            tr(
+                lang,
+                "Class when none is given or predicted",
+                "缺少信用风险分类时默认",
+            ),
             class_label(pol.credit.missing_class, lang).to_string(),
         ),
     ];
@@ -1225,7 +1311,11 @@ fn policy(p: &mut Page<'_>) {
         .into_iter()
         .map(|(k, v)| vec![escape(k), escape(&v)])
         .collect();
-    p.table(&[p.t("Setting", "参数"), p.t("Value", "取值")], &rows, false);
+    p.table(
+        &[p.t("Setting", "参数"), p.t("Value", "取值")],
+        &rows,
+        false,
+    );
 }
 
 fn inputs(p: &mut Page<'_>) {
@@ -1274,7 +1364,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(escape("A & B <c> \"d\" 'e'"), "A &amp; B &lt;c&gt; &quot;d&quot; &#39;e&#39;");
+        assert_eq!(
+            escape("A & B <c> \"d\" 'e'"),
+            "A &amp; B &lt;c&gt; &quot;d&quot; &#39;e&#39;"
+        );
         assert_eq!(escape("海淀区"), "海淀区");
     }
 }

@@ -501,7 +501,8 @@ fn list_summary(rows: &[ListRow], s: &ScoredRows, index: &HashMap<String, usize>
             listed_not_eligible += 1;
         }
     }
-    let order = |v: &mut Vec<ListRow>| v.sort_by(|a, b| (a.district, &a.uscc).cmp(&(b.district, &b.uscc)));
+    let order =
+        |v: &mut Vec<ListRow>| v.sort_by(|a, b| (a.district, &a.uscc).cmp(&(b.district, &b.uscc)));
     order(&mut new);
     order(&mut removed);
     order(&mut waitlisted);

@@ -301,18 +301,15 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
             let uscc = parse_uscc(path, row, &hu, cell(&us, i).as_deref())?;
             let district = parse_district(path, row, &hd, cell(&di, i).as_deref())?;
             let dep = cell(&de, i);
-            let departments = dep
-                .as_deref()
-                .and_then(Departments::parse)
-                .ok_or_else(|| {
-                    bad(
-                        path,
-                        row,
-                        &hp,
-                        dep.as_deref().unwrap_or(""),
-                        Departments::EXPECTED,
-                    )
-                })?;
+            let departments = dep.as_deref().and_then(Departments::parse).ok_or_else(|| {
+                bad(
+                    path,
+                    row,
+                    &hp,
+                    dep.as_deref().unwrap_or(""),
+                    Departments::EXPECTED,
+                )
+            })?;
             let seq = match number(path, row, &hs, numcell(&seq, i))? {
                 None => None,
                 Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= u64::MAX as f64 => Some(v as u64),
@@ -338,9 +335,14 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
                 uscc,
                 name: cell(&na, i),
                 district,
-                tier: parse_opt(path, row, &ht, cell(&ti, i).as_deref(), Tier::EXPECTED, |s| {
-                    Tier::parse(s)
-                })?,
+                tier: parse_opt(
+                    path,
+                    row,
+                    &ht,
+                    cell(&ti, i).as_deref(),
+                    Tier::EXPECTED,
+                    Tier::parse,
+                )?,
                 credit_class: parse_opt(
                     path,
                     row,
@@ -439,22 +441,23 @@ fn read_list_sheet(
     if matches!(status, SheetStatus::Column) {
         required.push(list_cols::STATUS);
     }
-    let map = ColumnMap::resolve(&schema, &known, &required, path).map_err(|e| match (e, sheet) {
-        // Name the sheet too: "移出" of a workbook is not obvious from the path alone.
-        (
-            Error::MissingColumn {
-                path,
+    let map =
+        ColumnMap::resolve(&schema, &known, &required, path).map_err(|e| match (e, sheet) {
+            // Name the sheet too: "移出" of a workbook is not obvious from the path alone.
+            (
+                Error::MissingColumn {
+                    path,
+                    column,
+                    aliases,
+                },
+                Some(s),
+            ) => Error::MissingColumn {
+                path: std::path::PathBuf::from(format!("{} (sheet {s})", path.display())),
                 column,
                 aliases,
             },
-            Some(s),
-        ) => Error::MissingColumn {
-            path: std::path::PathBuf::from(format!("{} (sheet {s})", path.display())),
-            column,
-            aliases,
-        },
-        (e, _) => e,
-    })?;
+            (e, _) => e,
+        })?;
     let header = |c: &Col| -> String {
         map.get(c)
             .map_or_else(|| c.name.to_string(), |j| schema.field(j).name().clone())

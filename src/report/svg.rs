@@ -54,7 +54,7 @@ pub fn text_em(s: &str) -> f64 {
 /// assert_eq!(spotcheck::report::svg::nice_step(0.9, 5), 0.2);
 /// ```
 pub fn nice_step(max: f64, ticks: usize) -> f64 {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
     let raw = max / ticks.max(1) as f64;
@@ -351,7 +351,9 @@ mod tests {
             assert!(svg.contains("<title>T &amp; t</title>"), "{svg}");
             assert!(svg.contains("海淀区 &lt;x&gt;"));
             assert!(!svg.contains("<x>"));
-            for t in ["3.0", ">5<", "0.0", ">1<", "expected", "drawn", ">区<", ">家数<"] {
+            for t in [
+                "3.0", ">5<", "0.0", ">1<", "expected", "drawn", ">区<", ">家数<",
+            ] {
                 assert!(svg.contains(t), "{t} missing");
             }
             assert!(!svg.contains("url("));

@@ -3,8 +3,8 @@
 //! from SPEC §4 step 2 (π = min(1, ratio / 12)) and the rows each test builds.
 
 use super::*;
-use crate::schema::{CreditSource, Tier};
 use crate::Error;
+use crate::schema::{CreditSource, Tier};
 use crate::table::ReadOptions;
 use crate::whitelist::{
     Candidate, PreviousEntry, WhitelistParams, update, write_table, write_xlsx,
@@ -28,7 +28,7 @@ fn scored(spec: &[Spec]) -> ScoredRows {
         s.district.push(district);
         s.tier.push(tier);
         s.credit_class.push(class);
-        s.credit_source.push(Some(if n % 2 == 0 {
+        s.credit_source.push(Some(if n.is_multiple_of(2) {
             CreditSource::Given
         } else {
             CreditSource::Default
@@ -131,7 +131,10 @@ fn expected_inspections_are_sums_of_monthly_pi() {
     let cy = &d.districts[0].expected;
     assert!(close(cy.market, 0.075), "{cy:?}");
     assert!(close(cy.ecology, 0.06), "{cy:?}");
-    assert!(close(cy.joint, 0.1 / 12.0 * 0.01 + 0.8 / 12.0 * 0.05), "{cy:?}");
+    assert!(
+        close(cy.joint, 0.1 / 12.0 * 0.01 + 0.8 / 12.0 * 0.05),
+        "{cy:?}"
+    );
     // Totals are the sums of the districts.
     assert!(close(d.expected.market, 0.1015));
     assert!(close(d.expected.ecology, 0.08));
@@ -177,7 +180,7 @@ fn sample_row(n: u32, district: u32, dep: Departments, class: Option<CreditClass
         pi: Some(0.1),
         ratio: Some(0.3),
         risk_score: None,
-        inspectors: (n % 2 == 0).then(|| "M001;M002".to_string()),
+        inspectors: n.is_multiple_of(2).then(|| "M001;M002".to_string()),
     }
 }
 
@@ -227,7 +230,11 @@ fn list_row(n: u32, status: Status, reasons: &[&str]) -> ListRow {
     ListRow {
         uscc: code(n),
         name: format!("企业{n}"),
-        district: if n % 2 == 0 { HAIDIAN } else { CHAOYANG },
+        district: if n.is_multiple_of(2) {
+            HAIDIAN
+        } else {
+            CHAOYANG
+        },
         status,
         reasons: reasons.iter().map(|r| r.to_string()).collect(),
     }
@@ -373,11 +380,18 @@ fn a_sample_without_a_needed_column_or_with_a_bad_cell_is_an_error() {
         matches!(&e, Error::MissingColumn { column, .. } if column == "departments"),
         "{msg}"
     );
-    assert!(msg.contains("sample.csv") && msg.contains("检查部门"), "{msg}");
+    assert!(
+        msg.contains("sample.csv") && msg.contains("检查部门"),
+        "{msg}"
+    );
 
     std::fs::write(
         &path,
-        format!("uscc,district,departments\n{},110108,market\n{},110108,tax\n", code(1), code(2)),
+        format!(
+            "uscc,district,departments\n{},110108,market\n{},110108,tax\n",
+            code(1),
+            code(2)
+        ),
     )
     .expect("write");
     let msg = read_sample(&path, &ReadOptions::default())
@@ -396,13 +410,19 @@ fn a_sample_without_a_needed_column_or_with_a_bad_cell_is_an_error() {
 
     std::fs::write(
         &path,
-        format!("uscc,district,departments,pi\n{},110108,market,1.5\n", code(1)),
+        format!(
+            "uscc,district,departments,pi\n{},110108,market,1.5\n",
+            code(1)
+        ),
     )
     .expect("write");
     let msg = read_sample(&path, &ReadOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("\"pi\"") && msg.contains("probability"), "{msg}");
+    assert!(
+        msg.contains("\"pi\"") && msg.contains("probability"),
+        "{msg}"
+    );
 }
 
 /// A list with every status: 1 retained, 2 new, 3 removed (penalty), 4 removed (not in the data),
@@ -479,7 +499,11 @@ fn a_list_reads_back_from_the_flat_table_and_the_workbook() {
         ),
     ];
     let dir = tmp();
-    for (name, lang) in [("l.csv", Lang::En), ("l-zh.csv", Lang::Zh), ("l.jsonl", Lang::Zh)] {
+    for (name, lang) in [
+        ("l.csv", Lang::En),
+        ("l-zh.csv", Lang::Zh),
+        ("l.jsonl", Lang::Zh),
+    ] {
         let path = dir.path().join(name);
         let opts = crate::whitelist::OutputOptions { bom: true, lang };
         write_table(&path, &list, &opts).expect("write");
@@ -497,7 +521,11 @@ fn a_list_reads_back_from_the_flat_table_and_the_workbook() {
 fn a_list_without_a_status_column_is_an_error_naming_it() {
     let dir = tmp();
     let path = dir.path().join("list.csv");
-    std::fs::write(&path, format!("uscc,name,district\n{},甲,110108\n", code(1))).expect("write");
+    std::fs::write(
+        &path,
+        format!("uscc,name,district\n{},甲,110108\n", code(1)),
+    )
+    .expect("write");
     let msg = read_list(&path, &ReadOptions::default())
         .unwrap_err()
         .to_string();

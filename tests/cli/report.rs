@@ -48,13 +48,19 @@ fn check_balanced(html: &str) -> Vec<String> {
         let tag = &after[..end];
         rest = &after[end + 1..];
         assert!(!tag.contains('<'), "a '<' inside a tag: <{tag}>");
-        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in <{tag}>");
+        assert_eq!(
+            tag.matches('"').count() % 2,
+            0,
+            "unbalanced quotes in <{tag}>"
+        );
         if tag.starts_with('!') {
             assert!(tag.eq_ignore_ascii_case("!DOCTYPE html"), "<{tag}>");
             continue;
         }
         if let Some(name) = tag.strip_prefix('/') {
-            let open = stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing"));
+            let open = stack
+                .pop()
+                .unwrap_or_else(|| panic!("</{name}> closes nothing"));
             assert_eq!(open, name.trim(), "</{name}> closes <{open}>");
             continue;
         }
@@ -171,7 +177,16 @@ fn text_of(html: &str) -> String {
         s.replace_range(a..b + "</style>".len(), "");
     }
     for end in [
-        "</tr>", "</p>", "</h1>", "</h2>", "</h3>", "</div>", "</b>", "</title>", "</text>", "</footer>",
+        "</tr>",
+        "</p>",
+        "</h1>",
+        "</h2>",
+        "</h3>",
+        "</div>",
+        "</b>",
+        "</title>",
+        "</text>",
+        "</footer>",
         "</svg>",
     ] {
         s = s.replace(end, &format!("{end}\n"));
@@ -229,13 +244,24 @@ fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
 fn the_page_of_a_scored_beijing_is_self_contained_html_with_the_scored_numbers() {
     let w = Work::new();
     generated(&w, "scored.csv", &[]);
-    let o = w.run(&["whitelist", "scored.csv", "--as-of", "2026-12-01", "-o", "list.csv"]);
+    let o = w.run(&[
+        "whitelist",
+        "scored.csv",
+        "--as-of",
+        "2026-12-01",
+        "-o",
+        "list.csv",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let scored = records(&w.path("scored.csv"));
 
     // A hand-made sample: the first three 海淀 enterprises and the first 朝阳 one.
     let pick = |d: &str, n: usize| -> Vec<&BTreeMap<String, String>> {
-        scored.iter().filter(|r| r["district"] == d).take(n).collect()
+        scored
+            .iter()
+            .filter(|r| r["district"] == d)
+            .take(n)
+            .collect()
     };
     let mut sample = String::from("seq,uscc,name,district,departments,inspectors\n");
     let deps = ["market", "ecology", "market+ecology"];
@@ -282,7 +308,10 @@ fn the_page_of_a_scored_beijing_is_self_contained_html_with_the_scored_numbers()
     assert!(names.iter().filter(|n| *n == "svg").count() >= 7, "charts");
     check_self_contained(&html);
     assert!(html.contains("@media print"));
-    assert!(html.contains("<html lang=\"en\">"), "English headers → English page");
+    assert!(
+        html.contains("<html lang=\"en\">"),
+        "English headers → English page"
+    );
     // Nothing but the page is left in the folder.
     assert!(
         !w.files().iter().any(|f| f.ends_with(".tmp")),
@@ -302,15 +331,25 @@ fn the_page_of_a_scored_beijing_is_self_contained_html_with_the_scored_numbers()
         .count();
     assert_eq!(cell(by_class, "海淀区", "D"), class_d_haidian.to_string());
     // The positive list: everyone eligible is new (no previous list).
-    let eligible = scored.iter().filter(|r| r["positive_list"] == "true").count();
+    let eligible = scored
+        .iter()
+        .filter(|r| r["positive_list"] == "true")
+        .count();
     assert!(eligible > 0);
     let statuses = table_with(&ts, &["Status", "Enterprises"]);
     assert_eq!(
-        cell(statuses, "On the list (new + retained + renewed)", "Enterprises"),
+        cell(
+            statuses,
+            "On the list (new + retained + renewed)",
+            "Enterprises"
+        ),
         eligible.to_string()
     );
     assert_eq!(cell(statuses, "new", "Enterprises"), eligible.to_string());
-    assert_eq!(cell(by_class, "Total", "Positive-list eligible"), eligible.to_string());
+    assert_eq!(
+        cell(by_class, "Total", "Positive-list eligible"),
+        eligible.to_string()
+    );
     // Σπ of 海淀, SPEC §4 step 2: Σ min(1, ratio / 12) over its enterprises, in file order.
     let pi = |col: &str, d: &str| -> f64 {
         scored
@@ -371,10 +410,15 @@ fn compare_golden(got: &str, name: &str) {
         std::fs::write(&path, got).expect("write golden");
         return;
     }
-    let want = std::fs::read_to_string(&path).expect("golden file (SPOTCHECK_UPDATE_GOLDEN=1 writes it)");
+    let want =
+        std::fs::read_to_string(&path).expect("golden file (SPOTCHECK_UPDATE_GOLDEN=1 writes it)");
     if got != want {
         let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
-        let at = g.iter().zip(&w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
+        let at = g
+            .iter()
+            .zip(&w)
+            .position(|(a, b)| a != b)
+            .unwrap_or(g.len().min(w.len()));
         panic!(
             "{name} differs at line {}:\n  got:  {:?}\n  want: {:?}\n(SPOTCHECK_UPDATE_GOLDEN=1 rewrites it)",
             at + 1,
@@ -404,14 +448,26 @@ fn names_from_files_are_escaped() {
     assert!(!html.contains("<乙>"));
     // A name that tries to be markup stays text.
     let sample = std::fs::read_to_string(w.path("sample.csv")).expect("sample");
-    let sample = sample.replace("北京庚电子有限公司", "<script>alert('x')</script><b onclick=\"y\">");
+    let sample = sample.replace(
+        "北京庚电子有限公司",
+        "<script>alert('x')</script><b onclick=\"y\">",
+    );
     w.write("sample.csv", sample);
-    let o = w.run(&["report", "scored.csv", "--sample", "sample.csv", "-o", "r2.html"]);
+    let o = w.run(&[
+        "report",
+        "scored.csv",
+        "--sample",
+        "sample.csv",
+        "-o",
+        "r2.html",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let html = std::fs::read_to_string(w.path("r2.html")).expect("report");
     check_balanced(&html);
     check_self_contained(&html);
-    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;b onclick=&quot;y&quot;&gt;"));
+    assert!(html.contains(
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;b onclick=&quot;y&quot;&gt;"
+    ));
 }
 
 #[test]
@@ -435,7 +491,10 @@ fn the_language_follows_the_scored_headers_unless_chosen() {
     // The same numbers either way: the district tables agree cell for cell after the header.
     let en_t = tables(&en);
     let by_class_en = table_with(&en_t, &["District", "Code", "Enterprises", "A"]);
-    assert_eq!(by_class[1..by_class.len() - 1], by_class_en[1..by_class_en.len() - 1]);
+    assert_eq!(
+        by_class[1..by_class.len() - 1],
+        by_class_en[1..by_class_en.len() - 1]
+    );
 }
 
 #[test]
@@ -447,7 +506,14 @@ fn a_sample_without_the_needed_columns_is_an_error_naming_file_and_column() {
         "sample.csv",
         "seq,uscc,district\n1,91110101MA0000006P,110101\n",
     );
-    let o = w.run(&["report", "scored.csv", "--sample", "sample.csv", "-o", "r.html"]);
+    let o = w.run(&[
+        "report",
+        "scored.csv",
+        "--sample",
+        "sample.csv",
+        "-o",
+        "r.html",
+    ]);
     let (out, err) = text(&o);
     assert_ne!(o.status.code(), Some(0), "{out}");
     assert!(
@@ -455,14 +521,25 @@ fn a_sample_without_the_needed_columns_is_an_error_naming_file_and_column() {
         "{err}"
     );
     assert!(!w.path("r.html").exists(), "no page after a failure");
-    assert!(!w.files().iter().any(|f| f.ends_with(".tmp")), "{:?}", w.files());
+    assert!(
+        !w.files().iter().any(|f| f.ends_with(".tmp")),
+        "{:?}",
+        w.files()
+    );
 
     // A bad departments cell names the row and the value.
     w.write(
         "sample.csv",
         "uscc,district,departments\n91110101MA0000006P,110101,税务\n",
     );
-    let o = w.run(&["report", "scored.csv", "--sample", "sample.csv", "-o", "r.html"]);
+    let o = w.run(&[
+        "report",
+        "scored.csv",
+        "--sample",
+        "sample.csv",
+        "-o",
+        "r.html",
+    ]);
     let (_, err) = text(&o);
     assert_ne!(o.status.code(), Some(0));
     assert!(err.contains("row 1") && err.contains("税务"), "{err}");
