@@ -19,6 +19,9 @@ pub const MAX_SAMPLE_ROWS: usize = 500;
 /// Most enterprises listed by name per positive-list table (new, removed, waitlisted).
 pub const MAX_LIST_ROWS: usize = 500;
 
+/// Tables of at most this many rows are kept on one printed page.
+const KEEP_TABLE_ROWS: usize = 25;
+
 /// Escapes text for HTML and SVG content and attribute values (`&`, `<`, `>`, `"`, `'`).
 ///
 /// ```
@@ -125,9 +128,11 @@ footer { margin-top: 32px; font-size: 12px; color: #333; border-top: 1px solid #
 @media print {
   @page { size: A4; margin: 15mm 12mm; }
   body { max-width: none; padding: 0; font-size: 11pt; }
+  table { font-size: 9pt; }
   h2 { break-after: avoid; page-break-after: avoid; }
   h3 { break-after: avoid; page-break-after: avoid; }
-  table, svg.chart, .glance { break-inside: avoid; page-break-inside: avoid; }
+  table.keep, svg.chart, .glance { break-inside: avoid; page-break-inside: avoid; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
   th { background: #e8e8e8 !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   p.warn { background: none; }
 }
@@ -169,7 +174,12 @@ impl Page<'_> {
     /// escaped HTML); `total` marks the last row as a total.
     fn table(&mut self, head: &[&str], rows: &[Vec<String>], total: bool) {
         let numeric: Vec<bool> = head.iter().map(|h| h.starts_with('#')).collect();
-        self.push("<table>\n<thead><tr>");
+        // Short tables stay on one printed page; long ones break between rows (the header repeats).
+        if rows.len() <= KEEP_TABLE_ROWS {
+            self.push("<table class=\"keep\">\n<thead><tr>");
+        } else {
+            self.push("<table>\n<thead><tr>");
+        }
         for h in head {
             let (cls, h) = match h.strip_prefix('#') {
                 Some(h) => (" class=\"n\"", h),

@@ -108,10 +108,11 @@ fn check_self_contained(html: &str) {
 
 /// The tables of the page: rows of cell texts (header row first), tags stripped and unescaped.
 fn tables(html: &str) -> Vec<Vec<Vec<String>>> {
-    html.split("<table>")
+    html.split("<table")
         .skip(1)
         .map(|t| {
             let t = t.split("</table>").next().unwrap_or("");
+            let t = &t[t.find('>').map_or(0, |i| i + 1)..];
             t.split("<tr")
                 .skip(1)
                 .map(|r| {
