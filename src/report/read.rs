@@ -164,9 +164,6 @@ pub struct SampleRow {
     pub tier: Option<Tier>,
     pub credit_class: Option<CreditClass>,
     pub departments: Departments,
-    pub pi: Option<f64>,
-    pub ratio: Option<f64>,
-    pub risk_score: Option<f64>,
     pub inspectors: Option<String>,
 }
 
@@ -247,7 +244,10 @@ fn number(path: &Path, row: u64, header: &str, cell: Num<'_>) -> Result<Option<f
 /// Reads a drawn sample (SPEC §4 output) in any table format, English or Chinese headers.
 ///
 /// Required columns: `uscc`, `district`, `departments` (`统一社会信用代码`, `所属区`, `检查部门`);
-/// the others of `sample_cols::ALL` are read when present. Rows come back in file order.
+/// `seq`, `name`, `tier`, `credit_class` and `inspectors` are read when present. `pi`, `ratio`
+/// and `risk_score` are recognised but not read: the report takes those numbers from the scored
+/// file, so how the sample writes them (e.g. two π of a joint visit) cannot break it. Rows come
+/// back in file order.
 pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
     let reader = crate::table::open(path, opts)?;
     let schema = reader.schema();
@@ -256,16 +256,13 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
         map.get(c)
             .map_or_else(|| c.name.to_string(), |j| schema.field(j).name().clone())
     };
-    let [hu, hd, ht, hc, hp, hs, hr, hk, hpi] = [
+    let [hu, hd, ht, hc, hp, hs] = [
         sample_cols::USCC,
         sample_cols::DISTRICT,
         sample_cols::TIER,
         sample_cols::CREDIT_CLASS,
         sample_cols::DEPARTMENTS,
         sample_cols::SEQ,
-        sample_cols::RATIO,
-        sample_cols::RISK_SCORE,
-        sample_cols::PI,
     ]
     .map(|c| header(&c));
     let mut out = Vec::new();
@@ -290,9 +287,6 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
         let de = text(&sample_cols::DEPARTMENTS)?;
         let ins = text(&sample_cols::INSPECTORS)?;
         let seq = num(&sample_cols::SEQ)?;
-        let pi = num(&sample_cols::PI)?;
-        let ra = num(&sample_cols::RATIO)?;
-        let rs = num(&sample_cols::RISK_SCORE)?;
         let cell = |c: &Option<TextColumn>, i: usize| -> Option<String> {
             c.as_ref().and_then(|c| c.get(i)).map(str::to_string)
         };
@@ -317,18 +311,6 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
                     return Err(bad(path, row, &hs, &v.to_string(), "a whole number from 1"));
                 }
             };
-            let pi = number(path, row, &hpi, numcell(&pi, i))?;
-            if let Some(p) = pi
-                && !(0.0..=1.0).contains(&p)
-            {
-                return Err(bad(
-                    path,
-                    row,
-                    &hpi,
-                    &p.to_string(),
-                    "a probability between 0 and 1",
-                ));
-            }
             out.push(SampleRow {
                 row,
                 seq,
@@ -352,9 +334,6 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
                     CreditClass::parse,
                 )?,
                 departments,
-                pi,
-                ratio: number(path, row, &hr, numcell(&ra, i))?,
-                risk_score: number(path, row, &hk, numcell(&rs, i))?,
                 inspectors: cell(&ins, i),
             });
         }
