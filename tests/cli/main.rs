@@ -6,6 +6,7 @@ use std::process::Output;
 
 mod r#gen;
 mod golden;
+mod report;
 mod sample;
 mod score;
 mod validate;
