@@ -9,6 +9,7 @@ mod golden;
 mod report;
 mod sample;
 mod score;
+mod train;
 mod validate;
 mod whitelist;
 
