@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use spotcheck::input::Counts;
 use spotcheck::input::enterprise::reason;
-use spotcheck::input::tables::read_emissions;
+use spotcheck::input::tables::{read_emissions, read_emissions_batched};
 use spotcheck::policy::Policy;
 use spotcheck::schema::emi;
 use spotcheck::score::pollutants::Pollutants;
@@ -32,19 +32,12 @@ pub fn read_emission_totals(
 ) -> Result<(EmissionTotals, Counts)> {
     let pollutants = Pollutants::builtin();
     let mut agg = EmissionAggregate::new();
-    let counts = read_emissions(
+    let counts = read_emissions_batched(
         path,
         opts,
         rejects,
         &|m, s| pollutants.lookup(m, s).map(|id| id.0),
-        |row| {
-            agg.add(
-                row.uscc,
-                row.outlet,
-                spotcheck::score::pollutants::PollutantId(row.pollutant),
-                row.amount_kg,
-            )
-        },
+        |rows| agg.add_rows(rows),
     )
     .context("reading the emissions table")?;
     Ok((agg.finish(pollutants, &policy.tax), counts))

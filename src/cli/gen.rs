@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use spotcheck::r#gen::{GenParams, Generator, Month, Tables};
-use spotcheck::table::{TableWriter, WriteOptions, create};
+use spotcheck::table::{TableWriter, WriteBehind, WriteOptions, create};
 
 use super::common::check_output;
 
@@ -78,6 +78,8 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
     let open = |p: &PathBuf, schema| -> Result<TableWriter> {
         create(p, schema, &opts).with_context(|| format!("writing {}", p.display()))
     };
+    // Each table is encoded and written on its own thread, behind the generator.
+    let behind = |w: TableWriter| WriteBehind::new(w, 2);
     // With an emissions table the enterprise table leaves out pe_air/pe_water: they would be
     // ignored by `score` anyway (SPEC §1.1), and a bureau has one or the other.
     let full = spotcheck::r#gen::enterprise_schema();
@@ -87,42 +89,36 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
             a.emissions.is_none() || (n != "pe_air" && n != "pe_water")
         })
         .collect();
-    let mut ent = open(&a.output, Arc::new(full.project(&keep)?))?;
+    let mut ent = behind(open(&a.output, Arc::new(full.project(&keep)?))?);
     let mut emi = a
         .emissions
         .as_ref()
-        .map(|p| open(p, spotcheck::r#gen::emissions_schema()))
+        .map(|p| open(p, spotcheck::r#gen::emissions_schema()).map(behind))
         .transpose()?;
     let mut his = a
         .history
         .as_ref()
-        .map(|p| open(p, spotcheck::r#gen::history_schema()))
+        .map(|p| open(p, spotcheck::r#gen::history_schema()).map(behind))
         .transpose()?;
     let progress = super::progress::Progress::new(a.quiet, "generating", Some(a.rows));
     for b in generator.batches(tables) {
-        ent.write(&b.enterprises.project(&keep)?)?;
-        if let (Some(w), Some(batch)) = (emi.as_mut(), b.emissions.as_ref()) {
+        ent.write(b.enterprises.project(&keep)?)?;
+        if let (Some(w), Some(batch)) = (emi.as_mut(), b.emissions) {
             w.write(batch)?;
         }
-        if let (Some(w), Some(batch)) = (his.as_mut(), b.history.as_ref()) {
+        if let (Some(w), Some(batch)) = (his.as_mut(), b.history) {
             w.write(batch)?;
         }
         progress.inc(b.enterprises.num_rows() as u64);
     }
     progress.finish();
-    let mut summary = vec![format!(
-        "{} enterprises → {}",
-        ent.rows(),
-        a.output.display()
-    )];
-    ent.finish()?;
+    let rows = ent.finish()?;
+    let mut summary = vec![format!("{rows} enterprises → {}", a.output.display())];
     if let (Some(w), Some(p)) = (emi, &a.emissions) {
-        summary.push(format!("{} emission rows → {}", w.rows(), p.display()));
-        w.finish()?;
+        summary.push(format!("{} emission rows → {}", w.finish()?, p.display()));
     }
     if let (Some(w), Some(p)) = (his, &a.history) {
-        summary.push(format!("{} inspections → {}", w.rows(), p.display()));
-        w.finish()?;
+        summary.push(format!("{} inspections → {}", w.finish()?, p.display()));
     }
     if let Some(p) = &a.inspectors {
         let batch = generator.inspectors();

@@ -103,10 +103,14 @@ struct Loaded {
 }
 
 fn record(role: &str, path: &Path, c: &Counts) -> Result<InputRecord> {
+    record_hashed(role, path, c, sha256_file(path)?)
+}
+
+fn record_hashed(role: &str, path: &Path, c: &Counts, sha256: String) -> Result<InputRecord> {
     Ok(InputRecord {
         role: role.into(),
         path: path.display().to_string(),
-        sha256: sha256_file(path)?,
+        sha256,
         rows_read: c.read,
         rows_accepted: c.accepted,
         rows_rejected: c.rejected,
@@ -120,8 +124,16 @@ fn load(
     opts: &ReadOptions,
     rejects: &mut Rejects,
 ) -> Result<Loaded> {
+    // The scored file's hash (for the manifest) is taken on another thread while it is read.
+    let hashing = {
+        let p = scored.to_path_buf();
+        std::thread::spawn(move || sha256_file(&p))
+    };
     let (frame, fc) = read_frame(scored, opts, rejects).context("reading the scored file")?;
-    let mut inputs = vec![record("scored", scored, &fc)?];
+    let sha = hashing
+        .join()
+        .map_err(|_| anyhow::anyhow!("hashing {} stopped unexpectedly", scored.display()))??;
+    let mut inputs = vec![record_hashed("scored", scored, &fc, sha)?];
     let mut counts = vec![(scored.to_path_buf(), fc)];
     let mut index = HistoryIndex::new();
     if let Some(p) = history {
@@ -249,6 +261,8 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     });
     let opts = a.input.read_options();
     let mut rejects = a.input.rejects();
+    let progress = super::progress::Progress::phases(a.input.quiet, "sample");
+    progress.phase("reading the scored file");
     let loaded = load(
         &a.scored,
         a.history.as_deref(),
@@ -256,7 +270,9 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         &opts,
         &mut rejects,
     )?;
+    progress.phase("drawing");
     let (d, assignment) = run_draw(&loaded, &params)?;
+    progress.phase("writing");
     let sha = write_sample(
         &output,
         &loaded,
@@ -292,6 +308,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         },
     );
     write_text(&manifest_path, &manifest.to_json())?;
+    progress.finish();
     let rejects_path = a.input.rejects_path(&output);
     super::write_rejects(&rejects, &rejects_path)?;
     for (p, c) in &loaded.counts {

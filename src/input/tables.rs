@@ -11,8 +11,9 @@ use super::enterprise::reason;
 use super::validate::{CellError, Counts, num_cell};
 use crate::date::Date;
 use crate::schema::{Department, Medium, Mode, emi, hist, insp};
-use crate::table::cells::{NumColumn, TextColumn};
-use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+use crate::table::cells::{Memo, NumColumn, TextColumn};
+use crate::table::codes::check_key;
+use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects};
 use crate::uscc::{UsccCheck, check};
 use crate::{Result, district};
 
@@ -42,13 +43,9 @@ fn required<'a>(
 }
 
 fn uscc_key(s: &str, col: usize) -> std::result::Result<[u8; 18], CellError> {
-    match check(s) {
-        UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => {
-            let mut k = [0u8; 18];
-            k.copy_from_slice(c.as_bytes());
-            Ok(k)
-        }
-        UsccCheck::Malformed => Err(CellError {
+    match check_key(s) {
+        Some((k, _)) => Ok(k),
+        None => Err(CellError {
             col,
             value: s.to_string(),
             reason: reason::USCC_MALFORMED,
@@ -75,18 +72,108 @@ fn reject(
     })
 }
 
-/// Streams the emissions table: each accepted row goes to `sink`. `lookup` resolves a pollutant
-/// code or Chinese name within its medium to an id (unknown → the row is rejected).
+/// Streams the emissions table: each accepted row goes to `sink`, in file order. `lookup`
+/// resolves a pollutant code or Chinese name within its medium to an id (unknown → the row is
+/// rejected).
 pub fn read_emissions(
     path: &Path,
     opts: &ReadOptions,
     rejects: &mut Rejects,
-    lookup: &dyn Fn(Medium, &str) -> Option<u16>,
+    lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
     mut sink: impl FnMut(EmissionRow<'_>),
 ) -> Result<Counts> {
-    let mut reader = crate::table::open(path, opts)?;
+    read_emissions_batched(path, opts, rejects, lookup, |rows| {
+        for r in rows {
+            sink(r.clone());
+        }
+    })
+}
+
+/// Batches read and parsed together (in parallel) by [`read_emissions_batched`].
+const ROUND: usize = 8;
+
+/// The columns of one raw emissions batch, viewed as text and numbers.
+struct EmissionCols {
+    first_row: u64,
+    len: usize,
+    us: TextColumn,
+    ou: TextColumn,
+    me: TextColumn,
+    po: TextColumn,
+    am: Option<NumColumn>,
+}
+
+/// Parses the cells of one emissions batch: the accepted rows and the failures, in row order.
+fn parse_emissions<'a>(
+    c: &'a EmissionCols,
+    [cu, co, cm, cp, ca]: [usize; 5],
+    lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
+) -> (Vec<EmissionRow<'a>>, Vec<(u64, CellError)>) {
+    let mut media = Memo::new(Medium::parse);
+    let mut ok = Vec::with_capacity(c.len);
+    let mut bad = Vec::new();
+    for i in 0..c.len {
+        let row = c.first_row + i as u64;
+        let parsed = (|| {
+            let uscc = uscc_key(required(&c.us, i, cu, "uscc")?, cu)?;
+            let outlet = required(&c.ou, i, co, "outlet")?;
+            let m = required(&c.me, i, cm, "medium")?;
+            let medium = media.get(m).ok_or_else(|| CellError {
+                col: cm,
+                value: m.to_string(),
+                reason: reason::MEDIUM_INVALID,
+                detail: format!("expected {}", Medium::EXPECTED),
+            })?;
+            let p = required(&c.po, i, cp, "pollutant")?;
+            let pollutant = lookup(medium, p).ok_or_else(|| CellError {
+                    col: cp,
+                    value: p.to_string(),
+                    reason: reason::POLLUTANT_UNKNOWN,
+                    detail: format!(
+                        "not a {} pollutant of the Environmental Protection Tax Law's table (data/pollutants.csv: code or Chinese name)",
+                        medium.en()
+                    ),
+                })?;
+            let amount_kg = num_cell(&c.am, i, Some(ca))?.ok_or_else(|| CellError {
+                col: ca,
+                value: String::new(),
+                reason: reason::VALUE_MISSING,
+                detail: "column \"amount_kg\" is required and may not be empty".into(),
+            })?;
+            Ok::<_, CellError>(EmissionRow {
+                row,
+                uscc,
+                outlet,
+                medium,
+                pollutant,
+                amount_kg,
+            })
+        })();
+        match parsed {
+            Ok(r) => ok.push(r),
+            Err(e) => bad.push((row, e)),
+        }
+    }
+    (ok, bad)
+}
+
+/// Like [`read_emissions`], handing the accepted rows to `sink` a record batch at a time, in file
+/// order. The file is decoded ahead on its own thread and the cells of a few batches at a time
+/// are parsed in parallel (rayon); rejects are recorded in row order as the sequential reader
+/// would.
+pub fn read_emissions_batched(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+    lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
+    mut sink: impl FnMut(&[EmissionRow<'_>]),
+) -> Result<Counts> {
+    use rayon::prelude::*;
+    let reader = crate::table::open(path, opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, emi::ALL, emi::REQUIRED, path)?;
+    // Decode ahead on another thread while this one checks and adds up the rows.
+    let mut reader = Prefetch::new(reader, 4);
     let file = path.display().to_string();
     let [cu, co, cm, cp, ca] = [
         emi::USCC,
@@ -98,61 +185,39 @@ pub fn read_emissions(
     // Invariant: resolve() checked that every required column is present.
     .map(|c| map.get(&c).expect("required column resolved"));
     let mut counts = Counts::default();
-    for raw in reader.by_ref() {
-        let raw = raw?;
-        let us = TextColumn::new(raw.column(cu), path)?;
-        let ou = TextColumn::new(raw.column(co), path)?;
-        let me = TextColumn::new(raw.column(cm), path)?;
-        let po = TextColumn::new(raw.column(cp), path)?;
-        let am = Some(NumColumn::new(raw.column(ca), path)?);
-        for i in 0..raw.num_rows() {
-            let row = counts.read + 1;
-            counts.read += 1;
-            let parsed = (|| {
-                let uscc = uscc_key(required(&us, i, cu, "uscc")?, cu)?;
-                let outlet = required(&ou, i, co, "outlet")?;
-                let m = required(&me, i, cm, "medium")?;
-                let medium = Medium::parse(m).ok_or_else(|| CellError {
-                    col: cm,
-                    value: m.to_string(),
-                    reason: reason::MEDIUM_INVALID,
-                    detail: format!("expected {}", Medium::EXPECTED),
-                })?;
-                let p = required(&po, i, cp, "pollutant")?;
-                let pollutant = lookup(medium, p).ok_or_else(|| CellError {
-                    col: cp,
-                    value: p.to_string(),
-                    reason: reason::POLLUTANT_UNKNOWN,
-                    detail: format!(
-                        "not a {} pollutant of the Environmental Protection Tax Law's table (data/pollutants.csv: code or Chinese name)",
-                        medium.en()
-                    ),
-                })?;
-                let amount_kg = num_cell(&am, i, Some(ca))?.ok_or_else(|| CellError {
-                    col: ca,
-                    value: String::new(),
-                    reason: reason::VALUE_MISSING,
-                    detail: "column \"amount_kg\" is required and may not be empty".into(),
-                })?;
-                Ok::<_, CellError>(EmissionRow {
-                    row,
-                    uscc,
-                    outlet,
-                    medium,
-                    pollutant,
-                    amount_kg,
-                })
-            })();
-            match parsed {
-                Ok(r) => {
-                    counts.accepted += 1;
-                    sink(r);
-                }
-                Err(e) => {
-                    counts.rejected += 1;
-                    reject(rejects, &file, row, &schema, e)?;
-                }
+    loop {
+        let mut round = Vec::with_capacity(ROUND);
+        let mut first_row = counts.read + 1;
+        while round.len() < ROUND {
+            let Some(raw) = reader.next().transpose()? else {
+                break;
+            };
+            round.push(EmissionCols {
+                first_row,
+                len: raw.num_rows(),
+                us: TextColumn::new(raw.column(cu), path)?,
+                ou: TextColumn::new(raw.column(co), path)?,
+                me: TextColumn::new(raw.column(cm), path)?,
+                po: TextColumn::new(raw.column(cp), path)?,
+                am: Some(NumColumn::new(raw.column(ca), path)?),
+            });
+            first_row += raw.num_rows() as u64;
+        }
+        if round.is_empty() {
+            break;
+        }
+        let parsed: Vec<_> = round
+            .par_iter()
+            .map(|c| parse_emissions(c, [cu, co, cm, cp, ca], lookup))
+            .collect();
+        for (c, (ok, bad)) in round.iter().zip(parsed) {
+            counts.read += c.len as u64;
+            counts.accepted += ok.len() as u64;
+            counts.rejected += bad.len() as u64;
+            for (row, e) in bad {
+                reject(rejects, &file, row, &schema, e)?;
             }
+            sink(&ok);
         }
     }
     Ok(counts)

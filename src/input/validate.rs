@@ -4,18 +4,17 @@
 //! flagged, a repeated code rejects the later row. Every row read is either in a batch or in the
 //! rejects: `read = accepted + rejected`.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringBuilder};
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringBuilder};
 use arrow::compute::filter_record_batch;
 
 use super::enterprise::{EnterpriseBatch, Hj941Input, reason};
 use crate::schema::{self, Col, CreditClass, EnvRiskLevel, PermitClass, Sensitivity, Tier, ent};
-use crate::table::cells::{Num, NumColumn, TextColumn};
-use crate::table::{ColumnMap, ReadOptions, Reject, Rejects, TableReader};
-use crate::uscc::{UsccCheck, check};
+use crate::table::cells::{BoolColumn, Memo, Num, NumColumn, TextColumn};
+use crate::table::codes::{CodeSet, check_key};
+use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects, TableReader};
 use crate::{Error, Result, district};
 
 /// Row counts of one input file (SPEC §2.2: `read = accepted + rejected`).
@@ -36,12 +35,41 @@ pub(crate) struct CellError {
     pub detail: String,
 }
 
+/// Where the raw batches come from: read on demand, or read ahead on another thread.
+enum Source {
+    Direct(TableReader),
+    Ahead(Prefetch),
+}
+
+impl Source {
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        match self {
+            Source::Direct(r) => r.next(),
+            Source::Ahead(r) => r.next(),
+        }
+    }
+
+    fn schema(&self) -> arrow::datatypes::SchemaRef {
+        match self {
+            Source::Direct(r) => r.schema(),
+            Source::Ahead(r) => r.schema(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Source::Direct(r) => r.path(),
+            Source::Ahead(r) => r.path(),
+        }
+    }
+}
+
 /// Streams an enterprise table as validated batches.
 pub struct EnterpriseReader {
-    reader: TableReader,
+    reader: Source,
     map: ColumnMap,
     file: String,
-    seen: HashSet<[u8; 18]>,
+    seen: CodeSet,
     counts: Counts,
 }
 
@@ -51,10 +79,10 @@ impl EnterpriseReader {
         let reader = crate::table::open(path, opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
         Ok(EnterpriseReader {
-            reader,
+            reader: Source::Direct(reader),
             map,
             file: path.display().to_string(),
-            seen: HashSet::new(),
+            seen: CodeSet::new(),
             counts: Counts::default(),
         })
     }
@@ -62,6 +90,62 @@ impl EnterpriseReader {
     /// The table's columns, as read.
     pub fn schema(&self) -> arrow::datatypes::SchemaRef {
         self.reader.schema()
+    }
+
+    /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
+    pub fn prefetch(self, depth: usize) -> Self {
+        let reader = match self.reader {
+            Source::Direct(r) => Source::Ahead(Prefetch::new(r, depth)),
+            ahead => ahead,
+        };
+        EnterpriseReader { reader, ..self }
+    }
+
+    /// Up to `max` next batches, their cells parsed in parallel (rayon) and their codes checked
+    /// against the earlier rows in file order: the same batches, rejects and counts as that many
+    /// calls of [`EnterpriseReader::next_batch`]. Empty at the end of the file.
+    pub fn next_batches(
+        &mut self,
+        max: usize,
+        rejects: &mut Rejects,
+    ) -> Result<Vec<EnterpriseBatch>> {
+        use rayon::prelude::*;
+        let mut raws = Vec::with_capacity(max);
+        let mut first = self.counts.read + 1;
+        while raws.len() < max.max(1) {
+            let Some(raw) = self.reader.next().transpose()? else {
+                break;
+            };
+            let n = raw.num_rows() as u64;
+            raws.push((raw, first));
+            first += n;
+        }
+        let path = self.reader.path().to_path_buf();
+        let parsed: Vec<ParsedBatch> = raws
+            .par_iter()
+            .map(|(raw, first)| parse_batch(raw, &self.map, *first, &path))
+            .collect::<Result<_>>()?;
+        // Codes of the whole round into the set at once (same answers as row by row).
+        let codes: Vec<[u8; 18]> = parsed.iter().flat_map(|p| p.codes().copied()).collect();
+        let new = self.seen.insert_many(&codes);
+        let mut out = Vec::with_capacity(parsed.len());
+        let mut at = 0;
+        for p in parsed {
+            let n = p.raw_rows() as u64;
+            let k = p.codes().count();
+            let batch = p.dedup_with(&self.file, &path, &new[at..at + k], rejects)?;
+            at += k;
+            self.count(n, &batch);
+            out.push(batch);
+        }
+        Ok(out)
+    }
+
+    fn count(&mut self, raw_rows: u64, batch: &EnterpriseBatch) {
+        self.counts.read += raw_rows;
+        self.counts.accepted += batch.len() as u64;
+        self.counts.rejected += raw_rows - batch.len() as u64;
+        self.counts.flagged += batch.uscc_checksum_bad.iter().filter(|b| **b).count() as u64;
     }
 
     /// Counts so far.
@@ -114,20 +198,17 @@ impl EnterpriseReader {
             &mut self.seen,
             rejects,
         )?;
-        self.counts.read += raw.num_rows() as u64;
-        self.counts.accepted += batch.len() as u64;
-        self.counts.rejected += (raw.num_rows() - batch.len()) as u64;
-        self.counts.flagged += batch.uscc_checksum_bad.iter().filter(|b| **b).count() as u64;
+        self.count(raw.num_rows() as u64, &batch);
         Ok(Some(batch))
     }
 }
 
-/// Parses an optional enum cell.
-fn enum_cell<T>(
+/// Parses an optional enum cell through a memo of the column's distinct texts.
+fn enum_cell<T: Copy>(
     t: &Option<TextColumn>,
+    memo: &mut Memo<T>,
     i: usize,
     col: Option<usize>,
-    parse: fn(&str) -> Option<T>,
     reason: &'static str,
     expected: &str,
 ) -> std::result::Result<Option<T>, CellError> {
@@ -136,11 +217,53 @@ fn enum_cell<T>(
     };
     match t.get(i) {
         None => Ok(None),
-        Some(s) => parse(s).map(Some).ok_or_else(|| CellError {
+        Some(s) => memo.get(s).map(Some).ok_or_else(|| CellError {
             col,
             value: s.to_string(),
             reason,
             detail: format!("expected {expected}"),
+        }),
+    }
+}
+
+/// Parses an optional boolean cell (Arrow booleans directly, text through the memo).
+fn bool_cell(
+    b: &Option<BoolColumn>,
+    memo: &mut Memo<bool>,
+    i: usize,
+    col: Option<usize>,
+) -> std::result::Result<Option<bool>, CellError> {
+    let (Some(b), Some(col)) = (b, col) else {
+        return Ok(None);
+    };
+    match b {
+        BoolColumn::Bool(a) => Ok((!a.is_null(i)).then(|| a.value(i))),
+        BoolColumn::Text(t) => match t.get(i) {
+            None => Ok(None),
+            Some(s) => memo.get(s).map(Some).ok_or_else(|| CellError {
+                col,
+                value: s.to_string(),
+                reason: reason::BOOL_INVALID,
+                detail: "expected true/false/1/0/yes/no/是/否".into(),
+            }),
+        },
+    }
+}
+
+/// A required text cell (trimmed); missing → `VALUE_MISSING`.
+fn required<'a>(
+    tc: &'a Option<TextColumn>,
+    i: usize,
+    col: Option<usize>,
+    c: &Col,
+) -> std::result::Result<&'a str, CellError> {
+    match tc.as_ref().and_then(|t| t.get(i)) {
+        Some(s) => Ok(s),
+        None => Err(CellError {
+            col: col.unwrap_or(0),
+            value: String::new(),
+            reason: reason::VALUE_MISSING,
+            detail: format!("column {:?} is required and may not be empty", c.name),
         }),
     }
 }
@@ -199,16 +322,35 @@ fn num_col(raw: &RecordBatch, idx: Option<usize>, path: &Path) -> Result<Option<
     idx.map(|i| NumColumn::new(raw.column(i), path)).transpose()
 }
 
-/// Validates one raw batch whose first row has 1-based number `first_row`.
-pub fn validate_batch(
+fn bool_col(raw: &RecordBatch, idx: Option<usize>, path: &Path) -> Result<Option<BoolColumn>> {
+    idx.map(|i| BoolColumn::new(raw.column(i), path))
+        .transpose()
+}
+
+/// One raw batch with every cell parsed but codes not yet checked against earlier rows: the
+/// first, pure half of [`validate_batch`], which can run on several batches in parallel. Finish it
+/// in file order with [`ParsedBatch::dedup`].
+pub struct ParsedBatch {
+    raw: RecordBatch,
+    first_row: u64,
+    /// Column of the credit code in `raw`.
+    uscc_col: usize,
+    /// Rows whose cells parse, as (index in `raw`, upper-cased code), in row order.
+    ok: Vec<(u32, [u8; 18])>,
+    /// Rows that failed, as (index in `raw`, the first failing cell), in row order.
+    errors: Vec<(u32, CellError)>,
+    out: EnterpriseBatchBuilder,
+}
+
+/// Parses every cell of one raw batch whose first row has 1-based number `first_row` (SPEC §1.1,
+/// §2): a malformed code, a bad value or a missing required value fails the row (first failing
+/// column recorded). Pure: no rejects are written and no code is remembered yet.
+pub fn parse_batch(
     raw: &RecordBatch,
     map: &ColumnMap,
     first_row: u64,
-    file: &str,
     path: &Path,
-    seen: &mut HashSet<[u8; 18]>,
-    rejects: &mut Rejects,
-) -> Result<EnterpriseBatch> {
+) -> Result<ParsedBatch> {
     let n = raw.num_rows();
     let ix = |c: &Col| map.get(c);
     let t = |c: &Col| text_col(raw, ix(c), path);
@@ -223,8 +365,8 @@ pub fn validate_batch(
     let level_t = t(&ent::ENV_RISK_LEVEL)?;
     let air_e_t = t(&ent::AIR_E)?;
     let water_e_t = t(&ent::WATER_E)?;
-    let serious_t = t(&ent::ENV_SERIOUS_VIOLATION_36M)?;
-    let online_t = t(&ent::ONLINE_MONITORING)?;
+    let serious_b = bool_col(raw, ix(&ent::ENV_SERIOUS_VIOLATION_36M), path)?;
+    let online_b = bool_col(raw, ix(&ent::ONLINE_MONITORING), path)?;
     let pe_air_n = nm(&ent::PE_AIR)?;
     let pe_water_n = nm(&ent::PE_WATER)?;
     let air_q_n = nm(&ent::AIR_Q)?;
@@ -233,134 +375,135 @@ pub fn validate_batch(
     let water_m_n = nm(&ent::WATER_M)?;
     let pen_n = nm(&ent::ENV_PENALTIES_24M)?;
     let inc_n = nm(&ent::ENV_INCIDENTS_24M)?;
+    let [c_uscc, c_name, c_district, c_tier] =
+        [&ent::USCC, &ent::NAME, &ent::DISTRICT, &ent::TIER].map(|c| ix(c));
+    let [c_credit, c_permit, c_level, c_air_e, c_water_e] = [
+        &ent::CREDIT_CLASS,
+        &ent::PERMIT_CLASS,
+        &ent::ENV_RISK_LEVEL,
+        &ent::AIR_E,
+        &ent::WATER_E,
+    ]
+    .map(|c| ix(c));
+    let [c_serious, c_online] =
+        [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(|c| ix(c));
+    let [
+        c_pe_air,
+        c_pe_water,
+        c_air_q,
+        c_air_m,
+        c_water_q,
+        c_water_m,
+        c_pen,
+        c_inc,
+    ] = [
+        &ent::PE_AIR,
+        &ent::PE_WATER,
+        &ent::AIR_Q,
+        &ent::AIR_M,
+        &ent::WATER_Q,
+        &ent::WATER_M,
+        &ent::ENV_PENALTIES_24M,
+        &ent::ENV_INCIDENTS_24M,
+    ]
+    .map(|c| ix(c));
+
+    // Enum columns hold a handful of distinct texts: each is normalised once per batch.
+    let mut district_m = Memo::new(district::parse);
+    let mut tier_m = Memo::new(Tier::parse);
+    let mut credit_m = Memo::new(CreditClass::parse);
+    let mut permit_m = Memo::new(PermitClass::parse);
+    let mut level_m = Memo::new(EnvRiskLevel::parse);
+    let mut air_e_m = Memo::new(Sensitivity::parse);
+    let mut water_e_m = Memo::new(Sensitivity::parse);
+    let mut serious_m = Memo::new(schema::parse_bool);
+    let mut online_m = Memo::new(schema::parse_bool);
 
     let mut out = EnterpriseBatchBuilder::with_capacity(n);
-    let mut keep = Vec::with_capacity(n);
-    let schema = raw.schema();
+    let mut ok = Vec::with_capacity(n);
+    let mut errors = Vec::new();
     for i in 0..n {
-        let row = first_row + i as u64;
-        let parsed = (|| -> std::result::Result<(), CellError> {
-            let required =
-                |tc: &Option<TextColumn>, c: &Col| -> std::result::Result<String, CellError> {
-                    let col = ix(c).unwrap_or(0);
-                    match tc.as_ref().and_then(|t| t.get(i)) {
-                        Some(s) => Ok(s.to_string()),
-                        None => Err(CellError {
-                            col,
-                            value: String::new(),
-                            reason: reason::VALUE_MISSING,
-                            detail: format!("column {:?} is required and may not be empty", c.name),
-                        }),
-                    }
-                };
-            let code_raw = required(&uscc_t, &ent::USCC)?;
-            let (code, bad_sum) = match check(&code_raw) {
-                UsccCheck::Valid(c) => (c, false),
-                UsccCheck::BadChecksum(c) => (c, true),
-                UsccCheck::Malformed => {
-                    return Err(CellError {
-                        col: ix(&ent::USCC).unwrap_or(0),
-                        value: code_raw,
-                        reason: reason::USCC_MALFORMED,
-                        detail: "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)".into(),
-                    });
-                }
+        let parsed = (|| -> std::result::Result<[u8; 18], CellError> {
+            let code_raw = required(&uscc_t, i, c_uscc, &ent::USCC)?;
+            let Some((code, bad_sum)) = check_key(code_raw) else {
+                return Err(CellError {
+                    col: c_uscc.unwrap_or(0),
+                    value: code_raw.to_string(),
+                    reason: reason::USCC_MALFORMED,
+                    detail: "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)".into(),
+                });
             };
-            let name = required(&name_t, &ent::NAME)?;
-            let dist_s = required(&district_t, &ent::DISTRICT)?;
-            let district = district::parse(&dist_s).ok_or_else(|| CellError {
-                col: ix(&ent::DISTRICT).unwrap_or(0),
-                value: dist_s.clone(),
+            let name = required(&name_t, i, c_name, &ent::NAME)?;
+            let dist_s = required(&district_t, i, c_district, &ent::DISTRICT)?;
+            let district = district_m.get(dist_s).ok_or_else(|| CellError {
+                col: c_district.unwrap_or(0),
+                value: dist_s.to_string(),
                 reason: reason::DISTRICT_UNKNOWN,
                 detail: format!("expected {}", district::EXPECTED),
             })?;
-            let tier_s = required(&tier_t, &ent::TIER)?;
-            let tier = Tier::parse(&tier_s).ok_or_else(|| CellError {
-                col: ix(&ent::TIER).unwrap_or(0),
-                value: tier_s.clone(),
+            let tier_s = required(&tier_t, i, c_tier, &ent::TIER)?;
+            let tier = tier_m.get(tier_s).ok_or_else(|| CellError {
+                col: c_tier.unwrap_or(0),
+                value: tier_s.to_string(),
                 reason: reason::TIER_UNKNOWN,
                 detail: format!("expected {}", Tier::EXPECTED),
             })?;
             let credit = enum_cell(
                 &credit_t,
+                &mut credit_m,
                 i,
-                ix(&ent::CREDIT_CLASS),
-                CreditClass::parse,
+                c_credit,
                 reason::CREDIT_CLASS_INVALID,
                 CreditClass::EXPECTED,
             )?;
             let permit = enum_cell(
                 &permit_t,
+                &mut permit_m,
                 i,
-                ix(&ent::PERMIT_CLASS),
-                PermitClass::parse,
+                c_permit,
                 reason::PERMIT_CLASS_INVALID,
                 PermitClass::EXPECTED,
             )?;
             let level = enum_cell(
                 &level_t,
+                &mut level_m,
                 i,
-                ix(&ent::ENV_RISK_LEVEL),
-                EnvRiskLevel::parse,
+                c_level,
                 reason::ENV_RISK_LEVEL_INVALID,
                 EnvRiskLevel::EXPECTED,
             )?;
             let air_e = enum_cell(
                 &air_e_t,
+                &mut air_e_m,
                 i,
-                ix(&ent::AIR_E),
-                Sensitivity::parse,
+                c_air_e,
                 reason::SENSITIVITY_INVALID,
                 Sensitivity::EXPECTED,
             )?;
             let water_e = enum_cell(
                 &water_e_t,
+                &mut water_e_m,
                 i,
-                ix(&ent::WATER_E),
-                Sensitivity::parse,
+                c_water_e,
                 reason::SENSITIVITY_INVALID,
                 Sensitivity::EXPECTED,
             )?;
-            let serious = enum_cell(
-                &serious_t,
-                i,
-                ix(&ent::ENV_SERIOUS_VIOLATION_36M),
-                schema::parse_bool,
-                reason::BOOL_INVALID,
-                "true/false/1/0/yes/no/是/否",
-            )?;
-            let online = enum_cell(
-                &online_t,
-                i,
-                ix(&ent::ONLINE_MONITORING),
-                schema::parse_bool,
-                reason::BOOL_INVALID,
-                "true/false/1/0/yes/no/是/否",
-            )?;
-            let pe_air = num_cell(&pe_air_n, i, ix(&ent::PE_AIR))?;
-            let pe_water = num_cell(&pe_water_n, i, ix(&ent::PE_WATER))?;
-            let air_q = num_cell(&air_q_n, i, ix(&ent::AIR_Q))?;
-            let air_m = num_cell(&air_m_n, i, ix(&ent::AIR_M))?;
-            let water_q = num_cell(&water_q_n, i, ix(&ent::WATER_Q))?;
-            let water_m = num_cell(&water_m_n, i, ix(&ent::WATER_M))?;
-            let pen = count_cell(&pen_n, i, ix(&ent::ENV_PENALTIES_24M))?;
-            let inc = count_cell(&inc_n, i, ix(&ent::ENV_INCIDENTS_24M))?;
-            let mut key = [0u8; 18];
-            key.copy_from_slice(code.as_bytes());
-            if !seen.insert(key) {
-                return Err(CellError {
-                    col: ix(&ent::USCC).unwrap_or(0),
-                    value: code,
-                    reason: reason::USCC_DUPLICATE,
-                    detail:
-                        "this code already appeared on an earlier row; the later row is rejected"
-                            .into(),
-                });
-            }
-            out.row.push(row);
-            out.uscc.append_value(&code);
+            let serious = bool_cell(&serious_b, &mut serious_m, i, c_serious)?;
+            let online = bool_cell(&online_b, &mut online_m, i, c_online)?;
+            let pe_air = num_cell(&pe_air_n, i, c_pe_air)?;
+            let pe_water = num_cell(&pe_water_n, i, c_pe_water)?;
+            let air_q = num_cell(&air_q_n, i, c_air_q)?;
+            let air_m = num_cell(&air_m_n, i, c_air_m)?;
+            let water_q = num_cell(&water_q_n, i, c_water_q)?;
+            let water_m = num_cell(&water_m_n, i, c_water_m)?;
+            let pen = count_cell(&pen_n, i, c_pen)?;
+            let inc = count_cell(&inc_n, i, c_inc)?;
+            out.row.push(first_row + i as u64);
+            // Invariant: check_key returns bytes from the code character set, which are ASCII.
+            out.uscc
+                .append_value(std::str::from_utf8(&code).unwrap_or_default());
             out.bad_sum.push(bad_sum);
-            out.name.append_value(&name);
+            out.name.append_value(name);
             out.district.push(district);
             match industry_t.as_ref().and_then(|t| t.get(i)) {
                 Some(s) => out.industry.append_value(s),
@@ -386,32 +529,140 @@ pub fn validate_batch(
             out.inc.push(inc);
             out.serious.push(serious);
             out.online.push(online);
-            Ok(())
+            Ok(code)
         })();
         match parsed {
-            Ok(()) => keep.push(true),
-            Err(e) => {
-                keep.push(false);
-                rejects.push(Reject {
-                    file: file.to_string(),
-                    row,
-                    column: schema.field(e.col).name().clone(),
-                    value: e.value,
-                    reason: e.reason,
-                    detail: e.detail,
-                })?;
-            }
+            Ok(code) => ok.push((i as u32, code)),
+            Err(e) => errors.push((i as u32, e)),
         }
     }
-    let raw_kept = if keep.iter().all(|k| *k) {
-        raw.clone()
-    } else {
-        filter_record_batch(raw, &BooleanArray::from(keep)).map_err(|source| Error::Arrow {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
-    Ok(out.finish(raw_kept))
+    Ok(ParsedBatch {
+        raw: raw.clone(),
+        first_row,
+        uscc_col: c_uscc.unwrap_or(0),
+        ok,
+        errors,
+        out,
+    })
+}
+
+impl ParsedBatch {
+    /// Rows of the raw batch.
+    pub fn raw_rows(&self) -> usize {
+        self.raw.num_rows()
+    }
+
+    /// The second, sequential half of [`validate_batch`]: in row order, sends every failed row to
+    /// `rejects` and rejects a code already in `seen` (`USCC_DUPLICATE`, the later row), adding the
+    /// others to `seen`. Batches must be finished in file order.
+    pub fn dedup(
+        self,
+        file: &str,
+        path: &Path,
+        seen: &mut CodeSet,
+        rejects: &mut Rejects,
+    ) -> Result<EnterpriseBatch> {
+        let new: Vec<bool> = self.ok.iter().map(|(_, code)| seen.insert(code)).collect();
+        self.dedup_with(file, path, &new, rejects)
+    }
+
+    /// The codes of the rows whose cells parse, in row order (what [`ParsedBatch::dedup_with`]
+    /// needs to know about).
+    pub fn codes(&self) -> impl Iterator<Item = &[u8; 18]> {
+        self.ok.iter().map(|(_, c)| c)
+    }
+
+    /// [`ParsedBatch::dedup`] with the answers of the code set given: `new[k]` says whether the
+    /// k-th code of [`ParsedBatch::codes`] was not seen before (see [`CodeSet::insert_many`]).
+    pub fn dedup_with(
+        self,
+        file: &str,
+        path: &Path,
+        new: &[bool],
+        rejects: &mut Rejects,
+    ) -> Result<EnterpriseBatch> {
+        let ParsedBatch {
+            raw,
+            first_row,
+            uscc_col,
+            ok,
+            errors,
+            mut out,
+        } = self;
+        let schema = raw.schema();
+        let mut keep_ok = Vec::new(); // filled only once a duplicate turns up
+        let mut errors = errors.into_iter().peekable();
+        let reject = |rejects: &mut Rejects, i: u32, e: CellError| {
+            rejects.push(Reject {
+                file: file.to_string(),
+                row: first_row + u64::from(i),
+                column: schema.field(e.col).name().clone(),
+                value: e.value,
+                reason: e.reason,
+                detail: e.detail,
+            })
+        };
+        for (k, (i, code)) in ok.iter().enumerate() {
+            while let Some((j, _)) = errors.peek()
+                && j < i
+            {
+                let Some((j, e)) = errors.next() else { break };
+                reject(rejects, j, e)?;
+            }
+            if !new.get(k).copied().unwrap_or(true) {
+                if keep_ok.is_empty() {
+                    keep_ok = vec![true; ok.len()];
+                }
+                keep_ok[k] = false;
+                reject(
+                    rejects,
+                    *i,
+                    CellError {
+                        col: uscc_col,
+                        value: String::from_utf8_lossy(code).into_owned(),
+                        reason: reason::USCC_DUPLICATE,
+                        detail:
+                            "this code already appeared on an earlier row; the later row is rejected"
+                                .into(),
+                    },
+                )?;
+            }
+        }
+        for (j, e) in errors {
+            reject(rejects, j, e)?;
+        }
+        if !keep_ok.is_empty() {
+            out.retain(&keep_ok);
+        }
+        let kept = out.row.len();
+        let raw_kept = if kept == raw.num_rows() {
+            raw
+        } else {
+            let mut keep = vec![false; raw.num_rows()];
+            for (k, (i, _)) in ok.iter().enumerate() {
+                keep[*i as usize] = keep_ok.get(k).copied().unwrap_or(true);
+            }
+            filter_record_batch(&raw, &BooleanArray::from(keep)).map_err(|source| Error::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })?
+        };
+        Ok(out.finish(raw_kept))
+    }
+}
+
+/// Validates one raw batch whose first row has 1-based number `first_row`: [`parse_batch`], then
+/// [`ParsedBatch::dedup`] against the codes of the earlier batches in `seen`.
+pub fn validate_batch(
+    raw: &RecordBatch,
+    map: &ColumnMap,
+    first_row: u64,
+    file: &str,
+    path: &Path,
+    seen: &mut CodeSet,
+    rejects: &mut Rejects,
+) -> Result<EnterpriseBatch> {
+    parse_batch(raw, map, first_row, path)?.dedup(file, path, seen, rejects)
 }
 
 #[derive(Default)]
@@ -441,9 +692,61 @@ impl EnterpriseBatchBuilder {
         EnterpriseBatchBuilder {
             row: Vec::with_capacity(n),
             uscc: StringBuilder::with_capacity(n, n * 18),
-            name: StringBuilder::with_capacity(n, n * 24),
-            ..Default::default()
+            bad_sum: Vec::with_capacity(n),
+            name: StringBuilder::with_capacity(n, n * 32),
+            district: Vec::with_capacity(n),
+            industry: StringBuilder::with_capacity(n, n * 5),
+            tier: Vec::with_capacity(n),
+            credit: Vec::with_capacity(n),
+            permit: Vec::with_capacity(n),
+            pe_air: Vec::with_capacity(n),
+            pe_water: Vec::with_capacity(n),
+            level: Vec::with_capacity(n),
+            air: Vec::with_capacity(n),
+            water: Vec::with_capacity(n),
+            pen: Vec::with_capacity(n),
+            inc: Vec::with_capacity(n),
+            serious: Vec::with_capacity(n),
+            online: Vec::with_capacity(n),
         }
+    }
+
+    /// Keeps the rows whose `keep` is true (rows are rarely dropped here: only repeated codes).
+    fn retain(&mut self, keep: &[bool]) {
+        fn keep_vec<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| *k.next().unwrap_or(&true));
+        }
+        fn keep_str(b: &mut StringBuilder, keep: &[bool]) {
+            let a = b.finish();
+            for (i, k) in keep.iter().enumerate() {
+                if *k {
+                    if a.is_null(i) {
+                        b.append_null();
+                    } else {
+                        b.append_value(a.value(i));
+                    }
+                }
+            }
+        }
+        keep_vec(&mut self.row, keep);
+        keep_str(&mut self.uscc, keep);
+        keep_vec(&mut self.bad_sum, keep);
+        keep_str(&mut self.name, keep);
+        keep_vec(&mut self.district, keep);
+        keep_str(&mut self.industry, keep);
+        keep_vec(&mut self.tier, keep);
+        keep_vec(&mut self.credit, keep);
+        keep_vec(&mut self.permit, keep);
+        keep_vec(&mut self.pe_air, keep);
+        keep_vec(&mut self.pe_water, keep);
+        keep_vec(&mut self.level, keep);
+        keep_vec(&mut self.air, keep);
+        keep_vec(&mut self.water, keep);
+        keep_vec(&mut self.pen, keep);
+        keep_vec(&mut self.inc, keep);
+        keep_vec(&mut self.serious, keep);
+        keep_vec(&mut self.online, keep);
     }
 
     fn finish(mut self, raw: RecordBatch) -> EnterpriseBatch {
@@ -506,7 +809,7 @@ mod tests {
         let map =
             ColumnMap::resolve(&raw.schema(), ent::ALL, ent::REQUIRED, Path::new("e.csv")).unwrap();
         let mut rejects = Rejects::new(false);
-        let mut seen = HashSet::new();
+        let mut seen = CodeSet::new();
         let b = validate_batch(
             &raw,
             &map,

@@ -4,12 +4,12 @@
 //! publication (一公开: no ratios, scores or inspectors; the seed and algorithm id on every row),
 //! and reading a sample file back for `verify`. Rows that cannot be used go to the rejects file.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt64Builder,
+    Array, ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder,
+    UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
@@ -21,10 +21,10 @@ use super::verify::SampleLine;
 use crate::input::Counts;
 use crate::input::enterprise::reason;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
-use crate::table::cells::{Num, NumColumn, TextColumn};
+use crate::table::cells::{Memo, Num, NumColumn, TextColumn};
+use crate::table::codes::{CodeSet, check_key};
 use crate::table::read::ColumnFilter;
 use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
-use crate::uscc::{UsccCheck, check};
 use crate::{Error, Result, district};
 
 /// Columns of the sample output (SPEC §4), with Chinese headers.
@@ -89,194 +89,303 @@ struct Problem {
     detail: String,
 }
 
+/// One batch of the scored file parsed: its frame rows, the code of each and the rows that
+/// failed, in row order (codes not yet checked against the earlier rows).
+struct FramePart {
+    f: FrameVecs,
+    uscc: StringArray,
+    name: StringArray,
+    parsed_ok: Vec<(u64, [u8; 18])>,
+    failed: Vec<(u64, Problem)>,
+    rows: usize,
+}
+
+/// Parses one batch whose first row has 1-based number `first_row` (pure: batches can be
+/// parsed in parallel).
+fn parse_frame_batch(
+    batch: &RecordBatch,
+    map: &ColumnMap,
+    path: &Path,
+    first_row: u64,
+) -> Result<FramePart> {
+    let mut f = FrameVecs::default();
+    // Enum and district columns hold a few distinct texts: each is parsed once per batch.
+    let mut districts = Memo::new(district::parse);
+    let mut tiers = Memo::new(Tier::parse);
+    let mut classes = Memo::new(CreditClass::parse);
+    let text = |c: &Col| -> Result<Option<TextColumn>> {
+        map.get(c)
+            .map(|i| TextColumn::new(batch.column(i), path))
+            .transpose()
+    };
+    let num = |c: &Col| -> Result<Option<NumColumn>> {
+        map.get(c)
+            .map(|i| NumColumn::new(batch.column(i), path))
+            .transpose()
+    };
+    let (tu, tn, td, tt, tc) = (
+        text(&out::USCC)?,
+        text(&out::NAME)?,
+        text(&out::DISTRICT)?,
+        text(&out::TIER)?,
+        text(&out::CREDIT_CLASS)?,
+    );
+    let (mr, mm, er, em, rs) = (
+        num(&out::MARKET_RATIO)?,
+        num(&out::MARKET_MAX_PER_YEAR)?,
+        num(&out::ECO_RATIO)?,
+        num(&out::ECO_MAX_PER_YEAR)?,
+        num(&out::RISK_SCORE)?,
+    );
+    let n = batch.num_rows();
+    let mut uscc = StringBuilder::with_capacity(n, n * 18);
+    let mut name = StringBuilder::with_capacity(n, n * 32);
+    // Rows whose cells parse (row, code) and rows that failed (row, problem), in row order;
+    // codes are checked against the earlier rows after the batch, all at once.
+    let mut parsed_ok: Vec<(u64, [u8; 18])> = Vec::with_capacity(n);
+    let mut failed: Vec<(u64, Problem)> = Vec::new();
+    for i in 0..n {
+        let row = first_row + i as u64;
+        let parsed = (|| -> std::result::Result<[u8; 18], Problem> {
+            let missing = |col: Col| Problem {
+                col,
+                value: String::new(),
+                reason: reason::VALUE_MISSING,
+                detail: format!("column {:?} may not be empty", col.name),
+            };
+            let code_s = tu
+                .as_ref()
+                .and_then(|t| t.get(i))
+                .ok_or_else(|| missing(out::USCC))?;
+            let Some((key, _)) = check_key(code_s) else {
+                return Err(Problem {
+                    col: out::USCC,
+                    value: code_s.to_string(),
+                    reason: reason::USCC_MALFORMED,
+                    detail: "expected a unified social credit code".into(),
+                });
+            };
+            let d_s = td
+                .as_ref()
+                .and_then(|t| t.get(i))
+                .ok_or_else(|| missing(out::DISTRICT))?;
+            let d = districts.get(d_s).ok_or_else(|| Problem {
+                col: out::DISTRICT,
+                value: d_s.to_string(),
+                reason: reason::DISTRICT_UNKNOWN,
+                detail: format!("expected {}", district::EXPECTED),
+            })?;
+            let t_s = tt
+                .as_ref()
+                .and_then(|t| t.get(i))
+                .ok_or_else(|| missing(out::TIER))?;
+            let tier = tiers.get(t_s).ok_or_else(|| Problem {
+                col: out::TIER,
+                value: t_s.to_string(),
+                reason: reason::TIER_UNKNOWN,
+                detail: format!("expected {}", Tier::EXPECTED),
+            })?;
+            let class = match tc.as_ref().and_then(|t| t.get(i)) {
+                None => None,
+                Some(s) => Some(classes.get(s).ok_or_else(|| Problem {
+                    col: out::CREDIT_CLASS,
+                    value: s.to_string(),
+                    reason: reason::CREDIT_CLASS_INVALID,
+                    detail: format!("expected {}", CreditClass::EXPECTED),
+                })?),
+            };
+            let ratio = |n: &Option<NumColumn>, col: Col| -> std::result::Result<f64, Problem> {
+                match n.as_ref().map(|n| n.get(i)) {
+                    Some(Num::Value(v)) if (0.0..=1.0).contains(&v) => Ok(v),
+                    Some(Num::Value(v)) => Err(Problem {
+                        col,
+                        value: v.to_string(),
+                        reason: reason::NUMBER_INVALID,
+                        detail: "a ratio must be between 0 and 1".into(),
+                    }),
+                    Some(Num::Bad(s)) => Err(Problem {
+                        col,
+                        value: s.to_string(),
+                        reason: reason::NUMBER_INVALID,
+                        detail: "expected a number between 0 and 1".into(),
+                    }),
+                    _ => Err(missing(col)),
+                }
+            };
+            let count = |n: &Option<NumColumn>, col: Col| -> std::result::Result<u32, Problem> {
+                match n.as_ref().map(|n| n.get(i)) {
+                    Some(Num::Value(v)) if v >= 0.0 && v.fract() == 0.0 && v <= 1e6 => Ok(v as u32),
+                    Some(Num::Value(v)) => Err(Problem {
+                        col,
+                        value: v.to_string(),
+                        reason: reason::INTEGER_INVALID,
+                        detail: "expected a whole number ≥ 0".into(),
+                    }),
+                    Some(Num::Bad(s)) => Err(Problem {
+                        col,
+                        value: s.to_string(),
+                        reason: reason::INTEGER_INVALID,
+                        detail: "expected a whole number ≥ 0".into(),
+                    }),
+                    _ => Err(missing(col)),
+                }
+            };
+            let market_ratio = ratio(&mr, out::MARKET_RATIO)?;
+            let market_max = count(&mm, out::MARKET_MAX_PER_YEAR)?;
+            let eco_ratio = ratio(&er, out::ECO_RATIO)?;
+            let eco_max = count(&em, out::ECO_MAX_PER_YEAR)?;
+            let risk = match rs.as_ref().map(|n| n.get(i)) {
+                Some(Num::Value(v)) => Some(v),
+                _ => None,
+            };
+            // Invariant: check_key returns bytes of the code character set, which are ASCII.
+            let code = std::str::from_utf8(&key).unwrap_or_default();
+            uscc.append_value(code);
+            name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
+            f.district.push(d);
+            f.tier.push(tier);
+            f.credit_class.push(class);
+            f.market_ratio.push(market_ratio);
+            f.market_max_per_year.push(market_max);
+            f.eco_ratio.push(eco_ratio);
+            f.eco_max_per_year.push(eco_max);
+            f.risk_score.push(risk);
+            Ok(key)
+        })();
+        match parsed {
+            Ok(key) => parsed_ok.push((row, key)),
+            Err(p) => failed.push((row, p)),
+        }
+    }
+    Ok(FramePart {
+        f,
+        uscc: uscc.finish(),
+        name: name.finish(),
+        parsed_ok,
+        failed,
+        rows: n,
+    })
+}
+
 /// Reads the sampling frame from a scored file (English or Chinese headers and values).
+///
+/// The file is decoded ahead on its own thread; a few batches at a time are parsed in parallel,
+/// then their codes are checked against the earlier rows in file order (a repeated code rejects
+/// the later row), so rejects and frame are those of a row-by-row reading.
 pub fn read_frame(
     path: &Path,
     opts: &ReadOptions,
     rejects: &mut Rejects,
 ) -> Result<(SampleFrame, Counts)> {
+    use rayon::prelude::*;
     let reader = crate::table::open(path, &frame_read_options(opts))?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
     let file = path.display().to_string();
     let mut counts = Counts::default();
-    let mut uscc = StringBuilder::new();
-    let mut name = StringBuilder::new();
+    let mut usccs: Vec<StringArray> = Vec::new();
+    let mut names: Vec<StringArray> = Vec::new();
     let mut f = FrameVecs::default();
-    let mut seen: HashSet<[u8; 18]> = HashSet::new();
-    for batch in reader {
-        let batch = batch?;
-        let text = |c: &Col| -> Result<Option<TextColumn>> {
-            map.get(c)
-                .map(|i| TextColumn::new(batch.column(i), path))
-                .transpose()
-        };
-        let num = |c: &Col| -> Result<Option<NumColumn>> {
-            map.get(c)
-                .map(|i| NumColumn::new(batch.column(i), path))
-                .transpose()
-        };
-        let (tu, tn, td, tt, tc) = (
-            text(&out::USCC)?,
-            text(&out::NAME)?,
-            text(&out::DISTRICT)?,
-            text(&out::TIER)?,
-            text(&out::CREDIT_CLASS)?,
-        );
-        let (mr, mm, er, em, rs) = (
-            num(&out::MARKET_RATIO)?,
-            num(&out::MARKET_MAX_PER_YEAR)?,
-            num(&out::ECO_RATIO)?,
-            num(&out::ECO_MAX_PER_YEAR)?,
-            num(&out::RISK_SCORE)?,
-        );
-        for i in 0..batch.num_rows() {
-            counts.read += 1;
-            let row = counts.read;
-            let parsed = (|| -> std::result::Result<(), Problem> {
-                let missing = |col: Col| Problem {
-                    col,
-                    value: String::new(),
-                    reason: reason::VALUE_MISSING,
-                    detail: format!("column {:?} may not be empty", col.name),
-                };
-                let code_s = tu
-                    .as_ref()
-                    .and_then(|t| t.get(i))
-                    .ok_or_else(|| missing(out::USCC))?;
-                let code = match check(code_s) {
-                    UsccCheck::Valid(c) | UsccCheck::BadChecksum(c) => c,
-                    UsccCheck::Malformed => {
-                        return Err(Problem {
+    let mut seen = CodeSet::new();
+    let mut reader = crate::table::Prefetch::new(reader, 4);
+    let per_round = 2 * rayon::current_num_threads();
+    loop {
+        let mut round = Vec::with_capacity(per_round);
+        let mut first_row = counts.read + 1;
+        while round.len() < per_round {
+            let Some(batch) = reader.next().transpose()? else {
+                break;
+            };
+            let n = batch.num_rows() as u64;
+            round.push((batch, first_row));
+            first_row += n;
+        }
+        if round.is_empty() {
+            break;
+        }
+        let parts: Vec<FramePart> = round
+            .par_iter()
+            .map(|(batch, first)| parse_frame_batch(batch, &map, path, *first))
+            .collect::<Result<_>>()?;
+        for part in parts {
+            let FramePart {
+                f: mut pf,
+                uscc: mut u,
+                name: mut nm,
+                parsed_ok,
+                mut failed,
+                rows,
+            } = part;
+            counts.read += rows as u64;
+            // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
+            let codes: Vec<[u8; 18]> = parsed_ok.iter().map(|(_, k)| *k).collect();
+            let new = seen.insert_many(&codes);
+            let mut keep = vec![true; parsed_ok.len()];
+            for (k, (row, key)) in parsed_ok.iter().enumerate() {
+                if !new[k] {
+                    keep[k] = false;
+                    failed.push((
+                        *row,
+                        Problem {
                             col: out::USCC,
-                            value: code_s.to_string(),
-                            reason: reason::USCC_MALFORMED,
-                            detail: "expected a unified social credit code".into(),
-                        });
-                    }
-                };
-                let d_s = td
-                    .as_ref()
-                    .and_then(|t| t.get(i))
-                    .ok_or_else(|| missing(out::DISTRICT))?;
-                let d = district::parse(d_s).ok_or_else(|| Problem {
-                    col: out::DISTRICT,
-                    value: d_s.to_string(),
-                    reason: reason::DISTRICT_UNKNOWN,
-                    detail: format!("expected {}", district::EXPECTED),
-                })?;
-                let t_s = tt
-                    .as_ref()
-                    .and_then(|t| t.get(i))
-                    .ok_or_else(|| missing(out::TIER))?;
-                let tier = Tier::parse(t_s).ok_or_else(|| Problem {
-                    col: out::TIER,
-                    value: t_s.to_string(),
-                    reason: reason::TIER_UNKNOWN,
-                    detail: format!("expected {}", Tier::EXPECTED),
-                })?;
-                let class = match tc.as_ref().and_then(|t| t.get(i)) {
-                    None => None,
-                    Some(s) => Some(CreditClass::parse(s).ok_or_else(|| Problem {
-                        col: out::CREDIT_CLASS,
-                        value: s.to_string(),
-                        reason: reason::CREDIT_CLASS_INVALID,
-                        detail: format!("expected {}", CreditClass::EXPECTED),
-                    })?),
-                };
-                let ratio =
-                    |n: &Option<NumColumn>, col: Col| -> std::result::Result<f64, Problem> {
-                        match n.as_ref().map(|n| n.get(i)) {
-                            Some(Num::Value(v)) if (0.0..=1.0).contains(&v) => Ok(v),
-                            Some(Num::Value(v)) => Err(Problem {
-                                col,
-                                value: v.to_string(),
-                                reason: reason::NUMBER_INVALID,
-                                detail: "a ratio must be between 0 and 1".into(),
-                            }),
-                            Some(Num::Bad(s)) => Err(Problem {
-                                col,
-                                value: s.to_string(),
-                                reason: reason::NUMBER_INVALID,
-                                detail: "expected a number between 0 and 1".into(),
-                            }),
-                            _ => Err(missing(col)),
-                        }
-                    };
-                let count =
-                    |n: &Option<NumColumn>, col: Col| -> std::result::Result<u32, Problem> {
-                        match n.as_ref().map(|n| n.get(i)) {
-                            Some(Num::Value(v)) if v >= 0.0 && v.fract() == 0.0 && v <= 1e6 => {
-                                Ok(v as u32)
-                            }
-                            Some(Num::Value(v)) => Err(Problem {
-                                col,
-                                value: v.to_string(),
-                                reason: reason::INTEGER_INVALID,
-                                detail: "expected a whole number ≥ 0".into(),
-                            }),
-                            Some(Num::Bad(s)) => Err(Problem {
-                                col,
-                                value: s.to_string(),
-                                reason: reason::INTEGER_INVALID,
-                                detail: "expected a whole number ≥ 0".into(),
-                            }),
-                            _ => Err(missing(col)),
-                        }
-                    };
-                let market_ratio = ratio(&mr, out::MARKET_RATIO)?;
-                let market_max = count(&mm, out::MARKET_MAX_PER_YEAR)?;
-                let eco_ratio = ratio(&er, out::ECO_RATIO)?;
-                let eco_max = count(&em, out::ECO_MAX_PER_YEAR)?;
-                let risk = match rs.as_ref().map(|n| n.get(i)) {
-                    Some(Num::Value(v)) => Some(v),
-                    _ => None,
-                };
-                let mut key = [0u8; 18];
-                key.copy_from_slice(code.as_bytes());
-                if !seen.insert(key) {
-                    return Err(Problem {
-                        col: out::USCC,
-                        value: code,
-                        reason: reason::USCC_DUPLICATE,
-                        detail: "this code already appeared on an earlier row; the later row is rejected".into(),
-                    });
-                }
-                uscc.append_value(&code);
-                name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
-                f.district.push(d);
-                f.tier.push(tier);
-                f.credit_class.push(class);
-                f.market_ratio.push(market_ratio);
-                f.market_max_per_year.push(market_max);
-                f.eco_ratio.push(eco_ratio);
-                f.eco_max_per_year.push(eco_max);
-                f.risk_score.push(risk);
-                Ok(())
-            })();
-            match parsed {
-                Ok(()) => counts.accepted += 1,
-                Err(p) => {
-                    counts.rejected += 1;
-                    let column = map
-                        .get(&p.col)
-                        .map(|i| schema.field(i).name().clone())
-                        .unwrap_or_else(|| p.col.name.to_string());
-                    rejects.push(Reject {
-                        file: file.clone(),
-                        row,
-                        column,
-                        value: p.value,
-                        reason: p.reason,
-                        detail: p.detail,
-                    })?;
+                            value: String::from_utf8_lossy(key).into_owned(),
+                            reason: reason::USCC_DUPLICATE,
+                            detail: "this code already appeared on an earlier row; the later row is rejected".into(),
+                        },
+                    ));
                 }
             }
+            failed.sort_by_key(|(row, _)| *row);
+            counts.accepted += new.iter().filter(|b| **b).count() as u64;
+            counts.rejected += failed.len() as u64;
+            for (row, p) in failed {
+                let column = map
+                    .get(&p.col)
+                    .map(|i| schema.field(i).name().clone())
+                    .unwrap_or_else(|| p.col.name.to_string());
+                rejects.push(Reject {
+                    file: file.clone(),
+                    row,
+                    column,
+                    value: p.value,
+                    reason: p.reason,
+                    detail: p.detail,
+                })?;
+            }
+            if keep.iter().any(|k| !*k) {
+                pf.retain_tail(0, &keep);
+                let mask = arrow::array::BooleanArray::from(keep);
+                let filter = |a: &StringArray| -> Result<StringArray> {
+                    arrow::compute::filter(a, &mask)
+                        .map(|a| a.as_string::<i32>().clone())
+                        .map_err(|source| Error::Arrow {
+                            path: path.to_path_buf(),
+                            source,
+                        })
+                };
+                u = filter(&u)?;
+                nm = filter(&nm)?;
+            }
+            f.append(pf);
+            usccs.push(u);
+            names.push(nm);
         }
     }
+    let concat = |parts: &[StringArray]| -> Result<StringArray> {
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a as &dyn Array).collect();
+        if refs.is_empty() {
+            return Ok(StringArray::from(Vec::<&str>::new()));
+        }
+        arrow::compute::concat(&refs)
+            .map(|a| a.as_string::<i32>().clone())
+            .map_err(|source| Error::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })
+    };
     let frame = SampleFrame {
-        uscc: uscc.finish(),
-        name: name.finish(),
+        uscc: concat(&usccs)?,
+        name: concat(&names)?,
         district: f.district,
         tier: f.tier,
         credit_class: f.credit_class,
@@ -287,6 +396,40 @@ pub fn read_frame(
         risk_score: f.risk_score,
     };
     Ok((frame, counts))
+}
+
+impl FrameVecs {
+    /// Appends the rows of another batch.
+    fn append(&mut self, mut o: FrameVecs) {
+        self.district.append(&mut o.district);
+        self.tier.append(&mut o.tier);
+        self.credit_class.append(&mut o.credit_class);
+        self.market_ratio.append(&mut o.market_ratio);
+        self.market_max_per_year.append(&mut o.market_max_per_year);
+        self.eco_ratio.append(&mut o.eco_ratio);
+        self.eco_max_per_year.append(&mut o.eco_max_per_year);
+        self.risk_score.append(&mut o.risk_score);
+    }
+
+    /// Keeps, of the rows from index `first` on, those whose `keep` is true.
+    fn retain_tail(&mut self, first: usize, keep: &[bool]) {
+        fn tail<T>(v: &mut Vec<T>, first: usize, keep: &[bool]) {
+            let mut k = keep.iter();
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                i <= first || *k.next().unwrap_or(&true)
+            });
+        }
+        tail(&mut self.district, first, keep);
+        tail(&mut self.tier, first, keep);
+        tail(&mut self.credit_class, first, keep);
+        tail(&mut self.market_ratio, first, keep);
+        tail(&mut self.market_max_per_year, first, keep);
+        tail(&mut self.eco_ratio, first, keep);
+        tail(&mut self.eco_max_per_year, first, keep);
+        tail(&mut self.risk_score, first, keep);
+    }
 }
 
 #[derive(Default)]

@@ -70,27 +70,35 @@ struct Row {
     amount_kg: f64,
 }
 
-/// Collects emission rows (SPEC §1.2). Rows are checked by the reader (known pollutant, amount ≥ 0);
-/// this type only adds them up.
+/// Number of shards the aggregate and the totals are split into by credit code, so that rows are
+/// added and totals computed on every core, and no table is ever resized as a whole.
+const SHARDS: usize = 64;
+
+/// The shard of a credit code: a hash independent of the maps' own (`UsccHasher`), so the codes
+/// of one shard still spread over their map.
+#[inline]
+fn shard_of(uscc: &[u8; 18]) -> usize {
+    let mut h: u64 = 0;
+    for c in uscc.chunks(6) {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    (h >> 58) as usize
+}
+
+/// The rows of the enterprises of one shard.
 #[derive(Debug, Default)]
-pub struct EmissionAggregate {
+struct Shard {
     ent_index: UsccMap<u32>,
     ent_uscc: Vec<[u8; 18]>,
-    outlet_index: HashMap<Box<str>, u32>,
+    outlet_index: HashMap<Box<str>, u32, BuildHasherDefault<UsccHasher>>,
     outlet_names: Vec<Box<str>>,
     rows: Vec<Row>,
 }
 
-impl EmissionAggregate {
-    /// An empty aggregate.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds one row: `amount_kg` (finite, ≥ 0) of pollutant `id` from `outlet` of enterprise
-    /// `uscc` (upper-cased here). Rows with the same enterprise, outlet and pollutant are summed.
-    pub fn add(&mut self, uscc: [u8; 18], outlet: &str, id: PollutantId, amount_kg: f64) {
-        let uscc = uscc.map(|b| b.to_ascii_uppercase());
+impl Shard {
+    fn add(&mut self, uscc: [u8; 18], outlet: &str, id: PollutantId, amount_kg: f64) {
         let next = self.ent_uscc.len() as u32;
         let ent = *self.ent_index.entry(uscc).or_insert_with(|| next);
         if ent == next {
@@ -113,113 +121,185 @@ impl EmissionAggregate {
             amount_kg,
         });
     }
+}
+
+/// Collects emission rows (SPEC §1.2). Rows are checked by the reader (known pollutant, amount ≥ 0);
+/// this type only adds them up.
+///
+/// Memory: 24 bytes per row until [`EmissionAggregate::finish`], plus per distinct enterprise its
+/// code (18 bytes) and a map slot (about 25 / 0.7 bytes); `finish` frees the rows shard by shard
+/// and keeps per enterprise the map slot and 32 bytes of totals.
+#[derive(Debug)]
+pub struct EmissionAggregate {
+    shards: Vec<Shard>,
+    /// Per-shard row indices of the batch being added (reused).
+    buckets: Vec<Vec<u32>>,
+}
+
+impl Default for EmissionAggregate {
+    fn default() -> Self {
+        EmissionAggregate {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            buckets: vec![Vec::new(); SHARDS],
+        }
+    }
+}
+
+impl EmissionAggregate {
+    /// An empty aggregate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one row: `amount_kg` (finite, ≥ 0) of pollutant `id` from `outlet` of enterprise
+    /// `uscc` (upper-cased here). Rows with the same enterprise, outlet and pollutant are summed.
+    pub fn add(&mut self, uscc: [u8; 18], outlet: &str, id: PollutantId, amount_kg: f64) {
+        let uscc = uscc.map(|b| b.to_ascii_uppercase());
+        self.shards[shard_of(&uscc)].add(uscc, outlet, id, amount_kg);
+    }
+
+    /// Adds many rows at once, the shards filled in parallel (rayon): the same result as adding
+    /// them one by one with [`EmissionAggregate::add`].
+    pub fn add_rows(&mut self, rows: &[crate::input::tables::EmissionRow<'_>]) {
+        use rayon::prelude::*;
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        let codes: Vec<[u8; 18]> = rows
+            .iter()
+            .map(|r| r.uscc.map(|b| b.to_ascii_uppercase()))
+            .collect();
+        for (i, c) in codes.iter().enumerate() {
+            self.buckets[shard_of(c)].push(i as u32);
+        }
+        self.shards
+            .par_iter_mut()
+            .zip(&self.buckets)
+            .for_each(|(shard, idx)| {
+                for &i in idx {
+                    let r = &rows[i as usize];
+                    shard.add(
+                        codes[i as usize],
+                        r.outlet,
+                        PollutantId(r.pollutant),
+                        r.amount_kg,
+                    );
+                }
+            });
+    }
 
     /// Number of rows added.
     pub fn rows(&self) -> usize {
-        self.rows.len()
+        self.shards.iter().map(|s| s.rows.len()).sum()
     }
 
     /// Number of distinct enterprises among the rows.
     pub fn enterprises(&self) -> usize {
-        self.ent_uscc.len()
+        self.shards.iter().map(|s| s.ent_uscc.len()).sum()
     }
 
-    /// Sums duplicates and computes per enterprise `pe_air`, `pe_water` and `env_tax_cny`.
-    pub fn finish(mut self, pollutants: &Pollutants, tax: &TaxPolicy) -> EmissionTotals {
-        // Rank outlets by name so that the summation order does not depend on input order.
-        let mut by_name: Vec<u32> = (0..self.outlet_names.len() as u32).collect();
-        by_name.sort_unstable_by(|&a, &b| {
-            self.outlet_names[a as usize].cmp(&self.outlet_names[b as usize])
-        });
-        let mut rank = vec![0u32; by_name.len()];
-        for (r, &o) in by_name.iter().enumerate() {
-            rank[o as usize] = r as u32;
-        }
-        for row in &mut self.rows {
-            row.outlet = rank[row.outlet as usize];
-        }
-        self.rows.sort_unstable_by(|a, b| {
-            (a.ent, a.outlet, a.pollutant)
-                .cmp(&(b.ent, b.outlet, b.pollutant))
-                .then(a.amount_kg.total_cmp(&b.amount_kg))
-        });
+    /// Sums duplicates and computes per enterprise `pe_air`, `pe_water` and `env_tax_cny` (the
+    /// shards in parallel).
+    pub fn finish(self, pollutants: &Pollutants, tax: &TaxPolicy) -> EmissionTotals {
+        use rayon::prelude::*;
+        let rows = self.rows() as u64;
+        let shards: Vec<TotalsShard> = self
+            .shards
+            .into_par_iter()
+            .map(|s| finish_shard(s, pollutants, tax))
+            .collect();
+        EmissionTotals { shards, rows }
+    }
+}
 
-        let n = self.ent_uscc.len();
-        let mut totals = vec![EnterpriseEmissions::default(); n];
-        let mut row_counts = vec![0u32; n];
-        let mut outlet = OutletBuffers::default();
-        let rows = &self.rows;
-        let mut i = 0;
-        while i < rows.len() {
-            let ent = rows[i].ent;
-            let mut acc = Accumulator::default();
-            while i < rows.len() && rows[i].ent == ent {
-                let o = rows[i].outlet;
-                outlet.clear();
-                while i < rows.len() && rows[i].ent == ent && rows[i].outlet == o {
-                    let pid = rows[i].pollutant;
-                    let mut amount = 0.0;
-                    while i < rows.len()
-                        && rows[i].ent == ent
-                        && rows[i].outlet == o
-                        && rows[i].pollutant == pid
-                    {
-                        amount += rows[i].amount_kg;
-                        row_counts[ent as usize] += 1;
-                        i += 1;
+/// The totals of one shard: rows sorted into the canonical order, then summed enterprise by
+/// enterprise, outlet by outlet.
+fn finish_shard(mut s: Shard, pollutants: &Pollutants, tax: &TaxPolicy) -> TotalsShard {
+    // Rank outlets by name so that the summation order does not depend on input order.
+    let mut by_name: Vec<u32> = (0..s.outlet_names.len() as u32).collect();
+    by_name.sort_unstable_by(|&a, &b| s.outlet_names[a as usize].cmp(&s.outlet_names[b as usize]));
+    let mut rank = vec![0u32; by_name.len()];
+    for (r, &o) in by_name.iter().enumerate() {
+        rank[o as usize] = r as u32;
+    }
+    drop(by_name);
+    s.outlet_index = HashMap::default();
+    s.outlet_names = Vec::new();
+    for row in &mut s.rows {
+        row.outlet = rank[row.outlet as usize];
+    }
+    drop(rank);
+    s.rows.sort_unstable_by(|a, b| {
+        (a.ent, a.outlet, a.pollutant)
+            .cmp(&(b.ent, b.outlet, b.pollutant))
+            .then(a.amount_kg.total_cmp(&b.amount_kg))
+    });
+
+    let n = s.ent_uscc.len();
+    let mut totals = vec![EnterpriseEmissions::default(); n];
+    let mut row_counts = vec![0u32; n];
+    let mut outlet = OutletBuffers::default();
+    let rows = &s.rows;
+    let mut i = 0;
+    while i < rows.len() {
+        let ent = rows[i].ent;
+        let mut acc = Accumulator::default();
+        while i < rows.len() && rows[i].ent == ent {
+            let o = rows[i].outlet;
+            outlet.clear();
+            while i < rows.len() && rows[i].ent == ent && rows[i].outlet == o {
+                let pid = rows[i].pollutant;
+                let mut amount = 0.0;
+                while i < rows.len()
+                    && rows[i].ent == ent
+                    && rows[i].outlet == o
+                    && rows[i].pollutant == pid
+                {
+                    amount += rows[i].amount_kg;
+                    row_counts[ent as usize] += 1;
+                    i += 1;
+                }
+                let p = pollutants.get(pid);
+                let pe = amount / p.equivalent_kg;
+                match (p.medium, p.water_class) {
+                    (Medium::Air, _) => {
+                        acc.pe_air += pe;
+                        outlet.air.push(pe);
                     }
-                    let p = pollutants.get(pid);
-                    let pe = amount / p.equivalent_kg;
-                    match (p.medium, p.water_class) {
-                        (Medium::Air, _) => {
-                            acc.pe_air += pe;
-                            outlet.air.push(pe);
-                        }
-                        (Medium::Water, _) if p.oxygen_demand_group => {
-                            acc.pe_water += pe;
-                            outlet.oxygen_demand =
-                                Some(outlet.oxygen_demand.map_or(pe, |x| x.max(pe)));
-                        }
-                        (Medium::Water, Some(WaterClass::One)) => {
-                            acc.pe_water += pe;
-                            outlet.water1.push(pe);
-                        }
-                        (Medium::Water, _) => {
-                            acc.pe_water += pe;
-                            outlet.water2.push(pe);
-                        }
+                    (Medium::Water, _) if p.oxygen_demand_group => {
+                        acc.pe_water += pe;
+                        outlet.oxygen_demand = Some(outlet.oxygen_demand.map_or(pe, |x| x.max(pe)));
+                    }
+                    (Medium::Water, Some(WaterClass::One)) => {
+                        acc.pe_water += pe;
+                        outlet.water1.push(pe);
+                    }
+                    (Medium::Water, _) => {
+                        acc.pe_water += pe;
+                        outlet.water2.push(pe);
                     }
                 }
-                if let Some(od) = outlet.oxygen_demand {
-                    outlet.water2.push(od);
-                }
-                acc.taxable_air += top_sum(&mut outlet.air, tax.air_top_n);
-                acc.taxable_water += top_sum(&mut outlet.water1, tax.water_class1_top_n)
-                    + top_sum(&mut outlet.water2, tax.water_class2_top_n);
             }
-            totals[ent as usize] = EnterpriseEmissions {
-                pe_air: acc.pe_air,
-                pe_water: acc.pe_water,
-                env_tax_cny: acc.taxable_air * tax.air_cny + acc.taxable_water * tax.water_cny,
-            };
+            if let Some(od) = outlet.oxygen_demand {
+                outlet.water2.push(od);
+            }
+            acc.taxable_air += top_sum(&mut outlet.air, tax.air_top_n);
+            acc.taxable_water += top_sum(&mut outlet.water1, tax.water_class1_top_n)
+                + top_sum(&mut outlet.water2, tax.water_class2_top_n);
         }
-
-        let mut index: UsccMap<Entry> = UsccMap::default();
-        index.reserve(n);
-        for (slot, uscc) in self.ent_uscc.into_iter().enumerate() {
-            index.insert(
-                uscc,
-                Entry {
-                    totals: totals[slot],
-                    rows: row_counts[slot],
-                    seen: AtomicBool::new(false),
-                },
-            );
-        }
-        EmissionTotals {
-            index,
-            rows: self.rows.len() as u64,
-        }
+        totals[ent as usize] = EnterpriseEmissions {
+            pe_air: acc.pe_air,
+            pe_water: acc.pe_water,
+            env_tax_cny: acc.taxable_air * tax.air_cny + acc.taxable_water * tax.water_cny,
+        };
+    }
+    s.rows = Vec::new();
+    s.ent_index.shrink_to_fit();
+    TotalsShard {
+        index: s.ent_index,
+        totals,
+        rows: row_counts,
+        seen: (0..n).map(|_| AtomicBool::new(false)).collect(),
     }
 }
 
@@ -274,19 +354,20 @@ pub struct Orphan {
     pub rows: u64,
 }
 
-/// One enterprise's totals with its lookup mark, stored in the map itself so a lookup touches one
-/// slot.
+/// The totals of the enterprises of one shard: the code → slot map and, by slot, the totals,
+/// the row counts and whether scoring asked for the code.
 #[derive(Debug)]
-struct Entry {
-    totals: EnterpriseEmissions,
-    rows: u32,
-    seen: AtomicBool,
+struct TotalsShard {
+    index: UsccMap<u32>,
+    totals: Vec<EnterpriseEmissions>,
+    rows: Vec<u32>,
+    seen: Vec<AtomicBool>,
 }
 
 /// Per-enterprise emissions, looked up by credit code while scoring (thread-safe).
 #[derive(Debug)]
 pub struct EmissionTotals {
-    index: UsccMap<Entry>,
+    shards: Vec<TotalsShard>,
     rows: u64,
 }
 
@@ -295,28 +376,35 @@ impl EmissionTotals {
     /// [`EmissionTotals::orphans`]); `None` when the table has no row for it (pe = 0).
     #[inline]
     pub fn get(&self, uscc: &[u8; 18]) -> Option<EnterpriseEmissions> {
-        let e = self.index.get(uscc)?;
+        let s = &self.shards[shard_of(uscc)];
+        let slot = *s.index.get(uscc)? as usize;
+        let seen = &s.seen[slot];
         // Skip the store when already set: avoids writing a shared cache line on every lookup.
-        if !e.seen.load(Ordering::Relaxed) {
-            e.seen.store(true, Ordering::Relaxed);
+        if !seen.load(Ordering::Relaxed) {
+            seen.store(true, Ordering::Relaxed);
         }
-        Some(e.totals)
+        Some(s.totals[slot])
     }
 
     /// Like [`EmissionTotals::get`] without recording the lookup.
     pub fn peek(&self, uscc: &[u8; 18]) -> Option<EnterpriseEmissions> {
-        self.index.get(uscc).map(|e| e.totals)
+        let s = &self.shards[shard_of(uscc)];
+        s.index.get(uscc).map(|&slot| s.totals[slot as usize])
     }
 
     /// Codes of the emissions table never asked for, sorted, with their row counts.
     pub fn orphans(&self) -> Vec<Orphan> {
         let mut out: Vec<Orphan> = self
-            .index
+            .shards
             .iter()
-            .filter(|(_, e)| !e.seen.load(Ordering::Relaxed))
-            .map(|(k, e)| Orphan {
-                uscc: String::from_utf8_lossy(k).into_owned(),
-                rows: e.rows as u64,
+            .flat_map(|s| {
+                s.index
+                    .iter()
+                    .filter(|(_, slot)| !s.seen[**slot as usize].load(Ordering::Relaxed))
+                    .map(|(k, slot)| Orphan {
+                        uscc: String::from_utf8_lossy(k).into_owned(),
+                        rows: u64::from(s.rows[*slot as usize]),
+                    })
             })
             .collect();
         out.sort_unstable_by(|a, b| a.uscc.cmp(&b.uscc));
@@ -330,7 +418,7 @@ impl EmissionTotals {
 
     /// Distinct enterprises in the emissions table.
     pub fn enterprises(&self) -> usize {
-        self.index.len()
+        self.shards.iter().map(|s| s.index.len()).sum()
     }
 }
 

@@ -21,6 +21,8 @@ pub mod reasons;
 
 #[cfg(test)]
 mod examples;
+#[cfg(test)]
+mod pipeline_tests;
 
 use arrow::array::{Array, StringArray};
 use arrow::record_batch::RecordBatch;

@@ -77,6 +77,43 @@ fn utf8_of<'a, I: Iterator<Item = &'a str>>(iter: I) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(iter))
 }
 
+/// Numbers as decimal text (what `u32::to_string` gives), without a string per row.
+fn decimal_strings(values: &[u32]) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(values.len(), values.len() * 6);
+    let mut buf = [0u8; 10];
+    for &v in values {
+        let mut i = buf.len();
+        let mut x = v;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (x % 10) as u8;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        // Invariant: the buffer holds ASCII digits only.
+        b.append_value(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    }
+    Arc::new(b.finish())
+}
+
+/// The `reasons` column: each row's codes joined (`Reasons::join`), each distinct set of codes
+/// joined once per batch (a batch holds a few hundred distinct sets at most).
+fn joined_reasons(reasons: &[Reasons], lang: Lang) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(reasons.len(), reasons.len() * 32);
+    let mut memo: std::collections::HashMap<
+        u32,
+        String,
+        std::hash::BuildHasherDefault<crate::score::emissions::UsccHasher>,
+    > = Default::default();
+    for r in reasons {
+        let s = memo.entry(r.0).or_insert_with(|| r.join(lang));
+        b.append_value(s.as_str());
+    }
+    Arc::new(b.finish())
+}
+
 impl ScoredBatch {
     /// The score output of SPEC §3.6: its columns in order (headers, enum values and reason texts
     /// in `lang`), then the input's columns that are neither enterprise columns of §1.1 nor
@@ -102,12 +139,7 @@ impl ScoredBatch {
 
         push(out::USCC, Arc::new(self.uscc.clone()));
         push(out::NAME, Arc::new(self.name.clone()));
-        push(
-            out::DISTRICT,
-            Arc::new(StringArray::from_iter_values(
-                self.district.iter().map(|d| d.to_string()),
-            )),
-        );
+        push(out::DISTRICT, decimal_strings(&self.district));
         push(out::TIER, utf8_of(self.tier.iter().map(|t| t.label(lang))));
         push(
             out::CREDIT_CLASS,
@@ -176,12 +208,7 @@ impl ScoredBatch {
             out::RISK_SCORE,
             Arc::new(Float64Array::from(self.risk_score.clone())),
         );
-        push(
-            out::REASONS,
-            Arc::new(StringArray::from_iter_values(
-                self.reasons.iter().map(|r| r.join(lang)),
-            )),
-        );
+        push(out::REASONS, joined_reasons(&self.reasons, lang));
         // After the §3.6 columns: the permit class, which the positive list's cap needs.
         push(
             ent::PERMIT_CLASS,

@@ -99,6 +99,114 @@ impl NumColumn {
     }
 }
 
+/// Remembers the answers of a cell parser for the few distinct texts an enum column holds, so a
+/// column of 10⁷ `little_giant`s is normalised once, not 10⁷ times. The answers are the parser's
+/// own (it must be a pure function of the text); once `CAP` distinct texts are remembered the rest
+/// are parsed each time.
+///
+/// ```
+/// use spotcheck::schema::Tier;
+/// use spotcheck::table::cells::Memo;
+/// let mut m = Memo::new(Tier::parse);
+/// assert_eq!(m.get("小巨人"), Some(Tier::LittleGiant));
+/// assert_eq!(m.get("小巨人"), Some(Tier::LittleGiant));
+/// assert_eq!(m.get("big"), None);
+/// ```
+pub struct Memo<T: Copy> {
+    parse: fn(&str) -> Option<T>,
+    /// Fingerprints of the remembered texts, scanned first (no string comparison per entry).
+    prints: Vec<u64>,
+    /// Direct-mapped index by 6 bits of the (remixed) fingerprint: entry + 1, or 0.
+    slots: [u8; 64],
+    seen: Vec<(Box<str>, Option<T>)>,
+}
+
+/// A fingerprint of a text. Texts of up to 7 bytes are their own fingerprint (the bytes and the
+/// length; top bit clear), so equal fingerprints mean equal texts; longer texts get their first
+/// and last 8 bytes and length mixed (top bit set), and the text itself is compared on a match.
+#[inline]
+fn fingerprint(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let word = |x: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..x.len()].copy_from_slice(x);
+        u64::from_le_bytes(w)
+    };
+    if b.len() <= 7 {
+        return word(b) | (b.len() as u64) << 56;
+    }
+    let head = word(&b[..8]);
+    let tail = word(&b[b.len() - 8..]);
+    let h = (head ^ tail.rotate_left(31) ^ (b.len() as u64).rotate_left(47))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h ^ (h >> 29)) | 1 << 63
+}
+
+/// Whether a fingerprint is the text itself (no comparison needed).
+#[inline]
+fn exact(f: u64) -> bool {
+    f >> 63 == 0
+}
+
+impl<T: Copy> Memo<T> {
+    /// Distinct texts remembered.
+    pub const CAP: usize = 32;
+
+    /// A memo over `parse`.
+    pub fn new(parse: fn(&str) -> Option<T>) -> Self {
+        Memo {
+            parse,
+            prints: Vec::new(),
+            slots: [0; 64],
+            seen: Vec::new(),
+        }
+    }
+
+    /// `parse(s)`, remembered.
+    #[inline]
+    pub fn get(&mut self, s: &str) -> Option<T> {
+        let f = fingerprint(s);
+        let slot = (f.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize;
+        if let Some(k) = (self.slots[slot] as usize).checked_sub(1)
+            && self.prints[k] == f
+            && (exact(f) || *self.seen[k].0 == *s)
+        {
+            return self.seen[k].1;
+        }
+        for (k, p) in self.prints.iter().enumerate() {
+            if *p == f && (exact(f) || *self.seen[k].0 == *s) {
+                return self.seen[k].1;
+            }
+        }
+        let v = (self.parse)(s);
+        if self.seen.len() < Self::CAP {
+            if self.slots[slot] == 0 {
+                self.slots[slot] = self.seen.len() as u8 + 1;
+            }
+            self.prints.push(f);
+            self.seen.push((s.into(), v));
+        }
+        v
+    }
+}
+
+/// A column of booleans: Arrow booleans read directly (`true`/`false`, as a cast to text would
+/// give them), anything else parsed as text by the caller's parser.
+pub enum BoolColumn {
+    Bool(arrow::array::BooleanArray),
+    Text(TextColumn),
+}
+
+impl BoolColumn {
+    /// Views any array as booleans.
+    pub fn new(array: &ArrayRef, path: &Path) -> Result<Self> {
+        match array.data_type() {
+            DataType::Boolean => Ok(BoolColumn::Bool(array.as_boolean().clone())),
+            _ => Ok(BoolColumn::Text(TextColumn::new(array, path)?)),
+        }
+    }
+}
+
 /// Parses a number cell: plain decimal or exponent notation, thousands separators allowed
 /// (`1,234.5`), full-width digits not. NaN and infinities are not numbers.
 pub fn parse_number(s: &str) -> Option<f64> {
@@ -115,6 +223,34 @@ pub fn parse_number(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use arrow::array::{Float64Array, Int64Array};
+
+    #[test]
+    fn memo_answers_as_the_parser_does() {
+        // Texts sharing their first and last 8 bytes and length differ only in the middle: the
+        // memo must still tell them apart. More distinct texts than it remembers, twice over.
+        fn parse(s: &str) -> Option<usize> {
+            s.strip_prefix("prefix__").map(str::len)
+        }
+        let mut texts: Vec<String> = (0..40)
+            .map(|i| format!("prefix__{:02}middle__suffix__", i))
+            .collect();
+        texts.push("other".into());
+        texts.push("prefix__".into());
+        // Short texts are their own fingerprint: near neighbours and the empty text.
+        for t in [
+            "", "a", "b", "ab", "ba", "110108", "110118", "1101080", "prefix_",
+        ] {
+            texts.push(t.into());
+        }
+        let mut m = Memo::new(parse);
+        for _ in 0..2 {
+            for t in &texts {
+                assert_eq!(m.get(t), parse(t), "{t}");
+            }
+        }
+        assert_eq!(m.get("prefix__abc"), Some(3));
+        assert_eq!(m.get("other"), None);
+    }
 
     #[test]
     fn text_and_numbers_from_any_type() {

@@ -7,6 +7,7 @@
 //! and file hashing for manifests.
 
 pub mod cells;
+pub mod codes;
 pub mod columns;
 mod encoding;
 pub mod read;
@@ -17,9 +18,9 @@ pub mod xlsx;
 use std::path::Path;
 
 pub use columns::ColumnMap;
-pub use read::{Encoding, ReadOptions, TableReader, open};
+pub use read::{Encoding, Prefetch, ReadOptions, TableReader, open};
 pub use rejects::{Reject, Rejects};
-pub use write::{TableWriter, WriteOptions, create};
+pub use write::{TableWriter, WriteBehind, WriteOptions, create};
 
 use crate::{Error, Result};
 

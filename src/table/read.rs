@@ -181,6 +181,78 @@ impl Iterator for TableReader {
     }
 }
 
+/// A table read ahead on its own thread: the next `depth` record batches are decoded while the
+/// caller works on the current one (Parquet decompression and decoding then run on the other
+/// core). Batches arrive in file order; errors arrive where they happened. Dropping the reader
+/// stops the thread at its next batch.
+pub struct Prefetch {
+    rx: std::sync::mpsc::Receiver<Result<RecordBatch>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    schema: SchemaRef,
+    path: PathBuf,
+}
+
+impl Prefetch {
+    /// Starts reading `reader` ahead, at most `depth` batches (at least 1).
+    pub fn new(reader: TableReader, depth: usize) -> Prefetch {
+        let schema = reader.schema();
+        let path = reader.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
+        let work = move || {
+            for batch in reader {
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    break;
+                }
+            }
+        };
+        // Spawning fails only when the OS is out of threads: not something a user input causes.
+        let handle = std::thread::Builder::new()
+            .name("spotcheck-read".into())
+            .spawn(work)
+            .expect("the OS could not start the reading thread");
+        Prefetch {
+            rx,
+            handle: Some(handle),
+            schema,
+            path,
+        }
+    }
+
+    /// The table's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Iterator for Prefetch {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        match self.rx.recv() {
+            Ok(b) => Some(b),
+            Err(_) => {
+                // The thread has finished: a panic there is a bug, reported rather than lost.
+                if let Some(h) = self.handle.take()
+                    && h.join().is_err()
+                {
+                    return Some(Err(Error::BadFile {
+                        path: self.path.clone(),
+                        format: "table",
+                        message: "the reading thread stopped unexpectedly".into(),
+                    }));
+                }
+                None
+            }
+        }
+    }
+}
+
 fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::io(path, e))
 }

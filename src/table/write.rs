@@ -247,6 +247,98 @@ impl TableWriter {
     }
 }
 
+/// A [`TableWriter`] on its own thread: [`WriteBehind::write`] hands a batch over and returns at
+/// once (up to `depth` batches wait), so encoding and compression (Parquet's zstd, CSV
+/// formatting) overlap the caller's work on the next batch. Batches are written in the order
+/// given. An error of the writer surfaces at the next `write` or at `finish`; dropped without
+/// `finish` (the run failed), the file is not put in place.
+pub struct WriteBehind {
+    /// `Some(batch)` to write, `None` to finish.
+    tx: Option<std::sync::mpsc::SyncSender<Option<RecordBatch>>>,
+    handle: Option<std::thread::JoinHandle<Result<u64>>>,
+    path: PathBuf,
+}
+
+impl WriteBehind {
+    /// Moves `writer` to a thread that writes what it is given.
+    pub fn new(writer: TableWriter, depth: usize) -> WriteBehind {
+        let path = writer.path.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<RecordBatch>>(depth.max(1));
+        let work = move || {
+            let mut writer = writer;
+            for msg in rx {
+                match msg {
+                    Some(batch) => writer.write(&batch)?,
+                    None => return writer.finish(),
+                }
+            }
+            // The sender went away without asking to finish: the run failed. Dropping the
+            // writer removes its temporary file.
+            Err(Error::Io {
+                path: writer.path.clone(),
+                source: std::io::Error::other("the output was abandoned before it was complete"),
+            })
+        };
+        let handle = std::thread::Builder::new()
+            .name("spotcheck-write".into())
+            .spawn(work)
+            .expect("the OS could not start the writing thread");
+        WriteBehind {
+            tx: Some(tx),
+            handle: Some(handle),
+            path,
+        }
+    }
+
+    /// Queues a batch; fails when the writer has already failed (with its error).
+    pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let sent = self.tx.as_ref().map(|tx| tx.send(Some(batch)).is_ok());
+        if sent == Some(true) {
+            return Ok(());
+        }
+        // The thread stopped: it returned an error (or panicked). Report it.
+        self.tx = None;
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => Err(self.stopped()),
+        }
+    }
+
+    /// Writes what is queued, completes the file and renames it into place; returns the rows.
+    pub fn finish(mut self) -> Result<u64> {
+        if let Some(tx) = self.tx.take() {
+            // A failed send means the thread already stopped; join reports why.
+            let _ = tx.send(None);
+        }
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<u64> {
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(self.stopped()),
+        }
+    }
+
+    fn stopped(&self) -> Error {
+        Error::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other("the writing thread stopped unexpectedly"),
+        }
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        // Unfinished: closing the channel makes the thread drop its writer (which removes the
+        // temporary file); wait for that so nothing is left behind when the process exits.
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// Renames a finished temporary file into place.
 pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
     std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))

@@ -1,0 +1,237 @@
+//! The parallel pipeline against the sequential one: the enterprise table read in rounds of
+//! batches parsed in parallel (`EnterpriseReader::next_batches`, read ahead on a thread), the
+//! emissions parsed in parallel and added shard by shard (`read_emissions_batched`,
+//! `EmissionAggregate::add_rows`), and the batches scored in parallel must give exactly what the
+//! row-by-row, batch-by-batch path gives: the same accepted rows, the same rejects in the same
+//! order, the same totals bit for bit and the same output table. Also the sampling frame's
+//! batch-at-a-time duplicate check against the row-by-row rule.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use arrow::array::Array;
+use arrow::compute::concat_batches;
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+
+use crate::input::EnterpriseReader;
+use crate::input::tables::{read_emissions, read_emissions_batched};
+use crate::policy::Policy;
+use crate::schema::Lang;
+use crate::score::pollutants::{PollutantId, Pollutants};
+use crate::score::{EmissionAggregate, EmissionTotals, score_batch};
+use crate::table::{ReadOptions, Reject, Rejects};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/sample")
+        .join(name)
+}
+
+/// The bundled sample enterprises with trouble added at the end: repeats of earlier codes (one
+/// in lower case), a malformed code, a repeat with a bad cell (rejected for the cell, so its
+/// code is not remembered) followed by the same code again, an unknown district.
+fn troubled_enterprises(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(sample("enterprises.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines.join("\n");
+    out.push('\n');
+    for k in [5usize, 700, 2999] {
+        out.push_str(lines[k]);
+        out.push('\n');
+    }
+    out.push_str(&lines[40].to_lowercase());
+    out.push('\n');
+    let first = lines[1].split(',').next().unwrap();
+    out.push_str(&lines[1].replacen(first, "9111010", 1));
+    out.push('\n');
+    // A brand-new code whose first row has a bad tier (rejected for the tier), then a good row
+    // with the same code (accepted: the bad row did not count).
+    let fresh = crate::uscc::complete("91110108MA0000001").unwrap();
+    let good = lines[2].replacen(lines[2].split(',').next().unwrap(), &fresh, 1);
+    out.push_str(&good.replacen(",none,", ",giant,", 1));
+    out.push('\n');
+    out.push_str(&good);
+    out.push('\n');
+    let mut cells: Vec<String> = lines[3].split(',').map(String::from).collect();
+    cells[0] = crate::uscc::complete("91110108MA0000002").unwrap();
+    cells[2] = "上海".into();
+    out.push_str(&cells.join(","));
+    out.push('\n');
+    let path = dir.join("troubled.csv");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(out.as_bytes())
+        .unwrap();
+    path
+}
+
+fn totals_sequential(path: &Path, opts: &ReadOptions, rejects: &mut Rejects) -> EmissionTotals {
+    let pollutants = Pollutants::builtin();
+    let mut agg = EmissionAggregate::new();
+    read_emissions(
+        path,
+        opts,
+        rejects,
+        &|m, s| pollutants.lookup(m, s).map(|id| id.0),
+        |r| agg.add(r.uscc, r.outlet, PollutantId(r.pollutant), r.amount_kg),
+    )
+    .unwrap();
+    agg.finish(pollutants, &Policy::default().tax)
+}
+
+fn totals_parallel(path: &Path, opts: &ReadOptions, rejects: &mut Rejects) -> EmissionTotals {
+    let pollutants = Pollutants::builtin();
+    let mut agg = EmissionAggregate::new();
+    read_emissions_batched(
+        path,
+        opts,
+        rejects,
+        &|m, s| pollutants.lookup(m, s).map(|id| id.0),
+        |rows| agg.add_rows(rows),
+    )
+    .unwrap();
+    agg.finish(pollutants, &Policy::default().tax)
+}
+
+#[test]
+fn parallel_pipeline_equals_sequential() {
+    let dir = tempfile::tempdir().unwrap();
+    let ent = troubled_enterprises(dir.path());
+    let emi = sample("emissions.csv");
+    // Small batches, so a round spans several and duplicates cross batch boundaries.
+    let opts = ReadOptions {
+        batch_rows: 97,
+        ..ReadOptions::default()
+    };
+    let policy = Policy::default();
+
+    // Sequential: row by row, batch by batch.
+    let mut rej_a = Rejects::new(false);
+    let totals_a = totals_sequential(&emi, &opts, &mut rej_a);
+    let mut reader = EnterpriseReader::open(&ent, &opts).unwrap();
+    let mut out_a: Vec<RecordBatch> = Vec::new();
+    while let Some(b) = reader.next_batch(&mut rej_a).unwrap() {
+        let s = score_batch(&b, Some(&totals_a), None, &policy).unwrap();
+        out_a.push(s.to_record_batch(Lang::En).unwrap());
+    }
+    let counts_a = reader.counts();
+
+    // Parallel: read ahead, rounds of 3 batches parsed and scored in parallel.
+    let mut rej_b = Rejects::new(false);
+    let totals_b = totals_parallel(&emi, &opts, &mut rej_b);
+    let mut reader = EnterpriseReader::open(&ent, &opts).unwrap().prefetch(2);
+    let mut out_b: Vec<RecordBatch> = Vec::new();
+    loop {
+        let batches = reader.next_batches(3, &mut rej_b).unwrap();
+        if batches.is_empty() {
+            break;
+        }
+        let scored: Vec<RecordBatch> = batches
+            .par_iter()
+            .map(|b| {
+                score_batch(b, Some(&totals_b), None, &policy)
+                    .unwrap()
+                    .to_record_batch(Lang::En)
+                    .unwrap()
+            })
+            .collect();
+        out_b.extend(scored);
+    }
+    let counts_b = reader.counts();
+
+    assert_eq!(counts_a, counts_b);
+    // 3000 sample rows + 8 added: 4 repeats, 1 malformed, 1 bad tier, 1 unknown district
+    // rejected; the fresh code's second row is accepted.
+    assert_eq!(counts_a.read, 3008);
+    assert_eq!(counts_a.rejected, 7, "{:?}", rej_a.items());
+    let reasons: Vec<&str> = rej_a.items().iter().map(|r: &Reject| r.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            "USCC_DUPLICATE",
+            "USCC_DUPLICATE",
+            "USCC_DUPLICATE",
+            "USCC_DUPLICATE",
+            "USCC_MALFORMED",
+            "TIER_UNKNOWN",
+            "DISTRICT_UNKNOWN"
+        ]
+    );
+    assert_eq!(rej_a.items(), rej_b.items());
+
+    // Emission totals bit for bit, and the same orphans.
+    assert_eq!(totals_a.rows(), totals_b.rows());
+    assert_eq!(totals_a.enterprises(), totals_b.enterprises());
+    assert_eq!(totals_a.orphans(), totals_b.orphans());
+    let a = concat_batches(&out_a[0].schema(), &out_a).unwrap();
+    let b = concat_batches(&out_b[0].schema(), &out_b).unwrap();
+    assert_eq!(a.num_rows(), 3001);
+    assert_eq!(a, b);
+    // Batches keep file order: the same batch boundaries too.
+    let sizes = |v: &[RecordBatch]| v.iter().map(RecordBatch::num_rows).collect::<Vec<_>>();
+    assert_eq!(sizes(&out_a), sizes(&out_b));
+}
+
+#[test]
+fn sampling_frame_rejects_repeated_codes_in_row_order() {
+    // The frame reader checks codes a batch at a time (CodeSet::insert_many); the rejects must be
+    // those of a row-by-row check, in row order, and the frame must keep the first of each code.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ReadOptions {
+        batch_rows: 50,
+        ..ReadOptions::default()
+    };
+    let mut rejects = Rejects::new(false);
+    let mut reader = EnterpriseReader::open(&sample("enterprises.csv"), &opts).unwrap();
+    let scored_csv = dir.path().join("scored.csv");
+    let mut w = None;
+    while let Some(b) = reader.next_batch(&mut rejects).unwrap() {
+        let rb = score_batch(&b, None, None, &Policy::default())
+            .unwrap()
+            .to_record_batch(Lang::En)
+            .unwrap();
+        let w = w.get_or_insert_with(|| {
+            crate::table::create(&scored_csv, rb.schema(), &Default::default()).unwrap()
+        });
+        w.write(&rb).unwrap();
+    }
+    w.unwrap().finish().unwrap();
+    let text = std::fs::read_to_string(&scored_csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines.join("\n");
+    // Row 3001: a repeat of row 10; row 3002: a malformed code; row 3003: a repeat of row 3000;
+    // row 3004: row 3001 again (a repeat of a repeat).
+    for extra in [
+        lines[10].to_string(),
+        lines[1].replacen(&lines[1][..18], "9111010", 1),
+        lines[3000].to_string(),
+        lines[10].to_string(),
+    ] {
+        out.push('\n');
+        out.push_str(&extra);
+    }
+    out.push('\n');
+    std::fs::write(&scored_csv, out).unwrap();
+
+    let mut rejects = Rejects::new(false);
+    let (frame, counts) = crate::sample::io::read_frame(&scored_csv, &opts, &mut rejects).unwrap();
+    assert_eq!(
+        (counts.read, counts.accepted, counts.rejected),
+        (3004, 3000, 4)
+    );
+    let got: Vec<(u64, &str)> = rejects.items().iter().map(|r| (r.row, r.reason)).collect();
+    assert_eq!(
+        got,
+        [
+            (3001, "USCC_DUPLICATE"),
+            (3002, "USCC_MALFORMED"),
+            (3003, "USCC_DUPLICATE"),
+            (3004, "USCC_DUPLICATE")
+        ]
+    );
+    assert_eq!(frame.uscc.len(), 3000);
+    assert_eq!(frame.district.len(), 3000);
+    assert_eq!(frame.uscc.value(9), &lines[10][..18]);
+    assert_eq!(frame.uscc.value(2999), &lines[3000][..18]);
+}
