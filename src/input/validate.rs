@@ -37,7 +37,7 @@ pub(crate) struct CellError {
 
 /// Where the raw batches come from: read on demand, or read ahead on another thread.
 enum Source {
-    Direct(TableReader),
+    Direct(Box<TableReader>),
     Ahead(Prefetch),
 }
 
@@ -79,7 +79,7 @@ impl EnterpriseReader {
         let reader = crate::table::open(path, opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
         Ok(EnterpriseReader {
-            reader: Source::Direct(reader),
+            reader: Source::Direct(Box::new(reader)),
             map,
             file: path.display().to_string(),
             seen: CodeSet::new(),
@@ -95,7 +95,7 @@ impl EnterpriseReader {
     /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
     pub fn prefetch(self, depth: usize) -> Self {
         let reader = match self.reader {
-            Source::Direct(r) => Source::Ahead(Prefetch::new(r, depth)),
+            Source::Direct(r) => Source::Ahead(Prefetch::new(*r, depth)),
             ahead => ahead,
         };
         EnterpriseReader { reader, ..self }
@@ -376,7 +376,7 @@ pub fn parse_batch(
     let pen_n = nm(&ent::ENV_PENALTIES_24M)?;
     let inc_n = nm(&ent::ENV_INCIDENTS_24M)?;
     let [c_uscc, c_name, c_district, c_tier] =
-        [&ent::USCC, &ent::NAME, &ent::DISTRICT, &ent::TIER].map(|c| ix(c));
+        [&ent::USCC, &ent::NAME, &ent::DISTRICT, &ent::TIER].map(&ix);
     let [c_credit, c_permit, c_level, c_air_e, c_water_e] = [
         &ent::CREDIT_CLASS,
         &ent::PERMIT_CLASS,
@@ -384,9 +384,8 @@ pub fn parse_batch(
         &ent::AIR_E,
         &ent::WATER_E,
     ]
-    .map(|c| ix(c));
-    let [c_serious, c_online] =
-        [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(|c| ix(c));
+    .map(&ix);
+    let [c_serious, c_online] = [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(&ix);
     let [
         c_pe_air,
         c_pe_water,
@@ -406,7 +405,7 @@ pub fn parse_batch(
         &ent::ENV_PENALTIES_24M,
         &ent::ENV_INCIDENTS_24M,
     ]
-    .map(|c| ix(c));
+    .map(&ix);
 
     // Enum columns hold a handful of distinct texts: each is normalised once per batch.
     let mut district_m = Memo::new(district::parse);
@@ -1043,7 +1042,7 @@ mod properties {
             let raw = text_batch(&headers, &cells);
             let map = ColumnMap::resolve(&raw.schema(), ent::ALL, ent::REQUIRED, Path::new("p.csv")).unwrap();
             let mut rejects = Rejects::new(false);
-            let mut seen = HashSet::new();
+            let mut seen = CodeSet::new();
             let b = validate_batch(&raw, &map, 1, "p.csv", Path::new("p.csv"), &mut seen, &mut rejects).unwrap();
             prop_assert_eq!(b.len() + rejects.len(), rows.len());
             // Rejected and accepted row numbers partition 1..=n.
