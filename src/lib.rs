@@ -17,6 +17,7 @@ pub mod r#gen;
 pub mod input;
 pub mod policy;
 pub mod predict;
+pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod score;

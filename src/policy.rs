@@ -314,16 +314,7 @@ impl Policy {
     }
 }
 
-/// Lower-case hex of bytes (sha2 0.11 digests do not format with `{:x}`).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+pub use crate::table::hex;
 
 // ---------------------------------------------------------------------------------------------
 // Parsing: TOML → PolicyFile, with errors naming the dotted key

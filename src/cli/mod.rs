@@ -13,6 +13,7 @@ pub mod common;
 pub mod explain;
 pub mod r#gen;
 pub mod progress;
+pub mod report;
 pub mod sample;
 pub mod score;
 pub mod scored;
@@ -39,6 +40,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Explain(explain::ExplainArgs),
     Whitelist(whitelist::WhitelistArgs),
+    Report(report::ReportArgs),
     Gen(r#gen::GenArgs),
     Sample(sample::SampleArgs),
     Verify(sample::VerifyArgs),
@@ -178,6 +180,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Whitelist(a) => whitelist::run(a),
+        Command::Report(a) => report::run(a),
         Command::Gen(a) => r#gen::run(a),
         Command::Sample(a) => sample::run_sample(a),
         Command::Verify(a) => sample::run_verify(a),

@@ -306,16 +306,7 @@ pub fn canonical_sha256(batches: &[RecordBatch]) -> String {
     hex(&h.finalize())
 }
 
-/// Lower-case hex of a byte string (sha2 0.11 digests do not format with `{:x}`).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+pub use crate::table::hex;
 
 /// The holdout split: within each stratum (the target's class), rows are ordered by the first 8
 /// bytes (big-endian) of `SHA-256("spotcheck-holdout" ‖ 0x1F ‖ seed as 8 bytes LE ‖ row as 8 bytes

@@ -37,7 +37,7 @@ pub(crate) struct CellError {
 
 /// Where the raw batches come from: read on demand, or read ahead on another thread.
 enum Source {
-    Direct(TableReader),
+    Direct(Box<TableReader>),
     Ahead(Prefetch),
 }
 
@@ -79,7 +79,7 @@ impl EnterpriseReader {
         let reader = crate::table::open(path, opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
         Ok(EnterpriseReader {
-            reader: Source::Direct(reader),
+            reader: Source::Direct(Box::new(reader)),
             map,
             file: path.display().to_string(),
             seen: CodeSet::new(),
@@ -95,7 +95,7 @@ impl EnterpriseReader {
     /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
     pub fn prefetch(self, depth: usize) -> Self {
         let reader = match self.reader {
-            Source::Direct(r) => Source::Ahead(Prefetch::new(r, depth)),
+            Source::Direct(r) => Source::Ahead(Prefetch::new(*r, depth)),
             ahead => ahead,
         };
         EnterpriseReader { reader, ..self }
@@ -376,7 +376,7 @@ pub fn parse_batch(
     let pen_n = nm(&ent::ENV_PENALTIES_24M)?;
     let inc_n = nm(&ent::ENV_INCIDENTS_24M)?;
     let [c_uscc, c_name, c_district, c_tier] =
-        [&ent::USCC, &ent::NAME, &ent::DISTRICT, &ent::TIER].map(|c| ix(c));
+        [&ent::USCC, &ent::NAME, &ent::DISTRICT, &ent::TIER].map(&ix);
     let [c_credit, c_permit, c_level, c_air_e, c_water_e] = [
         &ent::CREDIT_CLASS,
         &ent::PERMIT_CLASS,
@@ -384,9 +384,8 @@ pub fn parse_batch(
         &ent::AIR_E,
         &ent::WATER_E,
     ]
-    .map(|c| ix(c));
-    let [c_serious, c_online] =
-        [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(|c| ix(c));
+    .map(&ix);
+    let [c_serious, c_online] = [&ent::ENV_SERIOUS_VIOLATION_36M, &ent::ONLINE_MONITORING].map(&ix);
     let [
         c_pe_air,
         c_pe_water,
@@ -406,7 +405,7 @@ pub fn parse_batch(
         &ent::ENV_PENALTIES_24M,
         &ent::ENV_INCIDENTS_24M,
     ]
-    .map(|c| ix(c));
+    .map(&ix);
 
     // Enum columns hold a handful of distinct texts: each is normalised once per batch.
     let mut district_m = Memo::new(district::parse);
@@ -983,5 +982,91 @@ mod tests {
         );
         assert_eq!(b.row, vec![1, 9]);
         assert_eq!(b.raw.num_rows(), 2);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Property: whatever rows arrive (valid, malformed, duplicated, blank cells), every row read is
+    //! accepted or rejected exactly once, and every accepted row keeps its values.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A cell of the code column: a valid code from a small pool (so duplicates happen), a code
+    /// with a wrong check character, a malformed one, or blank.
+    fn code() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            6 => (0u32..40).prop_map(|i| crate::uscc::complete(&format!("91110108MA{i:07}"))),
+            1 => (0u32..40).prop_map(|i| {
+                let mut c = crate::uscc::complete(&format!("91110105MA{i:07}")).unwrap();
+                let last = c.pop().unwrap();
+                c.push(if last == '0' { '1' } else { '0' });
+                Some(c)
+            }),
+            1 => "[a-z0-9]{0,20}".prop_map(Some),
+            1 => Just(None),
+        ]
+    }
+
+    fn cell(pool: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            4 => proptest::sample::select(pool).prop_map(|s| Some(s.to_string())),
+            1 => Just(None),
+        ]
+    }
+
+    type Row = Vec<Option<String>>;
+
+    fn row() -> impl Strategy<Value = Row> {
+        (
+            code(),
+            cell(&["甲", "乙公司", "Name, Inc."]),
+            cell(&["110108", "海淀区", "经开区", "110103", "上海", "9"]),
+            cell(&["none", "小巨人", "specialized", "huge"]),
+            cell(&["A", "B类", "信用风险高", "E"]),
+            cell(&["0", "1", "2.5", "-1", "x"]),
+        )
+            .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn every_row_accounted_for_and_values_kept(rows in proptest::collection::vec(row(), 0..60)) {
+            let headers = ["uscc", "name", "district", "tier", "credit_class", "env_penalties_24m"];
+            let cells: Vec<Vec<Option<&str>>> = rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.as_deref()).collect())
+                .collect();
+            let raw = text_batch(&headers, &cells);
+            let map = ColumnMap::resolve(&raw.schema(), ent::ALL, ent::REQUIRED, Path::new("p.csv")).unwrap();
+            let mut rejects = Rejects::new(false);
+            let mut seen = CodeSet::new();
+            let b = validate_batch(&raw, &map, 1, "p.csv", Path::new("p.csv"), &mut seen, &mut rejects).unwrap();
+            prop_assert_eq!(b.len() + rejects.len(), rows.len());
+            // Rejected and accepted row numbers partition 1..=n.
+            let mut all: Vec<u64> = b.row.clone();
+            all.extend(rejects.items().iter().map(|r| r.row));
+            all.sort_unstable();
+            prop_assert_eq!(all, (1..=rows.len() as u64).collect::<Vec<_>>());
+            // Accepted rows keep their values.
+            for i in 0..b.len() {
+                let src = &rows[(b.row[i] - 1) as usize];
+                prop_assert_eq!(b.uscc.value(i), src[0].as_deref().unwrap().to_ascii_uppercase());
+                prop_assert_eq!(b.name.value(i), src[1].as_deref().unwrap());
+                prop_assert_eq!(Some(b.district[i]), district::parse(src[2].as_deref().unwrap()));
+                prop_assert_eq!(Some(b.tier[i]), Tier::parse(src[3].as_deref().unwrap()));
+                prop_assert_eq!(b.credit_class[i], src[4].as_deref().and_then(CreditClass::parse));
+                prop_assert_eq!(b.env_penalties_24m[i], src[5].as_deref().map(|s| s.parse::<u32>().unwrap()));
+                prop_assert_eq!(b.raw.num_rows(), b.len());
+            }
+            // No code is accepted twice.
+            let mut codes: Vec<&str> = (0..b.len()).map(|i| b.uscc.value(i)).collect();
+            codes.sort_unstable();
+            let n = codes.len();
+            codes.dedup();
+            prop_assert_eq!(codes.len(), n);
+        }
     }
 }

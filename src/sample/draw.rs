@@ -379,19 +379,16 @@ pub struct Exclusions {
 }
 
 impl Exclusions {
-    fn count(&mut self, e: Option<Exclusion>) {
-        self.units += 1;
-        match e {
-            None => self.eligible += 1,
-            Some(Exclusion::ZeroRatio) => self.zero_ratio += 1,
-            Some(Exclusion::YearlyCap) => self.yearly_cap += 1,
-            Some(Exclusion::Cooldown) => self.cooldown += 1,
+    fn exclude(&mut self, why: Exclusion) {
+        match why {
+            Exclusion::ZeroRatio => self.zero_ratio += 1,
+            Exclusion::YearlyCap => self.yearly_cap += 1,
+            Exclusion::Cooldown => self.cooldown += 1,
         }
     }
 
+    /// Sums the exclusion reasons (`units` and `eligible` are set once at the end).
     fn add(mut self, o: Exclusions) -> Exclusions {
-        self.units += o.units;
-        self.eligible += o.eligible;
         self.zero_ratio += o.zero_ratio;
         self.yearly_cap += o.yearly_cap;
         self.cooldown += o.cooldown;
@@ -636,55 +633,41 @@ fn prepare_with(
     let capacity = params.capacity.get(d);
     let hasher = OrderKeys::new(&params.seed, d, &month);
 
-    // §4.1 and §4.3 in one parallel pass: eligible units with their key, stratum and (for now,
-    // in `pi`) ratio; exclusion counts for the rest.
-    let parts: Vec<(Vec<EligibleUnit>, Exclusions)> = (0..n)
+    // Pass 1, in parallel over chunks of the frame: units with a ratio above 0 and a yearly
+    // maximum above 0 get their order key (§4.3) and stratum; `pi` holds the ratio for now.
+    let parts: Vec<(Vec<EligibleUnit>, Exclusions)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .with_min_len(4096)
-        .fold(
-            || (Vec::new(), Exclusions::default()),
-            |(mut units, mut ex), i| {
+        .map(|c| {
+            let range = c * CHUNK..n.min((c + 1) * CHUNK);
+            let mut units = Vec::with_capacity(range.len());
+            let mut ex = Exclusions::default();
+            for i in range {
                 let ratio = frame.ratio(i, d);
-                let why = eligibility::check(ratio, frame.max_per_year(i, d), window, || {
-                    history.onsite(frame.uscc(i), d)
-                });
-                ex.count(why);
-                if why.is_none() {
-                    units.push(EligibleUnit {
+                // History comes in pass 2; here only the ratio and the maximum can exclude.
+                match eligibility::check(ratio, frame.max_per_year(i, d), window, || &[]) {
+                    Some(why) => ex.exclude(why),
+                    None => units.push(EligibleUnit {
                         key: hasher.key(frame.uscc(i)),
                         pi: ratio,
                         // validate() keeps frames within u32::MAX units.
                         index: i as u32,
                         stratum: strata.of(frame, i),
-                    });
+                    }),
                 }
-                (units, ex)
-            },
-        )
+            }
+            (units, ex)
+        })
         .collect();
     let mut exclusions = Exclusions::default();
-    let mut items = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    let mut chunks = Vec::with_capacity(parts.len());
     for (units, ex) in parts {
-        items.extend(units);
+        chunks.push(units);
         exclusions = exclusions.add(ex);
     }
     let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
 
-    // §4.2: π (the ratio is in `pi` until here).
-    match capacity {
-        None => items.par_iter_mut().for_each(|u| u.pi = pi_uncapped(u.pi)),
-        Some(c) => {
-            let ratios: Vec<f64> = items.iter().map(|u| u.pi).collect();
-            let pi = pi_with_capacity(&ratios, c, |a, b| {
-                let (x, y) = (&items[a], &items[b]);
-                x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y)))
-            });
-            items.iter_mut().zip(pi).for_each(|(u, p)| u.pi = p);
-        }
-    }
-
     // §4.3: processing order — stratum, key, code.
-    let units = order(items, strata.labels.len(), &uscc);
+    let mut units = order(chunks, strata.labels.len(), &uscc);
     for w in units.windows(2) {
         if w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1]) {
             return Err(frame_error(
@@ -695,6 +678,66 @@ fn prepare_with(
             ));
         }
     }
+
+    // Pass 2 (§4.1 with history): per stratum, units in key order meet the history sorted by
+    // the same keys; units at the yearly cap or in cooldown are dropped.
+    let keyed = history.keyed(d, |code| hasher.key(code));
+    if !keyed.is_empty() {
+        let mut ranges = Vec::with_capacity(strata.labels.len());
+        let mut at = 0;
+        while at < units.len() {
+            let s = units[at].stratum;
+            let end = at + units[at..].partition_point(|u| u.stratum == s);
+            ranges.push(at..end);
+            at = end;
+        }
+        let verdicts: Vec<Vec<Option<Exclusion>>> = ranges
+            .into_par_iter()
+            .map(|r| {
+                let slice = &units[r];
+                let mut cursor = keyed.cursor(slice[0].key);
+                slice
+                    .iter()
+                    .map(|u| {
+                        let dates = cursor.onsite(u.key, |code| code == uscc(u));
+                        if dates.is_empty() {
+                            return None;
+                        }
+                        let max = frame.max_per_year(u.frame_index(), d);
+                        eligibility::check(u.pi, max, window, || dates)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut verdict = verdicts.into_iter().flatten();
+        units.retain(|_| {
+            // One verdict per unit, in order: the ranges cover `units` exactly.
+            match verdict.next().flatten() {
+                Some(why) => {
+                    exclusions.exclude(why);
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    exclusions.units = n;
+    exclusions.eligible = units.len();
+
+    // §4.2: π (the ratio is in `pi` until here); units are in processing order, so the tie
+    // order of the capacity ranking (key, then code) is their order here.
+    match capacity {
+        None => units.par_iter_mut().for_each(|u| u.pi = pi_uncapped(u.pi)),
+        Some(c) => {
+            let ratios: Vec<f64> = units.iter().map(|u| u.pi).collect();
+            let pi = pi_with_capacity(&ratios, c, |a, b| {
+                let (x, y) = (&units[a], &units[b]);
+                x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y)))
+            });
+            units.iter_mut().zip(pi).for_each(|(u, p)| u.pi = p);
+        }
+    }
+
     let mut eligible_per = vec![0usize; strata.labels.len()];
     for u in &units {
         eligible_per[u.stratum as usize] += 1;
@@ -724,26 +767,30 @@ fn prepare_with(
     })
 }
 
+/// Units per chunk of the eligibility pass.
+const CHUNK: usize = 1 << 16;
+
 /// Sorts units by (stratum, key, code) without one big comparison sort: a counting pass on the
-/// stratum and the key's top bits puts units in buckets of a few hundred (keys are uniform, being
-/// SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+/// stratum and the key's top bits puts units in buckets of about a thousand (keys are uniform,
+/// being SHA-256 output), then each bucket is sorted by (key, code) in parallel.
 fn order<'a>(
-    items: Vec<EligibleUnit>,
+    chunks: Vec<Vec<EligibleUnit>>,
     nstrata: usize,
     uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
 ) -> Vec<EligibleUnit> {
-    let per_stratum = items.len() / nstrata.max(1);
-    let bits = if per_stratum < 1024 {
+    let total: usize = chunks.iter().map(Vec::len).sum();
+    let per_stratum = total / nstrata.max(1);
+    let bits = if per_stratum < 2048 {
         0
     } else {
-        (per_stratum / 256).ilog2().min(16)
+        (per_stratum / 1024).ilog2().min(16)
     };
     let bucket = |u: &EligibleUnit| {
         let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
         ((u.stratum as usize) << bits) | top as usize
     };
     let mut counts = vec![0usize; nstrata.max(1) << bits];
-    for u in &items {
+    for u in chunks.iter().flatten() {
         counts[bucket(u)] += 1;
     }
     let mut next = Vec::with_capacity(counts.len());
@@ -752,19 +799,19 @@ fn order<'a>(
         next.push(at);
         at += c;
     }
-    let mut out = vec![
-        EligibleUnit {
-            key: 0,
-            pi: 0.0,
-            index: 0,
-            stratum: 0
-        };
-        items.len()
-    ];
-    for u in items {
-        let b = bucket(&u);
-        out[next[b]] = u;
-        next[b] += 1;
+    let blank = EligibleUnit {
+        key: 0,
+        pi: 0.0,
+        index: 0,
+        stratum: 0,
+    };
+    let mut out = vec![blank; total];
+    for chunk in chunks {
+        for u in chunk {
+            let b = bucket(&u);
+            out[next[b]] = u;
+            next[b] += 1;
+        }
     }
     let mut buckets = Vec::with_capacity(counts.len());
     let mut rest = &mut out[..];
@@ -773,7 +820,7 @@ fn order<'a>(
         buckets.push(head);
         rest = tail;
     }
-    buckets.into_par_iter().with_min_len(64).for_each(|b| {
+    buckets.into_par_iter().with_min_len(16).for_each(|b| {
         b.sort_unstable_by(|x, y| x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y))));
     });
     out

@@ -6,28 +6,75 @@
 //! dated on or after the month's first day are ignored: a draw for 2026-12 is the same whether it is
 //! made in November or re-derived in January with December's inspections already recorded.
 
-use std::collections::HashMap;
-
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::month::{Date, Month};
 use crate::schema::{Department, Mode};
 
-/// On-site inspection dates per enterprise and department, built from the history table (§1.3).
-///
-/// Codes are looked up as given: pass them upper-cased, as the readers store them.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryIndex {
-    onsite: HashMap<Box<str>, [Vec<Date>; 2]>,
-    rows: usize,
+/// A department's on-site rows keyed by the draw's order keys and sorted by (key, code), so that
+/// units walked in key order find their rows with a forward-moving cursor — a merge join, with
+/// sequential memory access instead of a hash probe per unit. A match is confirmed by comparing
+/// the code, so two codes sharing a 64-bit key cannot be confused.
+pub struct KeyedHistory<'a> {
+    keys: Vec<u64>,
+    codes: Vec<&'a str>,
+    dates: Vec<Date>,
 }
 
-/// Index of a department in per-department arrays.
-fn slot(d: Department) -> usize {
-    match d {
-        Department::Market => 0,
-        Department::Ecology => 1,
+impl<'a> KeyedHistory<'a> {
+    /// Whether the department has no on-site row at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
+
+    /// A cursor for units whose keys come in non-decreasing order, starting at `first_key`.
+    pub fn cursor(&self, first_key: u64) -> HistoryCursor<'_, 'a> {
+        HistoryCursor {
+            history: self,
+            at: self.keys.partition_point(|&k| k < first_key),
+        }
+    }
+}
+
+/// A forward-only position in a `KeyedHistory`.
+pub struct HistoryCursor<'k, 'a> {
+    history: &'k KeyedHistory<'a>,
+    at: usize,
+}
+
+impl<'k> HistoryCursor<'k, '_> {
+    /// The on-site dates of the unit with this key whose code satisfies `is_code` (asked only
+    /// when a row has the same key, so the unit's code is rarely read); keys must not decrease
+    /// from one call to the next.
+    #[inline]
+    pub fn onsite(&mut self, key: u64, is_code: impl Fn(&str) -> bool) -> &'k [Date] {
+        let h = self.history;
+        while self.at < h.keys.len() && h.keys[self.at] < key {
+            self.at += 1;
+        }
+        let mut j = self.at;
+        while j < h.keys.len() && h.keys[j] == key {
+            let code = h.codes[j];
+            let mut end = j + 1;
+            while end < h.keys.len() && h.keys[end] == key && h.codes[end] == code {
+                end += 1;
+            }
+            if is_code(code) {
+                return &h.dates[j..end];
+            }
+            j = end;
+        }
+        &[]
+    }
+}
+
+/// The on-site rows of the inspection history (§1.3), one entry per row: code, department, date.
+/// Off-site rows are not kept (§4.1 counts `onsite` rows only). Codes are matched as given: pass
+/// them upper-cased, as the readers store them.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryIndex {
+    rows: Vec<(Box<str>, Department, Date)>,
 }
 
 impl HistoryIndex {
@@ -36,37 +83,52 @@ impl HistoryIndex {
         HistoryIndex::default()
     }
 
-    /// Records one history row; off-site rows are ignored (§4.1 counts `onsite` rows only).
+    /// Records one history row; off-site rows are ignored.
     pub fn add(&mut self, uscc: &str, department: Department, mode: Mode, date: Date) {
-        if mode != Mode::Onsite {
-            return;
+        if mode == Mode::Onsite {
+            self.rows.push((uscc.into(), department, date));
         }
-        let entry = match self.onsite.get_mut(uscc) {
-            Some(e) => e,
-            None => self.onsite.entry(uscc.into()).or_default(),
-        };
-        entry[slot(department)].push(date);
-        self.rows += 1;
     }
 
-    /// The on-site inspection dates of one enterprise by one department, in insertion order.
-    pub fn onsite(&self, uscc: &str, department: Department) -> &[Date] {
-        if self.onsite.is_empty() {
-            return &[];
+    /// The on-site dates of one enterprise by one department, in insertion order (a scan of all
+    /// rows: for explaining one enterprise, not for the draw).
+    pub fn onsite(&self, uscc: &str, department: Department) -> Vec<Date> {
+        self.rows
+            .iter()
+            .filter(|r| r.1 == department && &*r.0 == uscc)
+            .map(|r| r.2)
+            .collect()
+    }
+
+    /// The department's rows keyed by `key(code)` (the draw's order keys, hashed in parallel)
+    /// and sorted by key, then code.
+    pub fn keyed(
+        &self,
+        department: Department,
+        key: impl Fn(&str) -> u64 + Sync,
+    ) -> KeyedHistory<'_> {
+        let mut rows: Vec<(u64, &str, Date)> = self
+            .rows
+            .par_iter()
+            .filter(|r| r.1 == department)
+            .map(|r| (key(&r.0), &*r.0, r.2))
+            .collect();
+        rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        KeyedHistory {
+            keys: rows.iter().map(|r| r.0).collect(),
+            codes: rows.iter().map(|r| r.1).collect(),
+            dates: rows.iter().map(|r| r.2).collect(),
         }
-        self.onsite
-            .get(uscc)
-            .map_or(&[], |e| e[slot(department)].as_slice())
     }
 
     /// Number of on-site rows recorded.
     pub fn len(&self) -> usize {
-        self.rows
+        self.rows.len()
     }
 
     /// Whether no on-site row is recorded.
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.rows.is_empty()
     }
 }
 
@@ -124,14 +186,15 @@ impl Exclusion {
 /// assert_eq!(check(0.1, 1, &w, || &march[..]), Some(Exclusion::YearlyCap));
 /// assert_eq!(check(0.0, 2, &w, || &march[..]), Some(Exclusion::ZeroRatio));
 /// ```
+#[inline]
 pub fn check<'a>(
     ratio: f64,
     max_per_year: u32,
     window: &Window,
     onsite: impl FnOnce() -> &'a [Date],
 ) -> Option<Exclusion> {
-    // `!(ratio > 0.0)` also catches NaN, though frames are validated before this runs.
-    if !(ratio > 0.0) {
+    // NaN counts as no ratio, though frames are validated before this runs.
+    if ratio.is_nan() || ratio <= 0.0 {
         return Some(Exclusion::ZeroRatio);
     }
     if max_per_year == 0 {
@@ -222,15 +285,35 @@ mod tests {
     #[test]
     fn index_keeps_onsite_rows_per_department() {
         let mut h = HistoryIndex::new();
-        assert_eq!(h.onsite("X", Department::Market), &[] as &[Date]);
+        assert!(h.onsite("X", Department::Market).is_empty());
         h.add("X", Department::Market, Mode::Onsite, d("2026-03-01"));
         h.add("X", Department::Market, Mode::NonSite, d("2026-04-01"));
         h.add("X", Department::Ecology, Mode::Onsite, d("2026-05-01"));
         h.add("Y", Department::Ecology, Mode::Onsite, d("2026-06-01"));
-        assert_eq!(h.len(), 3);
-        assert_eq!(h.onsite("X", Department::Market), &[d("2026-03-01")]);
-        assert_eq!(h.onsite("X", Department::Ecology), &[d("2026-05-01")]);
-        assert_eq!(h.onsite("Y", Department::Market), &[] as &[Date]);
-        assert_eq!(h.onsite("Z", Department::Ecology), &[] as &[Date]);
+        h.add("X", Department::Market, Mode::Onsite, d("2026-01-09"));
+        assert_eq!(h.len(), 4);
+        assert_eq!(
+            h.onsite("X", Department::Market),
+            [d("2026-03-01"), d("2026-01-09")]
+        );
+        assert_eq!(h.onsite("X", Department::Ecology), [d("2026-05-01")]);
+        assert!(h.onsite("Y", Department::Market).is_empty());
+        assert!(h.onsite("Z", Department::Ecology).is_empty());
+        // Keyed by a toy key that gives "X" and "Z" the same key: the code tells them apart.
+        h.add("Z", Department::Market, Mode::Onsite, d("2026-07-01"));
+        h.add("Y", Department::Market, Mode::Onsite, d("2026-08-01"));
+        let k = h.keyed(Department::Market, |c| if c == "Y" { 5 } else { 1 });
+        let mut cur = k.cursor(0);
+        let mut x = cur.onsite(1, |c| c == "X").to_vec();
+        x.sort();
+        assert_eq!(x, [d("2026-01-09"), d("2026-03-01")]);
+        assert_eq!(cur.onsite(1, |c| c == "Z"), [d("2026-07-01")]);
+        assert!(cur.onsite(1, |c| c == "W").is_empty());
+        assert!(cur.onsite(3, |c| c == "V").is_empty());
+        assert_eq!(cur.onsite(5, |c| c == "Y"), [d("2026-08-01")]);
+        assert_eq!(k.cursor(2).onsite(5, |c| c == "Y"), [d("2026-08-01")]);
+        let eco = h.keyed(Department::Ecology, |_| 0);
+        assert!(eco.cursor(0).onsite(0, |c| c == "W").is_empty());
+        assert_eq!(eco.cursor(0).onsite(0, |c| c == "Y"), [d("2026-06-01")]);
     }
 }

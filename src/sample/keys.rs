@@ -171,21 +171,35 @@ impl InspectorKeys {
     }
 }
 
-/// Lower-case hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0x0F)] as char);
+/// A hasher for u64 map keys (order keys, float bits): the splitmix64 finalizer, so that keys
+/// with structure (the bits of 0.5, 0.25 …) spread as well as SHA-256 output does. The draw's maps
+/// hold the bureau's own data, so there is no adversary to defend against with SipHash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct U64Hasher(u64);
+
+impl std::hash::Hasher for U64Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed with this hasher; anything else is folded in bytewise.
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
     }
-    s
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        let mut z = v ^ self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-/// Lower-case hex SHA-256 of some bytes (file hashes in the manifest).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+pub use crate::table::{hex, sha256_bytes as sha256_hex};
 
 /// Lower-case hex SHA-256 of everything a reader yields, read in 64 KiB pieces.
 pub fn sha256_hex_reader(mut reader: impl std::io::Read) -> std::io::Result<String> {

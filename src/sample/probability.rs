@@ -15,8 +15,13 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
+
+use super::keys::U64Hasher;
+
+type CountMap = HashMap<u64, usize, BuildHasherDefault<U64Hasher>>;
 
 /// Months in a year: without a capacity the annual ratio is spread over twelve monthly draws.
 pub const MONTHS: f64 = 12.0;
@@ -59,11 +64,11 @@ pub fn pi_with_capacity(
     // Distinct ratio values with their counts, largest first (ranks 0.. in groups).
     let counts = ratios
         .par_iter()
-        .fold(HashMap::<u64, usize>::new, |mut m, r| {
+        .fold(CountMap::default, |mut m, r| {
             *m.entry(r.to_bits()).or_default() += 1;
             m
         })
-        .reduce(HashMap::new, |mut a, b| {
+        .reduce(CountMap::default, |mut a, b| {
             for (k, n) in b {
                 *a.entry(k).or_default() += n;
             }

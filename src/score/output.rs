@@ -220,7 +220,13 @@ impl ScoredBatch {
         let raw_schema = self.raw.schema();
         for (i, f) in raw_schema.fields().iter().enumerate() {
             if !is_output_or_known(f.name()) {
-                fields.push(f.as_ref().clone().with_nullable(true));
+                // Credit features get their Chinese header in Chinese output (the model reads
+                // either); other columns pass through as they were named.
+                let header = crate::schema::feat::ALL
+                    .iter()
+                    .find(|c| c.matches(f.name()))
+                    .map_or_else(|| f.name().clone(), |c| c.header(lang).to_string());
+                fields.push(f.as_ref().clone().with_name(header).with_nullable(true));
                 columns.push(self.raw.column(i).clone());
             }
         }

@@ -207,26 +207,7 @@ impl Pollutants {
     }
 }
 
-/// Splits one CSV line with `"`-quoted fields (`""` inside quotes is a quote).
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
+use crate::table::read::split_csv_record as split_csv_line;
 
 #[cfg(test)]
 mod tests {

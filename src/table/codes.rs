@@ -312,7 +312,7 @@ mod tests {
             let mut y = x;
             for b in k.iter_mut() {
                 *b = uscc::CHARSET[(y % 31) as usize];
-                y = y / 31 ^ x.rotate_left(11);
+                y = (y / 31) ^ x.rotate_left(11);
             }
             codes.push(k);
         }

@@ -428,7 +428,7 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner)> {
 }
 
 /// Splits one CSV record (RFC 4180 quoting) into its fields.
-fn split_csv_record(line: &str) -> Vec<String> {
+pub(crate) fn split_csv_record(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

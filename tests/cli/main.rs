@@ -6,8 +6,10 @@ use std::process::Output;
 
 mod r#gen;
 mod golden;
+mod report;
 mod sample;
 mod score;
+mod train;
 mod validate;
 mod whitelist;
 

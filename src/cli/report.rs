@@ -1,0 +1,213 @@
+//! `spotcheck report`: the monthly supervision report (监管月报) as one self-contained HTML page,
+//! from a scored file and optionally the drawn sample, this period's positive list and last
+//! period's scored file. Reads the inputs, hashes them, calls `report::build` and
+//! `report::html::render`, and writes the page atomically.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use spotcheck::report::{self, FileRole, InputFile, ReportInputs};
+use spotcheck::schema::Lang;
+use spotcheck::table::write::{commit, temp_path};
+use spotcheck::table::{Encoding, ReadOptions, sha256_file};
+
+use super::common::{check_output, load_policy};
+use super::parse_lang;
+use super::scored::read_scored;
+
+/// Write the monthly supervision report: one HTML page with charts, for the bureau head.
+///
+/// The page answers how many on-site inspections this month, where and of whom (expected from the
+/// scored ratios, against the drawn sample), who joined or left the positive list (正面清单) and
+/// why, and what changed since last period; then the enterprises by credit class, tier and
+/// district, the distribution of the market and ecology ratios, the policy in force and the
+/// SHA-256 of every input. Everything is inside the one file (no script, no font, no link), so it
+/// opens from a USB stick on an offline PC and prints in black and white.
+///
+/// The page is in Chinese when the scored file has Chinese headers (`spotcheck score --lang zh`),
+/// else in English; --lang chooses.
+///
+/// Example: spotcheck report scored.csv --sample sample-2026-12.csv --whitelist list-2026-12.csv
+/// --previous-scored scored-2026-11.csv --month 2026-12 -o report-2026-12.html
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The scored enterprises (output of `spotcheck score`, any format, English or Chinese).
+    pub scored: PathBuf,
+    /// The month's drawn sample (output of `spotcheck sample`; needs the columns uscc, district
+    /// and departments, English or Chinese headers).
+    #[arg(long, value_name = "FILE")]
+    pub sample: Option<PathBuf>,
+    /// This period's positive list (output of `spotcheck whitelist`: .xlsx, .csv or .jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub whitelist: Option<PathBuf>,
+    /// Last period's scored enterprises, to count changes of class and of list eligibility.
+    #[arg(long, value_name = "FILE")]
+    pub previous_scored: Option<PathBuf>,
+    /// Policy file the scores were made with (default: the shipped data/policy/default.toml,
+    /// built in).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The month reported on, shown in the title (YYYY-MM; default: none).
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<String>,
+    /// Language of the page: en or zh (default: zh when the scored file has Chinese headers,
+    /// else en).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Text encoding of CSV inputs: utf-8 (default; a BOM is fine) or gb18030.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
+    Encoding::parse(s)
+        .ok_or_else(|| format!("{s:?} is not an encoding spotcheck reads (utf-8, gb18030)"))
+}
+
+/// Parses `--month YYYY-MM`.
+pub fn parse_month(s: &str) -> std::result::Result<String, String> {
+    let t = s.trim();
+    let ok = t.len() == 7
+        && t.as_bytes()[4] == b'-'
+        && t[..4].bytes().all(|b| b.is_ascii_digit())
+        && t[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(format!("{s:?} is not a month YYYY-MM"))
+    }
+}
+
+fn input(role: FileRole, path: &Path) -> Result<InputFile> {
+    Ok(InputFile {
+        role,
+        path: path.display().to_string(),
+        sha256: sha256_file(path).with_context(|| format!("hashing {}", path.display()))?,
+    })
+}
+
+pub fn run(a: ReportArgs) -> Result<ExitCode> {
+    let mut ins: Vec<&Path> = vec![&a.scored];
+    ins.extend(
+        [&a.sample, &a.whitelist, &a.previous_scored, &a.policy]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+    );
+    check_output(&a.output, &ins)?;
+    if !a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+    {
+        anyhow::bail!(
+            "{}: the report is an HTML page: give an output name ending in .html",
+            a.output.display()
+        );
+    }
+    let policy = load_policy(a.policy.as_deref())?;
+    let opts = ReadOptions {
+        encoding: a.encoding,
+        ..ReadOptions::default()
+    };
+    let lang = match a.lang {
+        Some(l) => l,
+        None => {
+            let r = spotcheck::table::open(&a.scored, &opts)
+                .with_context(|| format!("reading the scored file {}", a.scored.display()))?;
+            report::detect_lang(&r.schema())
+        }
+    };
+    let scored = read_scored(&a.scored, &opts)?;
+    let sample = a
+        .sample
+        .as_ref()
+        .map(|p| {
+            report::read_sample(p, &opts)
+                .with_context(|| format!("reading the sample {}", p.display()))
+        })
+        .transpose()?;
+    let list = a
+        .whitelist
+        .as_ref()
+        .map(|p| {
+            report::read_list(p, &opts)
+                .with_context(|| format!("reading the positive list {}", p.display()))
+        })
+        .transpose()?;
+    let previous = a
+        .previous_scored
+        .as_ref()
+        .map(|p| read_scored(p, &opts))
+        .transpose()?;
+
+    let mut files = vec![input(FileRole::Scored, &a.scored)?];
+    if let Some(p) = &a.sample {
+        files.push(input(FileRole::Sample, p)?);
+    }
+    if let Some(p) = &a.whitelist {
+        files.push(input(FileRole::Whitelist, p)?);
+    }
+    if let Some(p) = &a.previous_scored {
+        files.push(input(FileRole::PreviousScored, p)?);
+    }
+    files.push(InputFile {
+        role: FileRole::Policy,
+        path: match &a.policy {
+            Some(p) => p.display().to_string(),
+            None => format!("{} (built in)", policy.path().display()),
+        },
+        sha256: policy.sha256_hex(),
+    });
+
+    let data = report::build(&ReportInputs {
+        scored: &scored,
+        sample: sample.as_deref(),
+        list: list.as_deref(),
+        previous: previous.as_ref(),
+        policy: &policy,
+        files: &files,
+        month: a.month.as_deref(),
+    });
+    let page = report::html::render(&data, lang);
+    let tmp = temp_path(&a.output);
+    let written = std::fs::write(&tmp, page.as_bytes())
+        .map_err(|e| spotcheck::Error::io(&tmp, e))
+        .and_then(|()| commit(&tmp, &a.output));
+    if written.is_err() {
+        // Leave nothing behind; the temporary file may not exist, which is fine.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("writing {}", a.output.display()))?;
+    println!(
+        "{}: {} enterprises; {:.1} on-site visits expected this month{}",
+        a.scored.display(),
+        data.enterprises,
+        data.expected.visits,
+        data.sample
+            .as_ref()
+            .map(|s| format!(", {} drawn", s.drawn.visits()))
+            .unwrap_or_default()
+    );
+    println!("→ {}", a.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months() {
+        assert_eq!(parse_month("2026-12"), Ok("2026-12".into()));
+        assert!(parse_month("2026-13").is_err());
+        assert!(parse_month("2026-1").is_err());
+        assert!(parse_month("26-12-01").is_err());
+    }
+}
