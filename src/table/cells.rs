@@ -4,11 +4,10 @@
 //! parsing text otherwise. Empty or all-space text is null (SPEC §1.1).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::compute::cast;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Float64Type};
 
 use crate::{Error, Result};
 
@@ -59,7 +58,7 @@ pub enum Num<'a> {
 
 /// A column viewed as numbers.
 pub enum NumColumn {
-    Float(Arc<dyn Array>),
+    Float(arrow::array::Float64Array),
     Text(TextColumn),
 }
 
@@ -71,7 +70,7 @@ impl NumColumn {
                 path: path.to_path_buf(),
                 source,
             })?;
-            Ok(NumColumn::Float(f))
+            Ok(NumColumn::Float(f.as_primitive::<Float64Type>().clone()))
         } else {
             Ok(NumColumn::Text(TextColumn::new(array, path)?))
         }
@@ -85,7 +84,7 @@ impl NumColumn {
                 if a.is_null(i) {
                     Num::Null
                 } else {
-                    Num::Value(a.as_primitive::<arrow::datatypes::Float64Type>().value(i))
+                    Num::Value(a.value(i))
                 }
             }
             NumColumn::Text(t) => match t.get(i) {
@@ -223,6 +222,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use arrow::array::{Float64Array, Int64Array};
+    use std::sync::Arc;
 
     #[test]
     fn memo_answers_as_the_parser_does() {
