@@ -10,7 +10,7 @@ use clap::Args;
 
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
-use spotcheck::input::EnterpriseReader;
+use spotcheck::input::{EnterpriseBatch, EnterpriseReader};
 
 use spotcheck::schema::{CreditClass, Lang};
 use spotcheck::score::score_batch;
@@ -102,17 +102,8 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
     let mut listed = 0u64;
     let progress = super::progress::Progress::new(a.input.quiet, "scoring", None);
-    loop {
-        let mut batches = reader.next_batches(per_round, &mut rejects)?;
-        let end = batches.is_empty();
-        if end {
-            if writer.is_some() {
-                break;
-            }
-            // An empty input still gets a header.
-            batches.push(reader.empty_batch()?);
-        }
-        let scored: Vec<(RecordBatch, [u64; 4], u64)> = batches
+    let score_all = |batches: &[EnterpriseBatch]| {
+        batches
             .par_iter()
             .map(|batch| {
                 let scored = score_batch(
@@ -128,8 +119,20 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
                 let listed = scored.positive_list.iter().filter(|p| **p).count() as u64;
                 Ok((scored.to_record_batch(a.lang)?, classes, listed))
             })
-            .collect::<spotcheck::Result<_>>()?;
-        for (batch, (rb, classes, l)) in batches.iter().zip(scored) {
+            .collect::<spotcheck::Result<Vec<(RecordBatch, [u64; 4], u64)>>>()
+    };
+    let mut batches = reader.next_batches(per_round, &mut rejects)?;
+    if batches.is_empty() {
+        // An empty input still gets a header.
+        batches.push(reader.empty_batch()?);
+    }
+    while !batches.is_empty() {
+        // The next round is read, parsed and checked while this one is scored.
+        let (next, scored) = rayon::join(
+            || reader.next_batches(per_round, &mut rejects),
+            || score_all(&batches),
+        );
+        for (batch, (rb, classes, l)) in batches.iter().zip(scored?) {
             for (c, k) in CreditClass::ALL.iter().zip(classes) {
                 if k > 0 {
                     *by_class.entry(c.en().to_string()).or_default() += k;
@@ -144,9 +147,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
             }
             progress.inc(batch.len() as u64);
         }
-        if end {
-            break;
-        }
+        batches = next?;
     }
     progress.finish();
     let ec = reader.counts();
