@@ -59,9 +59,9 @@ pub struct ScoreArgs {
 }
 
 /// Raw batches decoded ahead of the validation.
-const PREFETCH: usize = 4;
+const PREFETCH: usize = 2;
 /// Batches validated and scored per round, per rayon thread.
-const PER_ROUND_PER_THREAD: usize = 2;
+const PER_ROUND_PER_THREAD: usize = 1;
 
 pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let policy = load_policy(a.policy.as_deref())?;
