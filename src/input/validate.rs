@@ -3,6 +3,11 @@
 //! value rejects the row (first failing column recorded), a wrong check character keeps it
 //! flagged, a repeated code rejects the later row. Every row read is either in a batch or in the
 //! rejects: `read = accepted + rejected`.
+//!
+//! Validation has two halves so that both cores can work (SPEC §8): `parse_batch` parses every
+//! cell of a batch (pure; batches in parallel), `ParsedBatch::dedup_with` then sends the failed
+//! rows to the rejects and rejects repeated codes, in file order, against a compact `CodeSet` of
+//! the codes seen (filled a round of batches at a time). The result is the same as row by row.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! Pollution equivalents and the environmental-tax estimate per enterprise (SPEC §3.2) from the long
 //! emissions table (one row per enterprise, outlet and pollutant; unsorted; possibly more rows than
 //! enterprises). `EmissionAggregate` collects rows compactly (credit codes as `[u8; 18]` keys,
-//! outlets interned, 24 bytes a row); `finish` sums duplicates (same enterprise, outlet and
+//! outlets interned, 24 bytes a row) in 64 shards by code, so rows are added and totals computed
+//! on every core (`add_rows`, `finish`) and no table is ever resized whole; `finish` sums duplicates (same enterprise, outlet and
 //! pollutant) and applies the per-outlet top-N rule of 环境保护税法 Art. 9: air, the 3 largest pe;
 //! water, the 5 largest 第一类 plus the 3 largest 第二类 where of COD, BOD5 and TOC only the largest
 //! counts; taxable pe × the policy's rates. The result, `EmissionTotals`, answers per credit code and

@@ -1,6 +1,7 @@
 //! Opening a table in any input format as a stream of Arrow record batches. CSV, JSON Lines and
 //! XLSX cells arrive as `Utf8` text (blank = null); Parquet and Arrow IPC keep their types. A file
 //! that cannot be read at all is an error naming the file and what was expected — never a panic.
+//! `Prefetch` reads a table ahead on its own thread (decoding overlaps the caller's work).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};

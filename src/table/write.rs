@@ -1,7 +1,8 @@
 //! Writing a table in any output format (CSV with optional BOM, Parquet with zstd, Arrow IPC,
 //! JSON Lines, XLSX). Every writer writes to a temporary file in the target's folder and renames
 //! it into place in `finish`; dropped unfinished, it deletes the temporary file, so a failed run
-//! leaves no partial output (SPEC §2.2).
+//! leaves no partial output (SPEC §2.2). `WriteBehind` runs a writer on its own thread (encoding
+//! overlaps the caller's work).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
