@@ -103,6 +103,13 @@ impl Part {
         }
     }
 
+    /// Grows until `extra` more codes fit without another resize.
+    fn reserve(&mut self, extra: usize) {
+        while (self.len + extra) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
     fn contains(&self, w: &[u32; 3], h: u64) -> bool {
         if self.slots.is_empty() {
             return false;
@@ -205,9 +212,23 @@ impl CodeSet {
             .par_iter_mut()
             .enumerate()
             .map(|(p, part)| {
-                order[start[p] as usize..start[p + 1] as usize]
+                let idx = &order[start[p] as usize..start[p + 1] as usize];
+                if idx.is_empty() {
+                    return Vec::new();
+                }
+                // Sized once, then the codes go in by home slot: the part's table is swept in
+                // address order (few cache and TLB misses) instead of hit at random. The sort is
+                // stable, so repeats of a code (same slot) keep their order and the first wins.
+                part.reserve(idx.len());
+                let mask = part.slots.len() - 1;
+                let mut by_slot: Vec<(u32, u32)> = idx
                     .iter()
-                    .map(|&i| {
+                    .map(|&i| ((prepared[i as usize].1 as usize & mask) as u32, i))
+                    .collect();
+                by_slot.sort_by_key(|&(slot, _)| slot);
+                by_slot
+                    .iter()
+                    .map(|&(_, i)| {
                         let (w, h) = prepared[i as usize];
                         (i, part.insert(w, h))
                     })
