@@ -280,6 +280,7 @@ impl WriteBehind {
                 source: std::io::Error::other("the output was abandoned before it was complete"),
             })
         };
+        // Spawning fails only when the OS is out of threads: not something a user input causes.
         let handle = std::thread::Builder::new()
             .name("spotcheck-write".into())
             .spawn(work)
