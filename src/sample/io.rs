@@ -8,8 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder,
-    UInt64Builder,
+    ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
@@ -283,8 +282,10 @@ pub fn read_frame(
     let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
     let file = path.display().to_string();
     let mut counts = Counts::default();
-    let mut usccs: Vec<StringArray> = Vec::new();
-    let mut names: Vec<StringArray> = Vec::new();
+    // Codes and names are appended batch by batch (each batch's arrays freed as it goes), so
+    // the frame's two text columns are never held twice.
+    let mut usccs = StringBuilder::new();
+    let mut names = StringBuilder::new();
     let mut f = FrameVecs::default();
     let mut seen = CodeSet::new();
     let mut reader = crate::table::Prefetch::new(reader, 4);
@@ -367,25 +368,17 @@ pub fn read_frame(
                 nm = filter(&nm)?;
             }
             f.append(pf);
-            usccs.push(u);
-            names.push(nm);
-        }
-    }
-    let concat = |parts: &[StringArray]| -> Result<StringArray> {
-        let refs: Vec<&dyn Array> = parts.iter().map(|a| a as &dyn Array).collect();
-        if refs.is_empty() {
-            return Ok(StringArray::from(Vec::<&str>::new()));
-        }
-        arrow::compute::concat(&refs)
-            .map(|a| a.as_string::<i32>().clone())
-            .map_err(|source| Error::Arrow {
+            let arrow_err = |source| Error::Arrow {
                 path: path.to_path_buf(),
                 source,
-            })
-    };
+            };
+            usccs.append_array(&u).map_err(arrow_err)?;
+            names.append_array(&nm).map_err(arrow_err)?;
+        }
+    }
     let frame = SampleFrame {
-        uscc: concat(&usccs)?,
-        name: concat(&names)?,
+        uscc: usccs.finish(),
+        name: names.finish(),
         district: f.district,
         tier: f.tier,
         credit_class: f.credit_class,
