@@ -110,6 +110,9 @@ fn parse_emissions<'a>(
     lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
 ) -> (Vec<EmissionRow<'a>>, Vec<(u64, CellError)>) {
     let mut media = Memo::new(Medium::parse);
+    // Pollutant names repeat: each (medium, text) is looked up once per batch.
+    let mut air = Memo::new(|s: &str| lookup(Medium::Air, s));
+    let mut water = Memo::new(|s: &str| lookup(Medium::Water, s));
     let mut ok = Vec::with_capacity(c.len);
     let mut bad = Vec::new();
     for i in 0..c.len {
@@ -125,7 +128,11 @@ fn parse_emissions<'a>(
                 detail: format!("expected {}", Medium::EXPECTED),
             })?;
             let p = required(&c.po, i, cp, "pollutant")?;
-            let pollutant = lookup(medium, p).ok_or_else(|| CellError {
+            let found = match medium {
+                Medium::Air => air.get(p),
+                Medium::Water => water.get(p),
+            };
+            let pollutant = found.ok_or_else(|| CellError {
                     col: cp,
                     value: p.to_string(),
                     reason: reason::POLLUTANT_UNKNOWN,

@@ -211,7 +211,7 @@ impl EnterpriseReader {
 /// Parses an optional enum cell through a memo of the column's distinct texts.
 fn enum_cell<T: Copy>(
     t: &Option<TextColumn>,
-    memo: &mut Memo<T>,
+    memo: &mut Memo<T, impl FnMut(&str) -> Option<T>>,
     i: usize,
     col: Option<usize>,
     reason: &'static str,
@@ -234,7 +234,7 @@ fn enum_cell<T: Copy>(
 /// Parses an optional boolean cell (Arrow booleans directly, text through the memo).
 fn bool_cell(
     b: &Option<BoolColumn>,
-    memo: &mut Memo<bool>,
+    memo: &mut Memo<bool, impl FnMut(&str) -> Option<bool>>,
     i: usize,
     col: Option<usize>,
 ) -> std::result::Result<Option<bool>, CellError> {

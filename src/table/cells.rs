@@ -113,48 +113,53 @@ impl NumColumn {
 /// assert_eq!(m.get("小巨人"), Some(Tier::LittleGiant));
 /// assert_eq!(m.get("big"), None);
 /// ```
-pub struct Memo<T: Copy> {
-    parse: fn(&str) -> Option<T>,
+pub struct Memo<T: Copy, F = fn(&str) -> Option<T>> {
+    parse: F,
     /// Fingerprints of the remembered texts, scanned first (no string comparison per entry).
-    prints: Vec<u64>,
+    prints: Vec<Print>,
     /// Direct-mapped index by 6 bits of the (remixed) fingerprint: entry + 1, or 0.
     slots: [u8; 64],
     seen: Vec<(Box<str>, Option<T>)>,
 }
 
-/// A fingerprint of a text. Texts of up to 7 bytes are their own fingerprint (the bytes and the
-/// length; top bit clear), so equal fingerprints mean equal texts; longer texts get their first
-/// and last 8 bytes and length mixed (top bit set), and the text itself is compared on a match.
+/// A fingerprint of a text. Texts of up to 15 bytes are their own fingerprint (their bytes and
+/// length; top bit of the second word clear), so equal fingerprints mean equal texts; longer
+/// texts get their first and last 8 bytes and length mixed (top bit set), and the text itself is
+/// compared on a match.
+type Print = (u64, u64);
+
 #[inline]
-fn fingerprint(s: &str) -> u64 {
+fn fingerprint(s: &str) -> Print {
     let b = s.as_bytes();
     let word = |x: &[u8]| {
         let mut w = [0u8; 8];
         w[..x.len()].copy_from_slice(x);
         u64::from_le_bytes(w)
     };
-    if b.len() <= 7 {
-        return word(b) | (b.len() as u64) << 56;
+    let n = b.len();
+    if n <= 15 {
+        let (head, rest) = b.split_at(n.min(8));
+        return (word(head), word(rest) | (n as u64) << 56);
     }
     let head = word(&b[..8]);
-    let tail = word(&b[b.len() - 8..]);
-    let h = (head ^ tail.rotate_left(31) ^ (b.len() as u64).rotate_left(47))
+    let tail = word(&b[n - 8..]);
+    let h = (head ^ tail.rotate_left(31) ^ (n as u64).rotate_left(47))
         .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h ^ (h >> 29)) | 1 << 63
+    (h ^ (h >> 29), 1 << 63 | n as u64)
 }
 
 /// Whether a fingerprint is the text itself (no comparison needed).
 #[inline]
-fn exact(f: u64) -> bool {
-    f >> 63 == 0
+fn exact(f: Print) -> bool {
+    f.1 >> 63 == 0
 }
 
-impl<T: Copy> Memo<T> {
+impl<T: Copy, F: FnMut(&str) -> Option<T>> Memo<T, F> {
     /// Distinct texts remembered.
     pub const CAP: usize = 32;
 
     /// A memo over `parse`.
-    pub fn new(parse: fn(&str) -> Option<T>) -> Self {
+    pub fn new(parse: F) -> Self {
         Memo {
             parse,
             prints: Vec::new(),
@@ -167,7 +172,7 @@ impl<T: Copy> Memo<T> {
     #[inline]
     pub fn get(&mut self, s: &str) -> Option<T> {
         let f = fingerprint(s);
-        let slot = (f.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize;
+        let slot = ((f.0 ^ f.1.rotate_left(17)).wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize;
         if let Some(k) = (self.slots[slot] as usize).checked_sub(1)
             && self.prints[k] == f
             && (exact(f) || *self.seen[k].0 == *s)
