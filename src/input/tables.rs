@@ -80,7 +80,7 @@ pub fn read_emissions(
     opts: &ReadOptions,
     rejects: &mut Rejects,
     lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
-    mut sink: impl FnMut(EmissionRow<'_>),
+    mut sink: impl FnMut(EmissionRow<'_>) + Send,
 ) -> Result<Counts> {
     read_emissions_batched(path, opts, rejects, lookup, |rows| {
         for r in rows {
@@ -88,6 +88,9 @@ pub fn read_emissions(
         }
     })
 }
+
+/// The accepted rows and the failures of one batch.
+type Parsed = (Vec<ParsedEmission>, Vec<(u64, CellError)>);
 
 /// Batches read and parsed together (in parallel) by [`read_emissions_batched`].
 const ROUND: usize = 8;
@@ -103,12 +106,23 @@ struct EmissionCols {
     am: Option<NumColumn>,
 }
 
+/// An accepted emission row of a batch, its outlet given by position in the batch (so parsed rows
+/// can wait for their turn without borrowing the batch).
+struct ParsedEmission {
+    row: u64,
+    at: u32,
+    uscc: [u8; 18],
+    medium: Medium,
+    pollutant: u16,
+    amount_kg: f64,
+}
+
 /// Parses the cells of one emissions batch: the accepted rows and the failures, in row order.
-fn parse_emissions<'a>(
-    c: &'a EmissionCols,
+fn parse_emissions(
+    c: &EmissionCols,
     [cu, co, cm, cp, ca]: [usize; 5],
     lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
-) -> (Vec<EmissionRow<'a>>, Vec<(u64, CellError)>) {
+) -> (Vec<ParsedEmission>, Vec<(u64, CellError)>) {
     let mut media = Memo::new(Medium::parse);
     // Pollutant names repeat: each (medium, text) is looked up once per batch.
     let mut air = Memo::new(|s: &str| lookup(Medium::Air, s));
@@ -119,7 +133,7 @@ fn parse_emissions<'a>(
         let row = c.first_row + i as u64;
         let parsed = (|| {
             let uscc = uscc_key(required(&c.us, i, cu, "uscc")?, cu)?;
-            let outlet = required(&c.ou, i, co, "outlet")?;
+            required(&c.ou, i, co, "outlet")?;
             let m = required(&c.me, i, cm, "medium")?;
             let medium = media.get(m).ok_or_else(|| CellError {
                 col: cm,
@@ -147,10 +161,10 @@ fn parse_emissions<'a>(
                 reason: reason::VALUE_MISSING,
                 detail: "column \"amount_kg\" is required and may not be empty".into(),
             })?;
-            Ok::<_, CellError>(EmissionRow {
+            Ok::<_, CellError>(ParsedEmission {
                 row,
+                at: i as u32,
                 uscc,
-                outlet,
                 medium,
                 pollutant,
                 amount_kg,
@@ -173,7 +187,7 @@ pub fn read_emissions_batched(
     opts: &ReadOptions,
     rejects: &mut Rejects,
     lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
-    mut sink: impl FnMut(&[EmissionRow<'_>]),
+    mut sink: impl FnMut(&[EmissionRow<'_>]) + Send,
 ) -> Result<Counts> {
     use rayon::prelude::*;
     let reader = crate::table::open(path, opts)?;
@@ -192,9 +206,11 @@ pub fn read_emissions_batched(
     // Invariant: resolve() checked that every required column is present.
     .map(|c| map.get(&c).expect("required column resolved"));
     let mut counts = Counts::default();
+    // Round k+1 is parsed while the rows of round k go to the sink (rayon::join).
+    let mut first_row = 1u64;
+    let mut pending: Option<(Vec<EmissionCols>, Vec<Parsed>)> = None;
     loop {
         let mut round = Vec::with_capacity(ROUND);
-        let mut first_row = counts.read + 1;
         while round.len() < ROUND {
             let Some(raw) = reader.next().transpose()? else {
                 break;
@@ -210,22 +226,46 @@ pub fn read_emissions_batched(
             });
             first_row += raw.num_rows() as u64;
         }
+        let (parsed, handed) = rayon::join(
+            || {
+                round
+                    .par_iter()
+                    .map(|c| parse_emissions(c, [cu, co, cm, cp, ca], lookup))
+                    .collect::<Vec<_>>()
+            },
+            || -> Result<()> {
+                let Some((cols, parsed)) = pending.take() else {
+                    return Ok(());
+                };
+                for (c, (ok, bad)) in cols.iter().zip(parsed) {
+                    counts.read += c.len as u64;
+                    counts.accepted += ok.len() as u64;
+                    counts.rejected += bad.len() as u64;
+                    for (row, e) in bad {
+                        reject(rejects, &file, row, &schema, e)?;
+                    }
+                    let rows: Vec<EmissionRow<'_>> = ok
+                        .iter()
+                        .map(|p| EmissionRow {
+                            row: p.row,
+                            uscc: p.uscc,
+                            // The parser checked that the outlet is there.
+                            outlet: c.ou.get(p.at as usize).unwrap_or_default(),
+                            medium: p.medium,
+                            pollutant: p.pollutant,
+                            amount_kg: p.amount_kg,
+                        })
+                        .collect();
+                    sink(&rows);
+                }
+                Ok(())
+            },
+        );
+        handed?;
         if round.is_empty() {
             break;
         }
-        let parsed: Vec<_> = round
-            .par_iter()
-            .map(|c| parse_emissions(c, [cu, co, cm, cp, ca], lookup))
-            .collect();
-        for (c, (ok, bad)) in round.iter().zip(parsed) {
-            counts.read += c.len as u64;
-            counts.accepted += ok.len() as u64;
-            counts.rejected += bad.len() as u64;
-            for (row, e) in bad {
-                reject(rejects, &file, row, &schema, e)?;
-            }
-            sink(&ok);
-        }
+        pending = Some((round, parsed));
     }
     Ok(counts)
 }
