@@ -93,7 +93,7 @@ pub fn read_emissions(
 type Parsed = (Vec<ParsedEmission>, Vec<(u64, CellError)>);
 
 /// Batches read and parsed together (in parallel) by [`read_emissions_batched`].
-const ROUND: usize = 8;
+const ROUND: usize = 4;
 
 /// The columns of one raw emissions batch, viewed as text and numbers.
 struct EmissionCols {
