@@ -272,7 +272,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     )?;
     progress.phase("drawing");
     let (d, assignment) = run_draw(&loaded, &params)?;
-    progress.phase("writing");
+    progress.phase("writing the sample");
     let sha = write_sample(
         &output,
         &loaded,
@@ -308,9 +308,10 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         },
     );
     write_text(&manifest_path, &manifest.to_json())?;
-    progress.finish();
+    progress.phase("writing the rejects");
     let rejects_path = a.input.rejects_path(&output);
     super::write_rejects(&rejects, &rejects_path)?;
+    progress.finish();
     for (p, c) in &loaded.counts {
         print_counts(p, c);
     }

@@ -665,7 +665,6 @@ fn prepare_with(
         exclusions = exclusions.add(ex);
     }
     let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
-
     // §4.3: processing order — stratum, key, code.
     let mut units = order(chunks, strata.labels.len(), &uscc);
     for w in units.windows(2) {
@@ -789,16 +788,25 @@ fn order<'a>(
         let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
         ((u.stratum as usize) << bits) | top as usize
     };
-    let mut counts = vec![0usize; nstrata.max(1) << bits];
-    for u in chunks.iter().flatten() {
-        counts[bucket(u)] += 1;
-    }
-    let mut next = Vec::with_capacity(counts.len());
-    let mut at = 0;
-    for &c in &counts {
-        next.push(at);
-        at += c;
-    }
+    let nbuckets = nstrata.max(1) << bits;
+    let counts = chunks
+        .par_iter()
+        .fold(
+            || vec![0usize; nbuckets],
+            |mut c, chunk| {
+                for u in chunk {
+                    c[bucket(u)] += 1;
+                }
+                c
+            },
+        )
+        .reduce(
+            || vec![0usize; nbuckets],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     let blank = EligibleUnit {
         key: 0,
         pi: 0.0,
@@ -806,13 +814,40 @@ fn order<'a>(
         stratum: 0,
     };
     let mut out = vec![blank; total];
-    for chunk in chunks {
-        for u in chunk {
-            let b = bucket(&u);
-            out[next[b]] = u;
-            next[b] += 1;
+    // The buckets are split into one run per thread, of about equal size; each thread reads
+    // every unit and places those of its run (disjoint parts of `out`, so no locking).
+    let threads = rayon::current_num_threads().max(1);
+    let mut runs: Vec<(std::ops::Range<usize>, &mut [EligibleUnit])> = Vec::with_capacity(threads);
+    let mut rest = &mut out[..];
+    let mut b = 0;
+    for t in 0..threads {
+        let first = b;
+        let mut size = 0;
+        let want = (total * (t + 1)).div_ceil(threads) - (total * t).div_ceil(threads);
+        while b < nbuckets && (size < want || t + 1 == threads) {
+            size += counts[b];
+            b += 1;
         }
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(size);
+        runs.push((first..b, head));
+        rest = tail;
     }
+    runs.into_par_iter().for_each(|(range, part)| {
+        let mut next = Vec::with_capacity(range.len());
+        let mut at = 0;
+        for &c in &counts[range.clone()] {
+            next.push(at);
+            at += c;
+        }
+        for u in chunks.iter().flatten() {
+            let b = bucket(u);
+            if range.contains(&b) {
+                let slot = &mut next[b - range.start];
+                part[*slot] = *u;
+                *slot += 1;
+            }
+        }
+    });
     let mut buckets = Vec::with_capacity(counts.len());
     let mut rest = &mut out[..];
     for &c in &counts {

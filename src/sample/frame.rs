@@ -40,7 +40,7 @@ pub struct FrameUnit {
 pub struct SampleFrame {
     /// 统一社会信用代码, upper-cased, no nulls, unique.
     pub uscc: StringArray,
-    /// 企业名称 (null reads as empty).
+    /// 企业名称 as in the file (null reads as empty; [`SampleFrame::name`] trims).
     pub name: StringArray,
     /// 所属区 as its 6-digit code.
     pub district: Vec<u32>,
@@ -86,12 +86,13 @@ impl SampleFrame {
         self.uscc.value(i)
     }
 
-    /// The name of unit `i` (empty when null).
+    /// The name of unit `i`, trimmed (empty when null). Names are kept as the file has them
+    /// and trimmed here: only the drawn units' names are ever looked at.
     pub fn name(&self, i: usize) -> &str {
         if self.name.is_null(i) {
             ""
         } else {
-            self.name.value(i)
+            self.name.value(i).trim()
         }
     }
 

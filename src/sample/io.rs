@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt64Builder,
+    Array, ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder,
+    UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
@@ -20,8 +21,8 @@ use super::verify::SampleLine;
 use crate::input::Counts;
 use crate::input::enterprise::reason;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
-use crate::table::cells::{Memo, Num, NumColumn, TextColumn};
-use crate::table::codes::{CodeSet, check_key};
+use crate::table::cells::{EnumColumn, Memo, Num, NumColumn, TextColumn};
+use crate::table::codes::{RepeatFinder, check_key};
 use crate::table::read::ColumnFilter;
 use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
 use crate::{Error, Result, district};
@@ -72,11 +73,18 @@ const FRAME_REQUIRED: [Col; 7] = [
     out::ECO_MAX_PER_YEAR,
 ];
 
-/// Read options that keep only the frame's columns (Parquet skips the rest on disk).
+/// Read options that keep only the frame's columns (Parquet skips the rest on disk) and read
+/// the district, tier and class as dictionaries.
 pub fn frame_read_options(base: &ReadOptions) -> ReadOptions {
     let keep: ColumnFilter = Arc::new(|h: &str| FRAME_COLS.iter().any(|c| c.matches(h)));
+    let dictionary: ColumnFilter = Arc::new(|h: &str| {
+        [out::DISTRICT, out::TIER, out::CREDIT_CLASS]
+            .iter()
+            .any(|c| c.matches(h))
+    });
     ReadOptions {
         keep: Some(keep),
+        dictionary: Some(dictionary),
         ..base.clone()
     }
 }
@@ -88,15 +96,14 @@ struct Problem {
     detail: String,
 }
 
-/// One batch of the scored file parsed: its frame rows, the code of each and the rows that
-/// failed, in row order (codes not yet checked against the earlier rows).
+/// One batch of the scored file parsed: its frame rows with the code of each (upper-cased) and
+/// its name (as in the file), and the rows that failed, in row order (codes not yet checked
+/// against the other rows).
 struct FramePart {
     f: FrameVecs,
-    uscc: StringArray,
+    keys: Vec<[u8; 18]>,
     name: StringArray,
-    parsed_ok: Vec<(u64, [u8; 18])>,
     failed: Vec<(u64, Problem)>,
-    rows: usize,
 }
 
 /// Parses one batch whose first row has 1-based number `first_row` (pure: batches can be
@@ -107,7 +114,6 @@ fn parse_frame_batch(
     path: &Path,
     first_row: u64,
 ) -> Result<FramePart> {
-    let mut f = FrameVecs::default();
     // Enum and district columns hold a few distinct texts: each is parsed once per batch.
     let mut districts = Memo::new(district::parse);
     let mut tiers = Memo::new(Tier::parse);
@@ -122,12 +128,17 @@ fn parse_frame_batch(
             .map(|i| NumColumn::new(batch.column(i), path))
             .transpose()
     };
-    let (tu, tn, td, tt, tc) = (
-        text(&out::USCC)?,
-        text(&out::NAME)?,
-        text(&out::DISTRICT)?,
-        text(&out::TIER)?,
-        text(&out::CREDIT_CLASS)?,
+    let (tu, tn) = (text(&out::USCC)?, text(&out::NAME)?);
+    let (td, tt, tc) = (
+        map.get(&out::DISTRICT)
+            .map(|i| EnumColumn::new(batch.column(i), path, &mut districts))
+            .transpose()?,
+        map.get(&out::TIER)
+            .map(|i| EnumColumn::new(batch.column(i), path, &mut tiers))
+            .transpose()?,
+        map.get(&out::CREDIT_CLASS)
+            .map(|i| EnumColumn::new(batch.column(i), path, &mut classes))
+            .transpose()?,
     );
     let (mr, mm, er, em, rs) = (
         num(&out::MARKET_RATIO)?,
@@ -137,11 +148,10 @@ fn parse_frame_batch(
         num(&out::RISK_SCORE)?,
     );
     let n = batch.num_rows();
-    let mut uscc = StringBuilder::with_capacity(n, n * 18);
-    let mut name = StringBuilder::with_capacity(n, n * 32);
-    // Rows whose cells parse (row, code) and rows that failed (row, problem), in row order;
-    // codes are checked against the earlier rows after the batch, all at once.
-    let mut parsed_ok: Vec<(u64, [u8; 18])> = Vec::with_capacity(n);
+    let mut f = FrameVecs::with_capacity(n);
+    // The codes of the rows whose cells parse and the rows that failed (row, problem), in row
+    // order; codes are checked against the other rows once the whole file is read.
+    let mut keys: Vec<[u8; 18]> = Vec::with_capacity(n);
     let mut failed: Vec<(u64, Problem)> = Vec::new();
     for i in 0..n {
         let row = first_row + i as u64;
@@ -164,34 +174,37 @@ fn parse_frame_batch(
                     detail: "expected a unified social credit code".into(),
                 });
             };
-            let d_s = td
+            let d = td
                 .as_ref()
-                .and_then(|t| t.get(i))
-                .ok_or_else(|| missing(out::DISTRICT))?;
-            let d = districts.get(d_s).ok_or_else(|| Problem {
-                col: out::DISTRICT,
-                value: d_s.to_string(),
-                reason: reason::DISTRICT_UNKNOWN,
-                detail: format!("expected {}", district::EXPECTED),
-            })?;
-            let t_s = tt
-                .as_ref()
-                .and_then(|t| t.get(i))
-                .ok_or_else(|| missing(out::TIER))?;
-            let tier = tiers.get(t_s).ok_or_else(|| Problem {
-                col: out::TIER,
-                value: t_s.to_string(),
-                reason: reason::TIER_UNKNOWN,
-                detail: format!("expected {}", Tier::EXPECTED),
-            })?;
-            let class = match tc.as_ref().and_then(|t| t.get(i)) {
-                None => None,
-                Some(s) => Some(classes.get(s).ok_or_else(|| Problem {
-                    col: out::CREDIT_CLASS,
+                .and_then(|t| t.get(i, &mut districts))
+                .ok_or_else(|| missing(out::DISTRICT))?
+                .map_err(|s| Problem {
+                    col: out::DISTRICT,
                     value: s.to_string(),
-                    reason: reason::CREDIT_CLASS_INVALID,
-                    detail: format!("expected {}", CreditClass::EXPECTED),
-                })?),
+                    reason: reason::DISTRICT_UNKNOWN,
+                    detail: format!("expected {}", district::EXPECTED),
+                })?;
+            let tier = tt
+                .as_ref()
+                .and_then(|t| t.get(i, &mut tiers))
+                .ok_or_else(|| missing(out::TIER))?
+                .map_err(|s| Problem {
+                    col: out::TIER,
+                    value: s.to_string(),
+                    reason: reason::TIER_UNKNOWN,
+                    detail: format!("expected {}", Tier::EXPECTED),
+                })?;
+            let class = match tc.as_ref().and_then(|t| t.get(i, &mut classes)) {
+                None => None,
+                Some(Ok(c)) => Some(c),
+                Some(Err(s)) => {
+                    return Err(Problem {
+                        col: out::CREDIT_CLASS,
+                        value: s.to_string(),
+                        reason: reason::CREDIT_CLASS_INVALID,
+                        detail: format!("expected {}", CreditClass::EXPECTED),
+                    });
+                }
             };
             let ratio = |n: &Option<NumColumn>, col: Col| -> std::result::Result<f64, Problem> {
                 match n.as_ref().map(|n| n.get(i)) {
@@ -237,10 +250,6 @@ fn parse_frame_batch(
                 Some(Num::Value(v)) => Some(v),
                 _ => None,
             };
-            // Invariant: check_key returns bytes of the code character set, which are ASCII.
-            let code = std::str::from_utf8(&key).unwrap_or_default();
-            uscc.append_value(code);
-            name.append_value(tn.as_ref().and_then(|t| t.get(i)).unwrap_or(""));
             f.district.push(d);
             f.tier.push(tier);
             f.credit_class.push(class);
@@ -252,25 +261,53 @@ fn parse_frame_batch(
             Ok(key)
         })();
         match parsed {
-            Ok(key) => parsed_ok.push((row, key)),
+            Ok(key) => keys.push(key),
             Err(p) => failed.push((row, p)),
         }
     }
+    // Names are kept as they are (no copy) unless rows failed; a missing column reads as nulls.
+    let name = match &tn {
+        Some(t) if failed.is_empty() => t.array().clone(),
+        Some(t) => {
+            let keep: arrow::array::BooleanArray = {
+                let mut bad = failed
+                    .iter()
+                    .map(|(row, _)| (row - first_row) as usize)
+                    .peekable();
+                (0..n)
+                    .map(|i| {
+                        let b = bad.peek() == Some(&i);
+                        if b {
+                            bad.next();
+                        }
+                        Some(!b)
+                    })
+                    .collect()
+            };
+            arrow::compute::filter(t.array(), &keep)
+                .map(|a| a.as_string::<i32>().clone())
+                .map_err(|source| Error::Arrow {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+        }
+        None => StringArray::new_null(keys.len()),
+    };
     Ok(FramePart {
         f,
-        uscc: uscc.finish(),
-        name: name.finish(),
-        parsed_ok,
+        keys,
+        name,
         failed,
-        rows: n,
     })
 }
 
 /// Reads the sampling frame from a scored file (English or Chinese headers and values).
 ///
-/// The file is decoded ahead on its own thread; a few batches at a time are parsed in parallel,
-/// then their codes are checked against the earlier rows in file order (a repeated code rejects
-/// the later row), so rejects and frame are those of a row-by-row reading.
+/// The file is decoded ahead on its own thread; a few batches at a time are parsed in parallel.
+/// Repeated codes are looked for once the whole file is read ([`RepeatFinder`]: a repeated code
+/// rejects the later row), and the rejects are written in row order, so rejects and frame are
+/// those of a row-by-row reading. With `--strict` reading stops at the round of batches where
+/// the first rejection is, and that one is reported.
 pub fn read_frame(
     path: &Path,
     opts: &ReadOptions,
@@ -280,16 +317,26 @@ pub fn read_frame(
     let reader = crate::table::open(path, &frame_read_options(opts))?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
-    let file = path.display().to_string();
+    let arrow_err = |source| Error::Arrow {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut counts = Counts::default();
-    // Codes and names are appended batch by batch (each batch's arrays freed as it goes), so
-    // the frame's two text columns are never held twice.
-    let mut usccs = StringBuilder::new();
-    let mut names = StringBuilder::new();
-    let mut f = FrameVecs::default();
-    let mut seen = CodeSet::new();
     let mut reader = crate::table::Prefetch::new(reader, 4);
+    // Columns sized once from the row count the file records (no doubling copies of a national
+    // frame); the names' bytes per row are estimated from the first batch.
+    let hint = reader.rows_hint().unwrap_or(0).min(MAX_ROWS_HINT) as usize;
+    let mut acc = FrameAcc {
+        f: FrameVecs::with_capacity(hint),
+        codes: Vec::with_capacity(hint),
+        names: None,
+        hint,
+        finder: RepeatFinder::new(),
+        failed: Vec::new(),
+    };
     let per_round = 2 * rayon::current_num_threads();
+    // Round k + 1 is parsed (in parallel) while round k is added to the frame.
+    let mut pending: Vec<FramePart> = Vec::new();
     loop {
         let mut round = Vec::with_capacity(per_round);
         let mut first_row = counts.read + 1;
@@ -301,84 +348,100 @@ pub fn read_frame(
             round.push((batch, first_row));
             first_row += n;
         }
-        if round.is_empty() {
+        counts.read = first_row - 1;
+        if round.is_empty() && pending.is_empty() {
             break;
         }
-        let parts: Vec<FramePart> = round
-            .par_iter()
-            .map(|(batch, first)| parse_frame_batch(batch, &map, path, *first))
-            .collect::<Result<_>>()?;
-        for part in parts {
-            let FramePart {
-                f: mut pf,
-                uscc: mut u,
-                name: mut nm,
-                parsed_ok,
-                mut failed,
-                rows,
-            } = part;
-            counts.read += rows as u64;
-            // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
-            let codes: Vec<[u8; 18]> = parsed_ok.iter().map(|(_, k)| *k).collect();
-            let new = seen.insert_many(&codes);
-            let mut keep = vec![true; parsed_ok.len()];
-            for (k, (row, key)) in parsed_ok.iter().enumerate() {
-                if !new[k] {
-                    keep[k] = false;
-                    failed.push((
-                        *row,
-                        Problem {
-                            col: out::USCC,
-                            value: String::from_utf8_lossy(key).into_owned(),
-                            reason: reason::USCC_DUPLICATE,
-                            detail: "this code already appeared on an earlier row; the later row is rejected".into(),
-                        },
-                    ));
-                }
-            }
-            failed.sort_by_key(|(row, _)| *row);
-            counts.accepted += new.iter().filter(|b| **b).count() as u64;
-            counts.rejected += failed.len() as u64;
-            for (row, p) in failed {
-                let column = map
-                    .get(&p.col)
-                    .map(|i| schema.field(i).name().clone())
-                    .unwrap_or_else(|| p.col.name.to_string());
-                rejects.push(Reject {
-                    file: file.clone(),
-                    row,
-                    column,
-                    value: p.value,
-                    reason: p.reason,
-                    detail: p.detail,
-                })?;
-            }
-            if keep.iter().any(|k| !*k) {
-                pf.retain_tail(0, &keep);
-                let mask = arrow::array::BooleanArray::from(keep);
-                let filter = |a: &StringArray| -> Result<StringArray> {
-                    arrow::compute::filter(a, &mask)
-                        .map(|a| a.as_string::<i32>().clone())
-                        .map_err(|source| Error::Arrow {
-                            path: path.to_path_buf(),
-                            source,
-                        })
-                };
-                u = filter(&u)?;
-                nm = filter(&nm)?;
-            }
-            f.append(pf);
-            let arrow_err = |source| Error::Arrow {
-                path: path.to_path_buf(),
-                source,
-            };
-            usccs.append_array(&u).map_err(arrow_err)?;
-            names.append_array(&nm).map_err(arrow_err)?;
+        let done = std::mem::take(&mut pending);
+        let (parsed, added) = rayon::join(
+            || {
+                round
+                    .par_iter()
+                    .map(|(batch, first)| parse_frame_batch(batch, &map, path, *first))
+                    .collect::<Result<Vec<FramePart>>>()
+            },
+            || acc.add(done, path),
+        );
+        added?;
+        pending = parsed?;
+        // Under --strict the first rejection is an error: every row before the first failure
+        // is in the frame once the pending round is added, so the repeats are all known.
+        if rejects.is_strict() && pending.iter().any(|p| !p.failed.is_empty()) {
+            acc.add(std::mem::take(&mut pending), path)?;
+        }
+        if rejects.is_strict() && !acc.failed.is_empty() {
+            break;
         }
     }
+    let FrameAcc {
+        mut f,
+        codes,
+        names,
+        finder,
+        mut failed,
+        ..
+    } = acc;
+    let mut uscc = codes_array(codes, path)?;
+    let mut name = names.unwrap_or_default().finish();
+    // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
+    let repeats = finder.repeats();
+    drop(finder);
+    if !repeats.is_empty() {
+        failed.sort_unstable_by_key(|(row, _)| *row);
+        let failed_rows: Vec<u64> = failed.iter().map(|(row, _)| *row).collect();
+        let mut keep = vec![true; f.district.len()];
+        // Frame index k is the k-th row (from 0) that is not among the failed rows.
+        let mut skipped = 0;
+        for &k in &repeats {
+            let mut row = u64::from(k) + 1 + skipped as u64;
+            while skipped < failed_rows.len() && failed_rows[skipped] <= row {
+                skipped += 1;
+                row += 1;
+            }
+            keep[k as usize] = false;
+            failed.push((
+                row,
+                Problem {
+                    col: out::USCC,
+                    value: uscc.value(k as usize).to_string(),
+                    reason: reason::USCC_DUPLICATE,
+                    detail:
+                        "this code already appeared on an earlier row; the later row is rejected"
+                            .into(),
+                },
+            ));
+        }
+        f.retain(&keep);
+        let mask = arrow::array::BooleanArray::from(keep);
+        let filter = |a: &StringArray| -> Result<StringArray> {
+            arrow::compute::filter(a, &mask)
+                .map(|a| a.as_string::<i32>().clone())
+                .map_err(arrow_err)
+        };
+        uscc = filter(&uscc)?;
+        name = filter(&name)?;
+    }
+    failed.sort_by_key(|(row, _)| *row);
+    counts.rejected = failed.len() as u64;
+    counts.accepted = f.district.len() as u64;
+    let file = path.display().to_string();
+    for (row, p) in failed {
+        let column = map
+            .get(&p.col)
+            .map(|i| schema.field(i).name().clone())
+            .unwrap_or_else(|| p.col.name.to_string());
+        rejects.push(Reject {
+            file: file.clone(),
+            row,
+            column,
+            value: p.value,
+            reason: p.reason,
+            detail: p.detail,
+        })?;
+    }
     let frame = SampleFrame {
-        uscc: usccs.finish(),
-        name: names.finish(),
+        uscc,
+        name,
         district: f.district,
         tier: f.tier,
         credit_class: f.credit_class,
@@ -391,7 +454,71 @@ pub fn read_frame(
     Ok((frame, counts))
 }
 
+/// The frame as it is put together, round by round.
+struct FrameAcc {
+    f: FrameVecs,
+    codes: Vec<[u8; 18]>,
+    names: Option<StringBuilder>,
+    hint: usize,
+    finder: RepeatFinder,
+    failed: Vec<(u64, Problem)>,
+}
+
+impl FrameAcc {
+    /// Adds parsed batches, in row order.
+    fn add(&mut self, parts: Vec<FramePart>, path: &Path) -> Result<()> {
+        for part in parts {
+            for key in &part.keys {
+                self.finder.push(key);
+            }
+            self.codes.extend_from_slice(&part.keys);
+            self.failed.extend(part.failed);
+            self.f.append(part.f);
+            let hint = self.hint;
+            let names = self.names.get_or_insert_with(|| {
+                let per_row = part.name.value_data().len() / part.name.len().max(1) + 1;
+                StringBuilder::with_capacity(hint, hint * per_row + hint / 8)
+            });
+            names
+                .append_array(&part.name)
+                .map_err(|source| Error::Arrow {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// The frame's codes as a text column (every code is 18 ASCII bytes: one buffer, no copy).
+fn codes_array(codes: Vec<[u8; 18]>, path: &Path) -> Result<StringArray> {
+    let n = codes.len();
+    let offsets = arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(18, n));
+    let values = arrow::buffer::Buffer::from_vec(codes.into_flattened());
+    StringArray::try_new(offsets, values, None).map_err(|source| Error::Arrow {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Frames are sized ahead from the row count a file records up to this many rows (a damaged
+/// file's count cannot make spotcheck reserve absurd memory; bigger frames simply grow).
+const MAX_ROWS_HINT: u64 = 100_000_000;
+
 impl FrameVecs {
+    fn with_capacity(n: usize) -> FrameVecs {
+        FrameVecs {
+            district: Vec::with_capacity(n),
+            tier: Vec::with_capacity(n),
+            credit_class: Vec::with_capacity(n),
+            market_ratio: Vec::with_capacity(n),
+            market_max_per_year: Vec::with_capacity(n),
+            eco_ratio: Vec::with_capacity(n),
+            eco_max_per_year: Vec::with_capacity(n),
+            risk_score: Vec::with_capacity(n),
+        }
+    }
+
     /// Appends the rows of another batch.
     fn append(&mut self, mut o: FrameVecs) {
         self.district.append(&mut o.district);
@@ -404,24 +531,20 @@ impl FrameVecs {
         self.risk_score.append(&mut o.risk_score);
     }
 
-    /// Keeps, of the rows from index `first` on, those whose `keep` is true.
-    fn retain_tail(&mut self, first: usize, keep: &[bool]) {
-        fn tail<T>(v: &mut Vec<T>, first: usize, keep: &[bool]) {
+    /// Keeps the rows whose `keep` is true.
+    fn retain(&mut self, keep: &[bool]) {
+        fn by<T>(v: &mut Vec<T>, keep: &[bool]) {
             let mut k = keep.iter();
-            let mut i = 0;
-            v.retain(|_| {
-                i += 1;
-                i <= first || *k.next().unwrap_or(&true)
-            });
+            v.retain(|_| *k.next().unwrap_or(&true));
         }
-        tail(&mut self.district, first, keep);
-        tail(&mut self.tier, first, keep);
-        tail(&mut self.credit_class, first, keep);
-        tail(&mut self.market_ratio, first, keep);
-        tail(&mut self.market_max_per_year, first, keep);
-        tail(&mut self.eco_ratio, first, keep);
-        tail(&mut self.eco_max_per_year, first, keep);
-        tail(&mut self.risk_score, first, keep);
+        by(&mut self.district, keep);
+        by(&mut self.tier, keep);
+        by(&mut self.credit_class, keep);
+        by(&mut self.market_ratio, keep);
+        by(&mut self.market_max_per_year, keep);
+        by(&mut self.eco_ratio, keep);
+        by(&mut self.eco_max_per_year, keep);
+        by(&mut self.risk_score, keep);
     }
 }
 

@@ -175,8 +175,10 @@ fn parallel_pipeline_equals_sequential() {
 
 #[test]
 fn sampling_frame_rejects_repeated_codes_in_row_order() {
-    // The frame reader checks codes a batch at a time (CodeSet::insert_many); the rejects must be
-    // those of a row-by-row check, in row order, and the frame must keep the first of each code.
+    // The frame reader looks for repeated codes once the file is read (RepeatFinder); the rejects
+    // must be those of a row-by-row check, in row order, and the frame must keep the first of
+    // each code. The same from CSV and from Parquet (district, tier and class read as
+    // dictionaries), and under --strict the first of them is the error.
     let dir = tempfile::tempdir().unwrap();
     let opts = ReadOptions {
         batch_rows: 50,
@@ -234,4 +236,46 @@ fn sampling_frame_rejects_repeated_codes_in_row_order() {
     assert_eq!(frame.district.len(), 3000);
     assert_eq!(frame.uscc.value(9), &lines[10][..18]);
     assert_eq!(frame.uscc.value(2999), &lines[3000][..18]);
+    // Names stay with their rows, also in the last batch where a row failed.
+    let name_of = |line: &str| line.split(',').nth(1).unwrap().trim().to_string();
+    assert_eq!(frame.name(9), name_of(lines[10]));
+    assert_eq!(frame.name(2999), name_of(lines[3000]));
+
+    let scored_pq = dir.path().join("scored.parquet");
+    let batches = crate::table::open(&scored_csv, &opts)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let mut w = crate::table::create(&scored_pq, batches[0].schema(), &Default::default()).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+    let mut pq_rejects = Rejects::new(false);
+    let (pq_frame, pq_counts) =
+        crate::sample::io::read_frame(&scored_pq, &opts, &mut pq_rejects).unwrap();
+    assert_eq!(
+        (pq_counts.read, pq_counts.accepted, pq_counts.rejected),
+        (3004, 3000, 4)
+    );
+    let strip = |r: &crate::table::Reject| (r.row, r.column.clone(), r.value.clone(), r.reason);
+    assert_eq!(
+        pq_rejects.items().iter().map(strip).collect::<Vec<_>>(),
+        rejects.items().iter().map(strip).collect::<Vec<_>>()
+    );
+    assert_eq!(pq_frame.uscc, frame.uscc);
+    assert_eq!(pq_frame.district, frame.district);
+    assert_eq!(pq_frame.tier, frame.tier);
+    assert_eq!(pq_frame.credit_class, frame.credit_class);
+    assert_eq!(pq_frame.market_ratio, frame.market_ratio);
+    assert!((0..3000).all(|i| pq_frame.name(i) == frame.name(i)));
+
+    let mut strict = Rejects::new(true);
+    let err = crate::sample::io::read_frame(&scored_pq, &opts, &mut strict)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("3001") && err.contains("USCC_DUPLICATE"),
+        "{err}"
+    );
 }

@@ -3,7 +3,9 @@
 //! the way Arrow casts them) and `NumColumn` gives numbers directly when the column is numeric,
 //! parsing text otherwise; `BoolColumn` reads Arrow booleans directly. Empty or all-space text is
 //! null (SPEC §1.1). `Memo` remembers a parser's answers for the few distinct texts of an enum
-//! column, so 10⁷ cells cost a handful of parses.
+//! column, so 10⁷ cells cost a handful of parses; `EnumColumn` goes further for dictionary
+//! arrays (Parquet read with `ReadOptions::dictionary`): one parse per dictionary value, then a
+//! lookup per cell.
 
 use std::path::Path;
 
@@ -47,6 +49,70 @@ impl TextColumn {
     /// The underlying array.
     pub fn array(&self) -> &StringArray {
         &self.values
+    }
+}
+
+/// An enum column (districts, tiers, classes) parsed cell by cell. A dictionary array's values
+/// are parsed once each and its cells are looked up by key; any other array is read as text and
+/// each cell goes through the caller's [`Memo`].
+pub struct EnumColumn<T: Copy> {
+    text: TextColumn,
+    /// For a dictionary array: its keys and, per dictionary value, `None` when blank, else the
+    /// parsed value (`None` inside when the text is not valid).
+    coded: Option<(arrow::array::Int32Array, Vec<Option<Option<T>>>)>,
+}
+
+impl<T: Copy> EnumColumn<T> {
+    /// Views `array` as an enum column (dictionary values are parsed here, through `memo`).
+    pub fn new<F: FnMut(&str) -> Option<T>>(
+        array: &ArrayRef,
+        path: &Path,
+        memo: &mut Memo<T, F>,
+    ) -> Result<Self> {
+        if let DataType::Dictionary(k, _) = array.data_type()
+            && **k == DataType::Int32
+        {
+            let d = array.as_dictionary::<arrow::datatypes::Int32Type>();
+            let text = TextColumn::new(d.values(), path)?;
+            let parsed = (0..text.array().len())
+                .map(|j| text.get(j).map(|s| memo.get(s)))
+                .collect();
+            return Ok(EnumColumn {
+                text,
+                coded: Some((d.keys().clone(), parsed)),
+            });
+        }
+        Ok(EnumColumn {
+            text: TextColumn::new(array, path)?,
+            coded: None,
+        })
+    }
+
+    /// Cell `i`: `None` when null or blank, else its value, or its trimmed text when that is
+    /// not a valid value (for the rejects file).
+    #[inline]
+    pub fn get<F: FnMut(&str) -> Option<T>>(
+        &self,
+        i: usize,
+        memo: &mut Memo<T, F>,
+    ) -> Option<std::result::Result<T, &str>> {
+        match &self.coded {
+            Some((keys, parsed)) => {
+                if keys.is_null(i) {
+                    return None;
+                }
+                let k = keys.value(i) as usize;
+                // Arrow checks that every key is within the dictionary when it is read.
+                match parsed.get(k).copied().flatten()? {
+                    Some(v) => Some(Ok(v)),
+                    None => self.text.get(k).map(Err),
+                }
+            }
+            None => {
+                let s = self.text.get(i)?;
+                Some(memo.get(s).ok_or(s))
+            }
+        }
     }
 }
 
@@ -281,5 +347,42 @@ mod tests {
         assert_eq!(NumColumn::new(&a, p).unwrap().get(0), Num::Value(0.5));
         assert_eq!(parse_number("NaN"), None);
         assert_eq!(parse_number("1e3"), Some(1000.0));
+    }
+
+    #[test]
+    fn enum_cells_read_the_same_from_text_and_from_a_dictionary() {
+        use crate::schema::Tier;
+        use arrow::array::DictionaryArray;
+        use arrow::datatypes::Int32Type;
+        let p = Path::new("t");
+        let cells = [
+            Some(" 小巨人 "),
+            None,
+            Some("  "),
+            Some("big"),
+            Some("innovative"),
+            Some(" 小巨人 "),
+        ];
+        let text: ArrayRef = Arc::new(StringArray::from(cells.to_vec()));
+        let dict: ArrayRef = Arc::new(
+            cells
+                .iter()
+                .copied()
+                .collect::<DictionaryArray<Int32Type>>(),
+        );
+        let want = [
+            Some(Ok(Tier::LittleGiant)),
+            None,
+            None,
+            Some(Err("big")),
+            Some(Ok(Tier::Innovative)),
+            Some(Ok(Tier::LittleGiant)),
+        ];
+        for a in [&text, &dict] {
+            let mut memo = Memo::new(Tier::parse);
+            let col = EnumColumn::new(a, p, &mut memo).unwrap();
+            let got: Vec<_> = (0..cells.len()).map(|i| col.get(i, &mut memo)).collect();
+            assert_eq!(got, want, "{:?}", a.data_type());
+        }
     }
 }

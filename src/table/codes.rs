@@ -1,7 +1,8 @@
 //! Credit codes at national scale: the allocation-free form of the SPEC §2.1 check
 //! ([`check_key`], the same answers as [`crate::uscc::check`] as fixed bytes), the 90-bit packing
-//! of a code ([`pack`]), and [`CodeSet`], the exact set of codes already seen that the readers use
-//! to reject a repeated code (`USCC_DUPLICATE`) across batches.
+//! of a code ([`pack`]), [`CodeSet`], the exact set of codes already seen that the streaming
+//! readers use to reject a repeated code (`USCC_DUPLICATE`) across batches, and [`RepeatFinder`],
+//! which finds the repeats of a whole table at once when the table is held anyway (`sample`).
 //!
 //! Memory of a [`CodeSet`]: a code packs into 90 bits, kept as three `u32` words (12 bytes) in an
 //! open-addressing table split into [`CodeSet::PARTS`] parts that grow independently (so a resize
@@ -265,6 +266,115 @@ impl CodeSet {
     }
 }
 
+/// Finds, among codes numbered 0, 1, 2, … in the order they were pushed, those equal to an
+/// earlier one — the same answers as asking a [`CodeSet`] code by code, found faster when the
+/// whole table is read before anything is decided (the sampling frame).
+///
+/// Codes are pushed into [`CodeSet::PARTS`] buckets by hash (16 bytes each: the packed code and
+/// its number); [`RepeatFinder::repeats`] then checks each bucket against a table of its own,
+/// sized once and small enough to stay in the cache, buckets in parallel. A `CodeSet` instead
+/// keeps one table per part that grows as the file is read, so each code is a cache miss.
+#[derive(Debug, Clone)]
+pub struct RepeatFinder {
+    buckets: Vec<Vec<([u32; 3], u32)>>,
+    len: u32,
+}
+
+impl Default for RepeatFinder {
+    fn default() -> Self {
+        RepeatFinder::new()
+    }
+}
+
+impl RepeatFinder {
+    /// No code yet.
+    pub fn new() -> Self {
+        RepeatFinder {
+            buckets: vec![Vec::new(); CodeSet::PARTS],
+            len: 0,
+        }
+    }
+
+    /// Adds the next code (upper-cased, as [`check_key`] returns it); its number is [`len`]
+    /// before the call.
+    ///
+    /// # Panics
+    /// After 2³² − 1 codes (a frame of four billion rows does not fit in memory anyway).
+    ///
+    /// [`len`]: RepeatFinder::len
+    #[inline]
+    pub fn push(&mut self, code: &[u8; 18]) {
+        let w = words(code);
+        let part = (hash(&w) >> 54) as usize;
+        self.buckets[part].push((w, self.len));
+        self.len = self
+            .len
+            .checked_add(1)
+            .expect("at most 2^32 - 1 codes in one RepeatFinder");
+    }
+
+    /// Number of codes pushed.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether no code was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The numbers of the codes equal to an earlier code, ascending.
+    pub fn repeats(&self) -> Vec<u32> {
+        use rayon::prelude::*;
+        let mut found: Vec<u32> = self
+            .buckets
+            .par_iter()
+            .with_min_len(16)
+            .fold(
+                || (Vec::new(), Vec::<[u32; 3]>::new()),
+                |(mut found, mut table), bucket| {
+                    if bucket.is_empty() {
+                        return (found, table);
+                    }
+                    // At most half full; the bucket's codes are in push order, so the first of
+                    // equal codes is the one kept.
+                    let cap = (bucket.len() * 2).next_power_of_two().max(16);
+                    table.clear();
+                    table.resize(cap, [0, 0, 0]);
+                    let mask = cap - 1;
+                    for &(w, n) in bucket {
+                        let mut i = (hash(&w) as usize) & mask;
+                        loop {
+                            let s = table[i];
+                            if s == [0, 0, 0] {
+                                table[i] = w;
+                                break;
+                            }
+                            if s == w {
+                                found.push(n);
+                                break;
+                            }
+                            i = (i + 1) & mask;
+                        }
+                    }
+                    (found, table)
+                },
+            )
+            .map(|(found, _)| found)
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            });
+        found.sort_unstable();
+        found
+    }
+
+    /// Bytes held by the buckets (for the memory notes of the benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        self.buckets.iter().map(|b| b.capacity() * 16).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +468,21 @@ mod tests {
         assert!(!set.contains(b"91350100M000100Y43") || reference.contains(b"91350100M000100Y43"));
         // Memory: at most 32 bytes per code once past the initial slots.
         assert!(set.heap_bytes() <= 32 * set.len() + CodeSet::PARTS * 16 * 12);
+        // All at once: the repeats are exactly the codes a CodeSet did not add, in order.
+        let mut finder = RepeatFinder::new();
+        let mut one_by_one = CodeSet::new();
+        let mut expected = Vec::new();
+        let all: Vec<[u8; 18]> = codes.iter().chain(&codes[..5000]).copied().collect();
+        for (n, k) in all.iter().enumerate() {
+            finder.push(k);
+            if !one_by_one.insert(k) {
+                expected.push(n as u32);
+            }
+        }
+        assert_eq!(finder.len(), all.len());
+        let got = finder.repeats();
+        assert_eq!(got, expected);
+        assert!(got.len() >= 5000, "the second copies at least");
+        assert!(RepeatFinder::new().repeats().is_empty());
     }
 }

@@ -12,7 +12,10 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchReader, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ipc::reader::{FileReader, StreamReader};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 
 use super::Format;
 use super::encoding::{DecodeReader, bad_text_offset};
@@ -61,6 +64,10 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// Keep only the columns whose header passes (Parquet skips the others on disk).
     pub keep: Option<ColumnFilter>,
+    /// Parquet: text columns whose header passes are read as dictionary arrays (Arrow
+    /// `Dictionary(Int32, Utf8)`), for columns of a few distinct values (districts, tiers,
+    /// classes): each distinct value is then decoded and parsed once, not once per row.
+    pub dictionary: Option<ColumnFilter>,
 }
 
 impl Default for ReadOptions {
@@ -70,6 +77,7 @@ impl Default for ReadOptions {
             batch_rows: 64 * 1024,
             sheet: None,
             keep: None,
+            dictionary: None,
         }
     }
 }
@@ -81,6 +89,7 @@ impl std::fmt::Debug for ReadOptions {
             .field("batch_rows", &self.batch_rows)
             .field("sheet", &self.sheet)
             .field("keep", &self.keep.is_some())
+            .field("dictionary", &self.dictionary.is_some())
             .finish()
     }
 }
@@ -104,6 +113,7 @@ pub struct TableReader {
     projection: Option<Vec<usize>>,
     inner: Inner,
     rows: u64,
+    rows_hint: Option<u64>,
 }
 
 impl TableReader {
@@ -125,6 +135,12 @@ impl TableReader {
     /// Rows read so far.
     pub fn rows_read(&self) -> u64 {
         self.rows
+    }
+
+    /// The number of data rows the file says it holds, when its format records it (Parquet,
+    /// XLSX): for sizing buffers once, never for counting (the rows read are what count).
+    pub fn rows_hint(&self) -> Option<u64> {
+        self.rows_hint
     }
 
     /// Reads every remaining batch.
@@ -191,6 +207,7 @@ pub struct Prefetch {
     handle: Option<std::thread::JoinHandle<()>>,
     schema: SchemaRef,
     path: PathBuf,
+    rows_hint: Option<u64>,
 }
 
 impl Prefetch {
@@ -198,6 +215,7 @@ impl Prefetch {
     pub fn new(reader: TableReader, depth: usize) -> Prefetch {
         let schema = reader.schema();
         let path = reader.path().to_path_buf();
+        let rows_hint = reader.rows_hint();
         let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
         let work = move || {
             for batch in reader {
@@ -217,7 +235,13 @@ impl Prefetch {
             handle: Some(handle),
             schema,
             path,
+            rows_hint,
         }
+    }
+
+    /// See [`TableReader::rows_hint`].
+    pub fn rows_hint(&self) -> Option<u64> {
+        self.rows_hint
     }
 
     /// The table's schema.
@@ -275,6 +299,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         format: format.name(),
         message,
     };
+    let mut rows_hint = None;
     let (schema, inner): (SchemaRef, Inner) = match format {
         Format::Csv => open_csv(path, opts)?,
         Format::Parquet => {
@@ -285,9 +310,42 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
                     expected: "a Parquet file".into(),
                 });
             }
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| bad(e.to_string()))?
+            let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+                .map_err(|e| bad(e.to_string()))?;
+            let meta = match &opts.dictionary {
+                Some(dict) => {
+                    let fields: Vec<Field> = meta
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| match f.data_type() {
+                            DataType::Utf8 if dict(f.name()) => Field::new(
+                                f.name(),
+                                DataType::Dictionary(
+                                    Box::new(DataType::Int32),
+                                    Box::new(DataType::Utf8),
+                                ),
+                                f.is_nullable(),
+                            )
+                            .with_metadata(f.metadata().clone()),
+                            _ => f.as_ref().clone(),
+                        })
+                        .collect();
+                    let schema = Arc::new(Schema::new_with_metadata(
+                        fields,
+                        meta.schema().metadata().clone(),
+                    ));
+                    ArrowReaderMetadata::try_new(
+                        meta.metadata().clone(),
+                        ArrowReaderOptions::new().with_schema(schema),
+                    )
+                    .map_err(|e| bad(e.to_string()))?
+                }
+                None => meta,
+            };
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
                 .with_batch_size(opts.batch_rows);
+            rows_hint = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
             let builder = match &opts.keep {
                 Some(keep) => {
                     let roots: Vec<usize> = builder
@@ -333,6 +391,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         }
         Format::Xlsx => {
             let (schema, batches) = read_xlsx(path, opts)?;
+            rows_hint = Some(batches.iter().map(|b| b.num_rows() as u64).sum());
             (schema, Inner::Batches(batches.into_iter()))
         }
     };
@@ -365,6 +424,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         projection,
         inner,
         rows: 0,
+        rows_hint,
     })
 }
 

@@ -61,6 +61,11 @@ impl Rejects {
         Ok(())
     }
 
+    /// Whether the first rejection is an error (`--strict`).
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
     /// All rejections so far, in the order they were found.
     pub fn items(&self) -> &[Reject] {
         &self.items
