@@ -51,10 +51,15 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode> {
     let mut rejects = a.input.rejects();
     let mut ent = EnterpriseReader::open(&a.enterprises, &opts)?;
     let mut flagged: Vec<(u64, String)> = Vec::new();
-    let mut codes = std::collections::HashSet::new();
+    // The accepted codes, for finding orphan emission rows: a compact exact set (about 21 bytes
+    // a code), not a heap string per enterprise.
+    let mut codes = spotcheck::table::codes::CodeSet::new();
     while let Some(b) = ent.next_batch(&mut rejects)? {
         for i in 0..b.len() {
-            codes.insert(b.uscc.value(i).to_string());
+            // Accepted codes are upper-cased 18-byte codes (§2.1), so the conversion holds.
+            if let Ok(code) = <[u8; 18]>::try_from(b.uscc.value(i).as_bytes()) {
+                codes.insert(&code);
+            }
             if b.uscc_checksum_bad[i] {
                 flagged.push((b.row[i], b.uscc.value(i).to_string()));
             }
@@ -89,9 +94,8 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode> {
             &mut rejects,
             &|m, s| pollutants.lookup(m, s).map(|id| id.0),
             |row| {
-                let code = String::from_utf8_lossy(&row.uscc).into_owned();
-                if !codes.contains(&code) {
-                    orphans.push((row.row, code));
+                if !codes.contains(&row.uscc) {
+                    orphans.push((row.row, String::from_utf8_lossy(&row.uscc).into_owned()));
                 }
             },
         )?;
