@@ -72,6 +72,8 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     }
     let output = check_output(&a.output, &inputs)?;
     let mut rejects = a.input.rejects();
+    let progress = super::progress::Progress::new(a.input.quiet, "scoring", None);
+    progress.phase("reading the emissions");
     let emissions = match &a.emissions {
         Some(p) => Some(read_emission_totals(p, &opts, &mut rejects, &policy)?),
         None => None,
@@ -101,7 +103,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let mut writer: Option<WriteBehind> = None;
     let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
     let mut listed = 0u64;
-    let progress = super::progress::Progress::new(a.input.quiet, "scoring", None);
+    progress.phase("scoring");
     let score_all = |batches: &[EnterpriseBatch]| {
         batches
             .par_iter()
@@ -149,7 +151,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
         }
         batches = next?;
     }
-    progress.finish();
+    progress.phase("finishing the output");
     let ec = reader.counts();
     let mut emission_counts = None;
     if let (Some(p), Some((totals, counts))) = (&a.emissions, emissions) {
@@ -164,6 +166,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let rows = w
         .finish()
         .with_context(|| format!("writing {}", output.display()))?;
+    progress.finish();
     print_counts(&a.enterprises, &ec);
     if let Some((p, c)) = &emission_counts {
         print_counts(p, c);

@@ -63,17 +63,40 @@ pub fn same_column(header: &str, name: &str) -> bool {
 
 /// Index of the column `name` in `batch`; `Err` with both headers when two columns match.
 pub fn find_column(batch: &RecordBatch, name: &str) -> Result<Option<usize>, (String, String)> {
-    let mut found: Option<usize> = None;
-    for (i, f) in batch.schema().fields().iter().enumerate() {
-        if same_column(f.name(), name) {
-            if let Some(j) = found {
-                let s = batch.schema();
-                return Err((s.field(j).name().clone(), f.name().clone()));
+    find_columns(batch, &[name]).remove(0)
+}
+
+/// [`find_column`] for several names at once (each header is canonicalised once, not once per
+/// name: scoring looks up every feature in every batch).
+pub fn find_columns(
+    batch: &RecordBatch,
+    names: &[&str],
+) -> Vec<Result<Option<usize>, (String, String)>> {
+    let schema = batch.schema();
+    let headers: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| norm(&canonical_name(f.name())))
+        .collect();
+    names
+        .iter()
+        .map(|name| {
+            let want = norm(&canonical_name(name));
+            let mut found: Option<usize> = None;
+            for (i, h) in headers.iter().enumerate() {
+                if *h == want {
+                    if let Some(j) = found {
+                        return Err((
+                            schema.field(j).name().clone(),
+                            schema.field(i).name().clone(),
+                        ));
+                    }
+                    found = Some(i);
+                }
             }
-            found = Some(i);
-        }
-    }
-    Ok(found)
+            Ok(found)
+        })
+        .collect()
 }
 
 fn is_numeric_type(t: &DataType) -> bool {

@@ -302,8 +302,14 @@ impl CreditModel {
     pub fn feature_columns(&self, batch: &RecordBatch) -> Result<Vec<usize>> {
         let mut idx = Vec::with_capacity(self.spec.features.len());
         let mut missing = Vec::new();
-        for f in &self.spec.features {
-            match frame::find_column(batch, &f.name) {
+        let names: Vec<&str> = self.spec.features.iter().map(|f| f.name.as_str()).collect();
+        for (f, found) in self
+            .spec
+            .features
+            .iter()
+            .zip(frame::find_columns(batch, &names))
+        {
+            match found {
                 Ok(Some(i)) => idx.push(i),
                 Ok(None) => missing.push(f.name.as_str()),
                 Err((a, b)) => {

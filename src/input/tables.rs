@@ -4,6 +4,7 @@
 //! Emission rows are streamed to a callback (the table may be larger than memory would like);
 //! history and inspectors are small and returned whole.
 
+use arrow::array::ArrayRef;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use super::enterprise::reason;
 use super::validate::{CellError, Counts, num_cell};
 use crate::date::Date;
 use crate::schema::{Department, Medium, Mode, emi, hist, insp};
-use crate::table::cells::{Memo, NumColumn, TextColumn};
+use crate::table::cells::{EnumColumn, Memo, NumColumn, TextColumn};
 use crate::table::codes::check_key;
 use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects};
 use crate::uscc::{UsccCheck, check};
@@ -101,8 +102,10 @@ struct EmissionCols {
     len: usize,
     us: TextColumn,
     ou: TextColumn,
-    me: TextColumn,
-    po: TextColumn,
+    /// Medium and pollutant as read (dictionary arrays from Parquet): parsed per batch in
+    /// `parse_emissions`, each distinct value once.
+    me: ArrayRef,
+    po: ArrayRef,
     am: Option<NumColumn>,
 }
 
@@ -122,11 +125,22 @@ fn parse_emissions(
     c: &EmissionCols,
     [cu, co, cm, cp, ca]: [usize; 5],
     lookup: &(dyn Fn(Medium, &str) -> Option<u16> + Sync),
-) -> (Vec<ParsedEmission>, Vec<(u64, CellError)>) {
+    path: &Path,
+) -> Result<Parsed> {
     let mut media = Memo::new(Medium::parse);
-    // Pollutant names repeat: each (medium, text) is looked up once per batch.
+    // Pollutant names repeat: each (medium, text) is looked up once per batch (once per
+    // dictionary value for a dictionary column).
     let mut air = Memo::new(|s: &str| lookup(Medium::Air, s));
     let mut water = Memo::new(|s: &str| lookup(Medium::Water, s));
+    let me = EnumColumn::new(&c.me, path, &mut media)?;
+    let po_air = EnumColumn::new(&c.po, path, &mut air)?;
+    let po_water = EnumColumn::new(&c.po, path, &mut water)?;
+    let missing = |col: usize, name: &str| CellError {
+        col,
+        value: String::new(),
+        reason: reason::VALUE_MISSING,
+        detail: format!("column {name:?} is required and may not be empty"),
+    };
     let mut ok = Vec::with_capacity(c.len);
     let mut bad = Vec::new();
     for i in 0..c.len {
@@ -134,19 +148,22 @@ fn parse_emissions(
         let parsed = (|| {
             let uscc = uscc_key(required(&c.us, i, cu, "uscc")?, cu)?;
             required(&c.ou, i, co, "outlet")?;
-            let m = required(&c.me, i, cm, "medium")?;
-            let medium = media.get(m).ok_or_else(|| CellError {
-                col: cm,
-                value: m.to_string(),
-                reason: reason::MEDIUM_INVALID,
-                detail: format!("expected {}", Medium::EXPECTED),
-            })?;
-            let p = required(&c.po, i, cp, "pollutant")?;
+            let medium = me
+                .get(i, &mut media)
+                .ok_or_else(|| missing(cm, "medium"))?
+                .map_err(|m| CellError {
+                    col: cm,
+                    value: m.to_string(),
+                    reason: reason::MEDIUM_INVALID,
+                    detail: format!("expected {}", Medium::EXPECTED),
+                })?;
             let found = match medium {
-                Medium::Air => air.get(p),
-                Medium::Water => water.get(p),
+                Medium::Air => po_air.get(i, &mut air),
+                Medium::Water => po_water.get(i, &mut water),
             };
-            let pollutant = found.ok_or_else(|| CellError {
+            let pollutant = found
+                .ok_or_else(|| missing(cp, "pollutant"))?
+                .map_err(|p| CellError {
                     col: cp,
                     value: p.to_string(),
                     reason: reason::POLLUTANT_UNKNOWN,
@@ -175,7 +192,7 @@ fn parse_emissions(
             Err(e) => bad.push((row, e)),
         }
     }
-    (ok, bad)
+    Ok((ok, bad))
 }
 
 /// Like [`read_emissions`], handing the accepted rows to `sink` a record batch at a time, in file
@@ -190,7 +207,14 @@ pub fn read_emissions_batched(
     mut sink: impl FnMut(&[EmissionRow<'_>]) + Send,
 ) -> Result<Counts> {
     use rayon::prelude::*;
-    let reader = crate::table::open(path, opts)?;
+    // Parquet medium and pollutant columns are read as dictionaries (a handful of values).
+    let enums: crate::table::read::ColumnFilter =
+        std::sync::Arc::new(|h: &str| [emi::MEDIUM, emi::POLLUTANT].iter().any(|c| c.matches(h)));
+    let opts = ReadOptions {
+        dictionary: Some(enums),
+        ..opts.clone()
+    };
+    let reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, emi::ALL, emi::REQUIRED, path)?;
     // Decode ahead on another thread while this one checks and adds up the rows.
@@ -220,8 +244,8 @@ pub fn read_emissions_batched(
                 len: raw.num_rows(),
                 us: TextColumn::new(raw.column(cu), path)?,
                 ou: TextColumn::new(raw.column(co), path)?,
-                me: TextColumn::new(raw.column(cm), path)?,
-                po: TextColumn::new(raw.column(cp), path)?,
+                me: raw.column(cm).clone(),
+                po: raw.column(cp).clone(),
                 am: Some(NumColumn::new(raw.column(ca), path)?),
             });
             first_row += raw.num_rows() as u64;
@@ -230,8 +254,8 @@ pub fn read_emissions_batched(
             || {
                 round
                     .par_iter()
-                    .map(|c| parse_emissions(c, [cu, co, cm, cp, ca], lookup))
-                    .collect::<Vec<_>>()
+                    .map(|c| parse_emissions(c, [cu, co, cm, cp, ca], lookup, path))
+                    .collect::<Result<Vec<_>>>()
             },
             || -> Result<()> {
                 let Some((cols, parsed)) = pending.take() else {
@@ -262,6 +286,7 @@ pub fn read_emissions_batched(
             },
         );
         handed?;
+        let parsed = parsed?;
         if round.is_empty() {
             break;
         }

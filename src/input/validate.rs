@@ -17,7 +17,7 @@ use arrow::compute::filter_record_batch;
 
 use super::enterprise::{EnterpriseBatch, Hj941Input, reason};
 use crate::schema::{self, Col, CreditClass, EnvRiskLevel, PermitClass, Sensitivity, Tier, ent};
-use crate::table::cells::{BoolColumn, Memo, Num, NumColumn, TextColumn};
+use crate::table::cells::{BoolColumn, EnumColumn, Memo, Num, NumColumn, TextColumn};
 use crate::table::codes::{CodeSet, check_key};
 use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects, TableReader};
 use crate::{Error, Result, district};
@@ -81,7 +81,25 @@ pub struct EnterpriseReader {
 impl EnterpriseReader {
     /// Opens and checks the header (missing required column → error naming it).
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<Self> {
-        let reader = crate::table::open(path, opts)?;
+        // Parquet enum columns are read as dictionaries: each distinct value parsed once.
+        let enums: crate::table::read::ColumnFilter = std::sync::Arc::new(|h: &str| {
+            [
+                &ent::DISTRICT,
+                &ent::TIER,
+                &ent::CREDIT_CLASS,
+                &ent::PERMIT_CLASS,
+                &ent::ENV_RISK_LEVEL,
+                &ent::AIR_E,
+                &ent::WATER_E,
+            ]
+            .iter()
+            .any(|c| c.matches(h))
+        });
+        let opts = ReadOptions {
+            dictionary: Some(enums),
+            ..opts.clone()
+        };
+        let reader = crate::table::open(path, &opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
         Ok(EnterpriseReader {
             reader: Source::Direct(Box::new(reader)),
@@ -208,10 +226,11 @@ impl EnterpriseReader {
     }
 }
 
-/// Parses an optional enum cell through a memo of the column's distinct texts.
-fn enum_cell<T: Copy>(
-    t: &Option<TextColumn>,
-    memo: &mut Memo<T, impl FnMut(&str) -> Option<T>>,
+/// Parses an optional enum cell (dictionary values once each, text through a memo of the
+/// column's distinct texts).
+fn enum_cell<T: Copy, F: FnMut(&str) -> Option<T>>(
+    t: &Option<EnumColumn<T>>,
+    memo: &mut Memo<T, F>,
     i: usize,
     col: Option<usize>,
     reason: &'static str,
@@ -220,15 +239,34 @@ fn enum_cell<T: Copy>(
     let (Some(t), Some(col)) = (t, col) else {
         return Ok(None);
     };
-    match t.get(i) {
+    match t.get(i, memo) {
         None => Ok(None),
-        Some(s) => memo.get(s).map(Some).ok_or_else(|| CellError {
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(s)) => Err(CellError {
             col,
             value: s.to_string(),
             reason,
             detail: format!("expected {expected}"),
         }),
     }
+}
+
+/// A required enum cell; missing → `VALUE_MISSING`.
+fn required_enum<T: Copy, F: FnMut(&str) -> Option<T>>(
+    t: &Option<EnumColumn<T>>,
+    memo: &mut Memo<T, F>,
+    i: usize,
+    col: Option<usize>,
+    c: &Col,
+    reason: &'static str,
+    expected: &str,
+) -> std::result::Result<T, CellError> {
+    enum_cell(t, memo, i, col, reason, expected)?.ok_or_else(|| CellError {
+        col: col.unwrap_or(0),
+        value: String::new(),
+        reason: reason::VALUE_MISSING,
+        detail: format!("column {:?} is required and may not be empty", c.name),
+    })
 }
 
 /// Parses an optional boolean cell (Arrow booleans directly, text through the memo).
@@ -362,14 +400,34 @@ pub fn parse_batch(
     let nm = |c: &Col| num_col(raw, ix(c), path);
     let uscc_t = t(&ent::USCC)?;
     let name_t = t(&ent::NAME)?;
-    let district_t = t(&ent::DISTRICT)?;
     let industry_t = t(&ent::INDUSTRY)?;
-    let tier_t = t(&ent::TIER)?;
-    let credit_t = t(&ent::CREDIT_CLASS)?;
-    let permit_t = t(&ent::PERMIT_CLASS)?;
-    let level_t = t(&ent::ENV_RISK_LEVEL)?;
-    let air_e_t = t(&ent::AIR_E)?;
-    let water_e_t = t(&ent::WATER_E)?;
+    // Enum columns hold a handful of distinct texts: each is normalised once per batch (once
+    // per dictionary value when the column was read as a dictionary).
+    let mut district_m = Memo::new(district::parse);
+    let mut tier_m = Memo::new(Tier::parse);
+    let mut credit_m = Memo::new(CreditClass::parse);
+    let mut permit_m = Memo::new(PermitClass::parse);
+    let mut level_m = Memo::new(EnvRiskLevel::parse);
+    let mut air_e_m = Memo::new(Sensitivity::parse);
+    let mut water_e_m = Memo::new(Sensitivity::parse);
+    let mut serious_m = Memo::new(schema::parse_bool);
+    let mut online_m = Memo::new(schema::parse_bool);
+    fn en<T: Copy, F: FnMut(&str) -> Option<T>>(
+        raw: &RecordBatch,
+        idx: Option<usize>,
+        path: &Path,
+        memo: &mut Memo<T, F>,
+    ) -> Result<Option<EnumColumn<T>>> {
+        idx.map(|i| EnumColumn::new(raw.column(i), path, memo))
+            .transpose()
+    }
+    let district_t = en(raw, ix(&ent::DISTRICT), path, &mut district_m)?;
+    let tier_t = en(raw, ix(&ent::TIER), path, &mut tier_m)?;
+    let credit_t = en(raw, ix(&ent::CREDIT_CLASS), path, &mut credit_m)?;
+    let permit_t = en(raw, ix(&ent::PERMIT_CLASS), path, &mut permit_m)?;
+    let level_t = en(raw, ix(&ent::ENV_RISK_LEVEL), path, &mut level_m)?;
+    let air_e_t = en(raw, ix(&ent::AIR_E), path, &mut air_e_m)?;
+    let water_e_t = en(raw, ix(&ent::WATER_E), path, &mut water_e_m)?;
     let serious_b = bool_col(raw, ix(&ent::ENV_SERIOUS_VIOLATION_36M), path)?;
     let online_b = bool_col(raw, ix(&ent::ONLINE_MONITORING), path)?;
     let pe_air_n = nm(&ent::PE_AIR)?;
@@ -412,17 +470,6 @@ pub fn parse_batch(
     ]
     .map(&ix);
 
-    // Enum columns hold a handful of distinct texts: each is normalised once per batch.
-    let mut district_m = Memo::new(district::parse);
-    let mut tier_m = Memo::new(Tier::parse);
-    let mut credit_m = Memo::new(CreditClass::parse);
-    let mut permit_m = Memo::new(PermitClass::parse);
-    let mut level_m = Memo::new(EnvRiskLevel::parse);
-    let mut air_e_m = Memo::new(Sensitivity::parse);
-    let mut water_e_m = Memo::new(Sensitivity::parse);
-    let mut serious_m = Memo::new(schema::parse_bool);
-    let mut online_m = Memo::new(schema::parse_bool);
-
     let mut out = EnterpriseBatchBuilder::with_capacity(n);
     let mut ok = Vec::with_capacity(n);
     let mut errors = Vec::new();
@@ -438,20 +485,24 @@ pub fn parse_batch(
                 });
             };
             let name = required(&name_t, i, c_name, &ent::NAME)?;
-            let dist_s = required(&district_t, i, c_district, &ent::DISTRICT)?;
-            let district = district_m.get(dist_s).ok_or_else(|| CellError {
-                col: c_district.unwrap_or(0),
-                value: dist_s.to_string(),
-                reason: reason::DISTRICT_UNKNOWN,
-                detail: format!("expected {}", district::EXPECTED),
-            })?;
-            let tier_s = required(&tier_t, i, c_tier, &ent::TIER)?;
-            let tier = tier_m.get(tier_s).ok_or_else(|| CellError {
-                col: c_tier.unwrap_or(0),
-                value: tier_s.to_string(),
-                reason: reason::TIER_UNKNOWN,
-                detail: format!("expected {}", Tier::EXPECTED),
-            })?;
+            let district = required_enum(
+                &district_t,
+                &mut district_m,
+                i,
+                c_district,
+                &ent::DISTRICT,
+                reason::DISTRICT_UNKNOWN,
+                district::EXPECTED,
+            )?;
+            let tier = required_enum(
+                &tier_t,
+                &mut tier_m,
+                i,
+                c_tier,
+                &ent::TIER,
+                reason::TIER_UNKNOWN,
+                Tier::EXPECTED,
+            )?;
             let credit = enum_cell(
                 &credit_t,
                 &mut credit_m,
