@@ -35,13 +35,86 @@ pub struct FrameUnit {
     pub risk_score: Option<f64>,
 }
 
+/// The frame's names, kept in the pieces they were read in (one per record batch, so a
+/// national frame's names are never copied into one array); only drawn units' names are looked
+/// up.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    parts: Vec<StringArray>,
+    /// Index of the first name of each part.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Names {
+    /// Adds the names of the next rows.
+    pub fn push(&mut self, part: StringArray) {
+        if part.is_empty() {
+            return;
+        }
+        self.starts.push(self.len);
+        self.len += part.len();
+        self.parts.push(part);
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no name.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Name `i`, trimmed; empty when null.
+    ///
+    /// # Panics
+    /// When `i` is not below `len()`, like indexing.
+    pub fn get(&self, i: usize) -> &str {
+        assert!(i < self.len, "name {i} of {}", self.len);
+        let p = self.starts.partition_point(|&s| s <= i) - 1;
+        let a = &self.parts[p];
+        let j = i - self.starts[p];
+        if a.is_null(j) { "" } else { a.value(j).trim() }
+    }
+}
+
+impl Names {
+    /// The names whose `keep` is true (`keep` has one flag per name).
+    pub fn filter(&self, keep: &[bool]) -> std::result::Result<Names, arrow::error::ArrowError> {
+        let mut out = Names::default();
+        for (part, &start) in self.parts.iter().zip(&self.starts) {
+            let flags = keep.get(start..start + part.len()).unwrap_or_default();
+            let mask = arrow::array::BooleanArray::from(flags.to_vec());
+            let kept = arrow::compute::filter(part, &mask)?;
+            out.push(arrow::array::AsArray::as_string::<i32>(&kept).clone());
+        }
+        Ok(out)
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for Names {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(iter: I) -> Names {
+        Names::from(iter.into_iter().collect::<StringArray>())
+    }
+}
+
+impl From<StringArray> for Names {
+    fn from(a: StringArray) -> Names {
+        let mut n = Names::default();
+        n.push(a);
+        n
+    }
+}
+
 /// The sampling frame, column by column; every column has `len()` entries.
 #[derive(Debug, Clone)]
 pub struct SampleFrame {
     /// 统一社会信用代码, upper-cased, no nulls, unique.
     pub uscc: StringArray,
     /// 企业名称 as in the file (null reads as empty; [`SampleFrame::name`] trims).
-    pub name: StringArray,
+    pub name: Names,
     /// 所属区 as its 6-digit code.
     pub district: Vec<u32>,
     pub tier: Vec<Tier>,
@@ -89,11 +162,7 @@ impl SampleFrame {
     /// The name of unit `i`, trimmed (empty when null). Names are kept as the file has them
     /// and trimmed here: only the drawn units' names are ever looked at.
     pub fn name(&self, i: usize) -> &str {
-        if self.name.is_null(i) {
-            ""
-        } else {
-            self.name.value(i).trim()
-        }
+        self.name.get(i)
     }
 
     /// Unit `i`'s ratio for a department.

@@ -7,14 +7,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, StringBuilder,
-    UInt64Builder,
-};
+use arrow::array::{ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, UInt64Builder};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::draw::{Departments, Draw, DrawParams};
-use super::frame::SampleFrame;
+use super::frame::{Names, SampleFrame};
 use super::inspectors::{Assignment, Inspector};
 use super::manifest::ALGORITHM;
 use super::verify::SampleLine;
@@ -329,9 +326,8 @@ pub fn read_frame(
     let mut acc = FrameAcc {
         f: FrameVecs::with_capacity(hint),
         codes: Vec::with_capacity(hint),
-        names: None,
-        hint,
-        finder: RepeatFinder::new(),
+        names: Names::default(),
+        finder: RepeatFinder::with_capacity(hint),
         failed: Vec::new(),
     };
     let per_round = 2 * rayon::current_num_threads();
@@ -353,21 +349,20 @@ pub fn read_frame(
             break;
         }
         let done = std::mem::take(&mut pending);
-        let (parsed, added) = rayon::join(
+        let (parsed, ()) = rayon::join(
             || {
                 round
                     .par_iter()
                     .map(|(batch, first)| parse_frame_batch(batch, &map, path, *first))
                     .collect::<Result<Vec<FramePart>>>()
             },
-            || acc.add(done, path),
+            || acc.add(done),
         );
-        added?;
         pending = parsed?;
         // Under --strict the first rejection is an error: every row before the first failure
         // is in the frame once the pending round is added, so the repeats are all known.
         if rejects.is_strict() && pending.iter().any(|p| !p.failed.is_empty()) {
-            acc.add(std::mem::take(&mut pending), path)?;
+            acc.add(std::mem::take(&mut pending));
         }
         if rejects.is_strict() && !acc.failed.is_empty() {
             break;
@@ -382,7 +377,7 @@ pub fn read_frame(
         ..
     } = acc;
     let mut uscc = codes_array(codes, path)?;
-    let mut name = names.unwrap_or_default().finish();
+    let mut name = names;
     // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
     let repeats = finder.repeats();
     drop(finder);
@@ -412,14 +407,11 @@ pub fn read_frame(
             ));
         }
         f.retain(&keep);
+        name = name.filter(&keep).map_err(arrow_err)?;
         let mask = arrow::array::BooleanArray::from(keep);
-        let filter = |a: &StringArray| -> Result<StringArray> {
-            arrow::compute::filter(a, &mask)
-                .map(|a| a.as_string::<i32>().clone())
-                .map_err(arrow_err)
-        };
-        uscc = filter(&uscc)?;
-        name = filter(&name)?;
+        uscc = arrow::compute::filter(&uscc, &mask)
+            .map(|a| a.as_string::<i32>().clone())
+            .map_err(arrow_err)?;
     }
     failed.sort_by_key(|(row, _)| *row);
     counts.rejected = failed.len() as u64;
@@ -458,15 +450,14 @@ pub fn read_frame(
 struct FrameAcc {
     f: FrameVecs,
     codes: Vec<[u8; 18]>,
-    names: Option<StringBuilder>,
-    hint: usize,
+    names: Names,
     finder: RepeatFinder,
     failed: Vec<(u64, Problem)>,
 }
 
 impl FrameAcc {
     /// Adds parsed batches, in row order.
-    fn add(&mut self, parts: Vec<FramePart>, path: &Path) -> Result<()> {
+    fn add(&mut self, parts: Vec<FramePart>) {
         for part in parts {
             for key in &part.keys {
                 self.finder.push(key);
@@ -474,19 +465,8 @@ impl FrameAcc {
             self.codes.extend_from_slice(&part.keys);
             self.failed.extend(part.failed);
             self.f.append(part.f);
-            let hint = self.hint;
-            let names = self.names.get_or_insert_with(|| {
-                let per_row = part.name.value_data().len() / part.name.len().max(1) + 1;
-                StringBuilder::with_capacity(hint, hint * per_row + hint / 8)
-            });
-            names
-                .append_array(&part.name)
-                .map_err(|source| Error::Arrow {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+            self.names.push(part.name);
         }
-        Ok(())
     }
 }
 

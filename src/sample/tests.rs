@@ -1142,3 +1142,23 @@ fn manifest_round_trips_and_verify_names_every_difference() {
             .all(|d| d.subject.ends_with("inspectors"))
     );
 }
+
+#[test]
+fn names_in_pieces_read_like_one_array() {
+    use super::frame::Names;
+    use arrow::array::StringArray;
+    let mut names = Names::default();
+    names.push(StringArray::from(vec![Some(" 甲 "), None]));
+    names.push(StringArray::from(Vec::<Option<&str>>::new()));
+    names.push(StringArray::from(vec![Some("乙"), Some("丙"), Some("丁 ")]));
+    assert_eq!(names.len(), 5);
+    let all: Vec<&str> = (0..5).map(|i| names.get(i)).collect();
+    assert_eq!(all, ["甲", "", "乙", "丙", "丁"]);
+    let kept = names.filter(&[true, false, false, true, true]).unwrap();
+    assert_eq!(kept.len(), 3);
+    assert_eq!(
+        (0..3).map(|i| kept.get(i)).collect::<Vec<_>>(),
+        ["甲", "丙", "丁"]
+    );
+    assert!(std::panic::catch_unwind(|| names.get(5)).is_err());
+}

@@ -295,6 +295,18 @@ impl RepeatFinder {
         }
     }
 
+    /// No code yet, with room for about `n` codes (no bucket grows until then, unless the
+    /// codes are unevenly spread).
+    pub fn with_capacity(n: usize) -> Self {
+        let per = (n / CodeSet::PARTS) + (n / CodeSet::PARTS) / 8 + 16;
+        RepeatFinder {
+            buckets: (0..CodeSet::PARTS)
+                .map(|_| Vec::with_capacity(if n == 0 { 0 } else { per }))
+                .collect(),
+            len: 0,
+        }
+    }
+
     /// Adds the next code (upper-cased, as [`check_key`] returns it); its number is [`len`]
     /// before the call.
     ///
