@@ -96,31 +96,50 @@ struct Shard {
     outlet_index: HashMap<Box<str>, u32, BuildHasherDefault<UsccHasher>>,
     outlet_names: Vec<Box<str>>,
     rows: Vec<Row>,
+    /// The enterprise and outlet of the row added last: an enterprise's rows usually come
+    /// together (outlet by outlet), so most rows skip both map lookups.
+    last: Option<([u8; 18], u32, u32)>,
 }
 
 impl Shard {
     fn add(&mut self, uscc: [u8; 18], outlet: &str, id: PollutantId, amount_kg: f64) {
-        let next = self.ent_uscc.len() as u32;
-        let ent = *self.ent_index.entry(uscc).or_insert_with(|| next);
-        if ent == next {
-            self.ent_uscc.push(uscc);
-        }
         let outlet_name = outlet.trim();
-        let outlet = match self.outlet_index.get(outlet_name) {
-            Some(&o) => o,
-            None => {
-                let o = self.outlet_names.len() as u32;
-                self.outlet_names.push(outlet_name.into());
-                self.outlet_index.insert(outlet_name.into(), o);
-                o
+        let (ent, outlet) = match self.last {
+            Some((code, ent, o))
+                if code == uscc && *self.outlet_names[o as usize] == *outlet_name =>
+            {
+                (ent, o)
+            }
+            Some((code, ent, _)) if code == uscc => (ent, self.outlet_id(outlet_name)),
+            _ => {
+                let next = self.ent_uscc.len() as u32;
+                let ent = *self.ent_index.entry(uscc).or_insert_with(|| next);
+                if ent == next {
+                    self.ent_uscc.push(uscc);
+                }
+                (ent, self.outlet_id(outlet_name))
             }
         };
+        self.last = Some((uscc, ent, outlet));
         self.rows.push(Row {
             ent,
             outlet,
             pollutant: id,
             amount_kg,
         });
+    }
+
+    /// The number of an outlet name in this shard (a new number for a new name).
+    fn outlet_id(&mut self, name: &str) -> u32 {
+        match self.outlet_index.get(name) {
+            Some(&o) => o,
+            None => {
+                let o = self.outlet_names.len() as u32;
+                self.outlet_names.push(name.into());
+                self.outlet_index.insert(name.into(), o);
+                o
+            }
+        }
     }
 }
 
