@@ -327,7 +327,9 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
             .iter()
             .filter(|s| s.department == dep.department)
             .map(|s| s.pi_sum)
-            .sum();
+            // + 0.0: an empty sum is -0.0 in Rust, which would print as "-0.00".
+            .sum::<f64>()
+            + 0.0;
         println!(
             "{}: {eligible} eligible (excluded: ratio 0 {}, yearly maximum reached {}, cooldown {}), expected {pi:.2}, drawn {}",
             dep.department,

@@ -177,14 +177,18 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
             ec.flagged
         );
     }
-    println!(
-        "scored {rows} enterprises → {}  (credit classes: {}; positive list: {listed})",
-        output.display(),
+    let classes = if by_class.is_empty() {
+        "none".to_string()
+    } else {
         by_class
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    println!(
+        "scored {rows} enterprises → {}  (credit classes: {classes}; positive list: {listed})",
+        output.display(),
     );
     if !rejects.is_empty() {
         println!(

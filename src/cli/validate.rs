@@ -67,10 +67,22 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode> {
     }
     let ec = ent.counts();
     line(&a.enterprises.display().to_string(), &ec);
-    if !ent.unknown_columns().is_empty() {
+    // Columns outside the enterprise table of SPEC §1.1: the credit model's features, and
+    // anything else (passed through to the scored output as it is).
+    let (features, other): (Vec<String>, Vec<String>) = ent
+        .unknown_columns()
+        .into_iter()
+        .partition(|h| spotcheck::schema::feat::ALL.iter().any(|c| c.matches(h)));
+    if !features.is_empty() {
         println!(
-            "  columns passed through as they are: {}",
-            ent.unknown_columns().join(", ")
+            "  credit features (for the credit model, passed through to the output): {}",
+            features.join(", ")
+        );
+    }
+    if !other.is_empty() {
+        println!(
+            "  other columns passed through as they are: {}",
+            other.join(", ")
         );
     }
     if !flagged.is_empty() {

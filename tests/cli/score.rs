@@ -264,3 +264,38 @@ fn parquet_and_csv_inputs_score_the_same() {
         assert_eq!(ra[..scored], rb[..scored]);
     }
 }
+
+#[test]
+fn a_table_with_only_its_header_scores_and_samples_to_empty_files() {
+    // A district with nothing to report this month still gets its files, and plain words.
+    let w = Work::new();
+    let header = std::fs::read_to_string(examples().join("enterprises.csv")).unwrap();
+    w.write("none.csv", format!("{}\n", header.lines().next().unwrap()));
+    let o = w.run(&["score", "none.csv", "-o", "scored.parquet"]);
+    let (so, se) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{so}{se}");
+    assert!(
+        so.contains("scored 0 enterprises") && so.contains("credit classes: none"),
+        "{so}"
+    );
+    let o = w.run(&[
+        "sample",
+        "scored.parquet",
+        "--month",
+        "2026-12",
+        "--department",
+        "joint",
+        "--seed",
+        "1",
+        "-o",
+        "sample.csv",
+    ]);
+    let (so, se) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{so}{se}");
+    assert!(
+        so.contains("expected 0.00, drawn 0") && !so.contains("-0.00"),
+        "{so}"
+    );
+    assert!(so.contains("0 visits"), "{so}");
+    assert_eq!(read_csv(&w.path("sample.csv")).len(), 1, "just the header");
+}
