@@ -116,6 +116,11 @@ impl EnterpriseReader {
     }
 
     /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
+    /// The codes accepted so far (upper-cased): every code of a row read without rejection.
+    pub fn accepted_codes(&self) -> &CodeSet {
+        &self.seen
+    }
+
     pub fn prefetch(self, depth: usize) -> Self {
         let reader = match self.reader {
             Source::Direct(r) => Source::Ahead(Prefetch::new(*r, depth)),
