@@ -22,6 +22,7 @@ use crate::schema::{
 };
 use crate::score::ScoredBatch;
 use crate::score::reasons::Reasons;
+use crate::table::cells::Memo;
 use crate::{Error, Result};
 
 /// The word for an unknown environmental risk level (`env_risk_level` column).
@@ -491,6 +492,22 @@ impl ScoredTable {
         Ok(Some(v))
     }
 
+    /// [`ScoredTable::parse_text`] for an enum column: each distinct text is parsed once per batch
+    /// (`Memo`), not once per row.
+    fn parse_enum<T: Copy>(
+        &self,
+        batch: &RecordBatch,
+        first_row: u64,
+        col: Col,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<Vec<Option<T>>>> {
+        let memo = std::cell::RefCell::new(Memo::new(parse));
+        self.parse_text(batch, first_row, col, expected, |s| {
+            memo.borrow_mut().get(s)
+        })
+    }
+
     /// A numeric column: cast directly when numeric (exact), parsed when text.
     fn numbers(
         &self,
@@ -596,7 +613,7 @@ impl ScoredTable {
             .map(Option::unwrap_or_default)
             .collect();
         let district = self.required(
-            self.parse_text(
+            self.parse_enum(
                 batch,
                 fr,
                 out::DISTRICT,
@@ -608,13 +625,13 @@ impl ScoredTable {
             district::EXPECTED,
         )?;
         let tier = self.required(
-            self.parse_text(batch, fr, out::TIER, Tier::EXPECTED, Tier::parse)?,
+            self.parse_enum(batch, fr, out::TIER, Tier::EXPECTED, Tier::parse)?,
             fr,
             out::TIER,
             Tier::EXPECTED,
         )?;
         let credit_class = self.required(
-            self.parse_text(
+            self.parse_enum(
                 batch,
                 fr,
                 out::CREDIT_CLASS,
@@ -627,7 +644,7 @@ impl ScoredTable {
         )?;
         let all_null = |v: Option<Vec<Option<f64>>>| v.unwrap_or_else(|| vec![None; n]);
         let credit_source = self
-            .parse_text(
+            .parse_enum(
                 batch,
                 fr,
                 out::CREDIT_SOURCE,
@@ -645,7 +662,7 @@ impl ScoredTable {
         let pe_total = all_null(self.numbers(batch, fr, out::PE_TOTAL)?);
         let env_tax_cny = all_null(self.numbers(batch, fr, out::ENV_TAX_CNY)?);
         let emission_band = self
-            .parse_text(
+            .parse_enum(
                 batch,
                 fr,
                 out::EMISSION_BAND,
@@ -662,7 +679,7 @@ impl ScoredTable {
         let level_expected =
             "an environmental risk level (general/一般, larger/较大, major/重大, unknown/未知)";
         let env_risk_level = self
-            .parse_text(batch, fr, out::ENV_RISK_LEVEL, level_expected, |s| {
+            .parse_enum(batch, fr, out::ENV_RISK_LEVEL, level_expected, |s| {
                 if EnvRiskSource::parse(s) == Some(EnvRiskSource::Unknown) {
                     Some(None)
                 } else {
@@ -672,7 +689,7 @@ impl ScoredTable {
             .map(|v| v.into_iter().map(Option::flatten).collect())
             .unwrap_or_else(|| vec![None; n]);
         let env_risk_source = self
-            .parse_text(
+            .parse_enum(
                 batch,
                 fr,
                 out::ENV_RISK_SOURCE,
@@ -733,14 +750,14 @@ impl ScoredTable {
                 self.required(Some(v), fr, out::POSITIVE_LIST, bool_expected)?
             }
             _ => self.required(
-                self.parse_text(batch, fr, out::POSITIVE_LIST, bool_expected, parse_bool)?,
+                self.parse_enum(batch, fr, out::POSITIVE_LIST, bool_expected, parse_bool)?,
                 fr,
                 out::POSITIVE_LIST,
                 bool_expected,
             )?,
         };
         let eco_mode =
-            match self.parse_text(batch, fr, out::ECO_MODE, Mode::EXPECTED, Mode::parse)? {
+            match self.parse_enum(batch, fr, out::ECO_MODE, Mode::EXPECTED, Mode::parse)? {
                 Some(v) => v
                     .into_iter()
                     .zip(&positive_list)
@@ -762,13 +779,25 @@ impl ScoredTable {
         let reasons = match self.text(batch, out::REASONS)? {
             Some(a) => {
                 let mut v = Vec::with_capacity(n);
+                let mut seen: std::collections::HashMap<&str, Reasons> = Default::default();
                 for i in 0..n {
                     if a.is_null(i) {
                         v.push(Reasons::EMPTY);
                         continue;
                     }
-                    match Reasons::parse(a.value(i)) {
-                        Ok(r) => v.push(r),
+                    let cell = a.value(i);
+                    if let Some(r) = seen.get(cell) {
+                        v.push(*r);
+                        continue;
+                    }
+                    match Reasons::parse(cell) {
+                        Ok(r) => {
+                            // A batch holds a few hundred distinct sets at most.
+                            if seen.len() < 4096 {
+                                seen.insert(cell, r);
+                            }
+                            v.push(r)
+                        }
                         Err(item) => {
                             return Err(self.bad(
                                 fr + i as u64,
@@ -789,6 +818,7 @@ impl ScoredTable {
                     .map_err(|e| self.arrow_err(e))?;
                 let a = a.as_any().downcast_ref::<StringArray>().cloned();
                 let mut v = Vec::with_capacity(n);
+                let mut memo = Memo::new(PermitClass::parse);
                 for j in 0..n {
                     let cell = a
                         .as_ref()
@@ -798,7 +828,7 @@ impl ScoredTable {
                     if cell.is_empty() {
                         v.push(None);
                     } else {
-                        v.push(Some(PermitClass::parse(cell).ok_or_else(|| {
+                        v.push(Some(memo.get(cell).ok_or_else(|| {
                             self.bad(
                                 fr + j as u64,
                                 ent::PERMIT_CLASS,
