@@ -376,24 +376,42 @@ pub fn exit_reasons(c: &Candidate) -> Vec<String> {
 
 /// Each district's key + simplified permit holders among `candidates` and its cap, by code.
 pub fn district_caps(candidates: &[&Candidate], share: f64) -> Vec<DistrictCap> {
-    let mut holders: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut holders = PermitHolders::default();
     for c in candidates {
-        let n = holders.entry(c.district).or_default();
+        holders.add(c.district, c.permit_class);
+    }
+    holders.caps(share)
+}
+
+/// Key + simplified permit holders per district (every district seen counts, with 0 holders
+/// too): the denominator of the cap (`policy.eco.cap_share`). A reader that keeps only the
+/// candidates that matter (eligible, or on the previous list) counts every row here first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermitHolders(BTreeMap<u32, usize>);
+
+impl PermitHolders {
+    /// Counts one scored enterprise.
+    pub fn add(&mut self, district: u32, permit_class: Option<PermitClass>) {
+        let n = self.0.entry(district).or_default();
         if matches!(
-            c.permit_class,
+            permit_class,
             Some(PermitClass::Key) | Some(PermitClass::Simplified)
         ) {
             *n += 1;
         }
     }
-    holders
-        .into_iter()
-        .map(|(district, permit_holders)| DistrictCap {
-            district,
-            permit_holders,
-            cap: district_cap(share, permit_holders),
-        })
-        .collect()
+
+    /// Each district's holders and cap, by code.
+    pub fn caps(&self, share: f64) -> Vec<DistrictCap> {
+        self.0
+            .iter()
+            .map(|(&district, &permit_holders)| DistrictCap {
+                district,
+                permit_holders,
+                cap: district_cap(share, permit_holders),
+            })
+            .collect()
+    }
 }
 
 /// Fills `cap` places: incumbents first (ranked among themselves), then newcomers in rank order
@@ -434,6 +452,19 @@ pub fn update(
     candidates: &[Candidate],
     previous: &[PreviousEntry],
     params: &WhitelistParams,
+) -> Whitelist {
+    update_counted(candidates, previous, params, None)
+}
+
+/// [`update`] where the cap's permit holders were counted over the whole scored file
+/// (`holders`), so that `candidates` need only hold the enterprises that can change the list:
+/// those eligible this period and those on the previous list (each code once, its first row).
+/// With `holders` `None`, they are counted among `candidates`, as `update` does.
+pub fn update_counted(
+    candidates: &[Candidate],
+    previous: &[PreviousEntry],
+    params: &WhitelistParams,
+    holders: Option<&PermitHolders>,
 ) -> Whitelist {
     let as_of = params.as_of;
     let mut prev: HashMap<String, &PreviousEntry> = HashMap::new();
@@ -533,9 +564,10 @@ pub fn update(
         });
     }
 
-    let caps = match params.cap_share {
-        Some(share) => district_caps(&all, share),
-        None => Vec::new(),
+    let caps = match (params.cap_share, holders) {
+        (Some(share), Some(h)) => h.caps(share),
+        (Some(share), None) => district_caps(&all, share),
+        (None, _) => Vec::new(),
     };
     for (district, (incumbents, newcomers)) in contests {
         let cap = caps

@@ -1420,3 +1420,78 @@ mod files {
         assert_eq!(notes[4][..2], row(&["名额上限比例", "不设上限"])[..]);
     }
 }
+
+#[test]
+fn keeping_only_the_candidates_that_matter_changes_nothing() {
+    // What `spotcheck whitelist` does with a national file: every row counts towards the permit
+    // holders, later repeats are skipped, and only the eligible and previously listed
+    // enterprises are kept. The list must be the one `update` makes from every row.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    let permits = [None, Some(Key), Some(Simplified), Some(Registration)];
+    for share in [None, Some(0.3), Some(0.05)] {
+        let mut all = Vec::new();
+        for i in 0..3000u32 {
+            // Some codes come back (a repeat of an earlier row, maybe with other values).
+            let n = if i > 100 && next(20) == 0 {
+                next(u64::from(i)) as u32
+            } else {
+                i
+            };
+            let mut c = cand(
+                n,
+                [110101, 110105, 110108][next(3) as usize],
+                next(4) == 0,
+                permits[next(4) as usize],
+            );
+            c.risk_score = next(50) as f64;
+            all.push(c);
+        }
+        let previous: Vec<PreviousEntry> = (0..400)
+            .map(|k| {
+                let n = (next(3500)) as u32;
+                let mut p = prev(n, 110105, "2024-03-01", ["2026-12-01", "2027-06-30"][k % 2]);
+                if k % 7 == 0 {
+                    p.status = Some(Status::Removed);
+                }
+                p
+            })
+            .collect();
+        let p = WhitelistParams {
+            cap_share: share,
+            ..params("2026-12-01")
+        };
+        let whole = update(&all, &previous, &p);
+        let has = |st: Status| whole.entries.iter().any(|e| e.status == st);
+        assert!(has(Status::New) && has(Status::Retained) && has(Status::Renewed));
+        assert!(has(Status::Removed));
+        assert_eq!(has(Status::Waitlisted), share.is_some(), "{share:?}");
+
+        let on_previous: HashSet<String> = previous
+            .iter()
+            .filter(|p| p.on_list())
+            .map(|p| key(&p.uscc))
+            .collect();
+        let mut seen = HashSet::new();
+        let mut holders = PermitHolders::default();
+        let mut kept = Vec::new();
+        for c in &all {
+            if !seen.insert(key(&c.uscc)) {
+                continue;
+            }
+            holders.add(c.district, c.permit_class);
+            if c.positive_list || on_previous.contains(&key(&c.uscc)) {
+                kept.push(c.clone());
+            }
+        }
+        assert!(kept.len() < all.len() / 2, "the point is to keep few");
+        let streamed = update_counted(&kept, &previous, &p, Some(&holders));
+        assert_eq!(streamed.entries, whole.entries, "cap share {share:?}");
+        assert_eq!(streamed.caps, whole.caps, "cap share {share:?}");
+    }
+}
