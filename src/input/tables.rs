@@ -168,8 +168,11 @@ fn parse_emissions(
                     value: p.to_string(),
                     reason: reason::POLLUTANT_UNKNOWN,
                     detail: format!(
-                        "not a {} pollutant of the Environmental Protection Tax Law's table (data/pollutants.csv: code or Chinese name)",
-                        medium.en()
+                        "not {} pollutant of the Environmental Protection Tax Law's table (data/pollutants.csv: code or Chinese name)",
+                        match medium {
+                            Medium::Air => "an air",
+                            Medium::Water => "a water",
+                        }
                     ),
                 })?;
             let amount_kg = num_cell(&c.am, i, Some(ca))?.ok_or_else(|| CellError {
