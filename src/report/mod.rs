@@ -408,8 +408,24 @@ pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
         expected.add(s.market_ratio[i], s.eco_ratio[i]);
     }
 
-    // Reversed, so that the first row of a (rejected-by-the-scorer) duplicate code wins.
-    let index: HashMap<String, usize> = (0..n).rev().map(|i| (key(&s.uscc[i]), i)).collect();
+    // The scored row of each code the sample and the list name (the first row of a code the
+    // scorer would have rejected as a repeat): only those codes are indexed, not every row.
+    let wanted: HashSet<String> = inputs
+        .sample
+        .into_iter()
+        .flatten()
+        .map(|r| key(&r.uscc))
+        .chain(inputs.list.into_iter().flatten().map(|r| key(&r.uscc)))
+        .collect();
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(wanted.len());
+    if !wanted.is_empty() {
+        for i in 0..n {
+            let k = key(&s.uscc[i]);
+            if wanted.contains(&k) {
+                index.entry(k).or_insert(i);
+            }
+        }
+    }
     let sample = inputs.sample.map(|rows| {
         let mut sum = SampleSummary {
             rows: rows.len(),
