@@ -1,4 +1,6 @@
 //! `spotcheck whitelist`: this period's 正面清单 from a scored file and the previous list (SPEC §5).
+//! The scored file is read batch by batch; only eligible and previously listed enterprises are
+//! kept, every row counting towards its district's permit holders.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,7 +3,8 @@
 //! sampler needs the code, district and tier (strata), and per department the ratio and the yearly
 //! maximum; name, credit class and risk score ride along for the output rows. Codes must be
 //! unique, as the readers guarantee (§2.1 `USCC_DUPLICATE`); the draw still refuses two eligible
-//! units with the same code.
+//! units with the same code. Names are kept in the pieces they were read in (`Names`): only the
+//! drawn units' names are ever looked at.
 
 use arrow::array::{Array, StringArray};
 

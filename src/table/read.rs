@@ -1,7 +1,9 @@
 //! Opening a table in any input format as a stream of Arrow record batches. CSV, JSON Lines and
 //! XLSX cells arrive as `Utf8` text (blank = null); Parquet and Arrow IPC keep their types. A file
 //! that cannot be read at all is an error naming the file and what was expected — never a panic.
-//! `Prefetch` reads a table ahead on its own thread (decoding overlaps the caller's work).
+//! `Prefetch` reads a table ahead on its own thread (decoding overlaps the caller's work). Parquet
+//! text columns of a few distinct values can be read as dictionaries (`ReadOptions::dictionary`),
+//! and a Parquet reader knows its row count before reading (`TableReader::rows_hint`).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};

@@ -4,6 +4,8 @@
 //! every enterprise that is listed, waitlisted or removed, with its dates and reasons. Reading the
 //! previous list back lives in `previous`, writing CSV / JSON Lines / the Excel workbook in
 //! `workbook`, and the reason sentences in `reasons`. Nothing here reads files or prints.
+//! `update_counted` is the same with the cap's permit holders counted by the caller, so that a
+//! reader of a national file need only keep the enterprises that can change the list.
 //!
 //! Decisions where SPEC §5 is silent (documented again where they are made):
 //! - Under the district cap (`cap_share`), enterprises already on the list keep their place ahead
