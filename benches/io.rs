@@ -3,7 +3,8 @@
 //! writes them): decoding the Parquet inputs, validating the enterprise table (cells parsed,
 //! codes checked against the earlier rows), reading and aggregating the emissions table
 //! (sequential reference path and the parallel one `score` uses), building the output batches,
-//! and encoding the output as Parquet with `table::write::parquet_properties`. The kernel is in
+//! encoding the output as Parquet with `table::write::parquet_properties`, and reading that file
+//! back as `spotcheck sample`'s frame. The kernel is in
 //! `benches/score.rs`, sampling in `benches/sample.rs`, the I/O floor in `benches/io_floor.rs`.
 //!
 //! Run: `cargo bench --bench io` (or `-- --quick`).
@@ -132,6 +133,27 @@ fn stages(c: &mut Criterion) {
                 w.write(batch).expect("write");
             }
             assert_eq!(w.finish().expect("finish"), rows);
+        })
+    });
+    g.finish();
+
+    // Reading it back as `spotcheck sample` does: the frame's 10 columns, parsed, repeats
+    // looked for.
+    let mut w = create(&path, out[0].schema(), &WriteOptions::default()).expect("create");
+    for batch in &out {
+        w.write(batch).expect("write");
+    }
+    w.finish().expect("finish");
+    let mut g = c.benchmark_group("sample_frame");
+    g.sample_size(10).warm_up_time(Duration::from_secs(1));
+    g.throughput(Throughput::Elements(rows));
+    g.bench_function("read_frame_2e18", |b| {
+        b.iter(|| {
+            let mut rejects = Rejects::new(false);
+            let (frame, counts) =
+                spotcheck::sample::io::read_frame(&path, &opts, &mut rejects).expect("frame");
+            assert_eq!(counts.accepted, rows);
+            black_box(frame.len())
         })
     });
     g.finish();
