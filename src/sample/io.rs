@@ -321,7 +321,7 @@ pub fn read_frame(
     let mut counts = Counts::default();
     let mut reader = crate::table::Prefetch::new(reader, 4);
     // Columns sized once from the row count the file records (no doubling copies of a national
-    // frame); the names' bytes per row are estimated from the first batch.
+    // frame); names stay in the arrays they were decoded into.
     let hint = reader.rows_hint().unwrap_or(0).min(MAX_ROWS_HINT) as usize;
     let mut acc = FrameAcc {
         f: FrameVecs::with_capacity(hint),
