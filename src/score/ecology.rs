@@ -5,6 +5,7 @@
 use crate::policy::EcoPolicy;
 use crate::schema::{CreditClass, EmissionBand, EnvRiskLevel, Mode, PermitClass, Tier};
 use crate::score::reasons::{Reason, Reasons};
+use crate::score::round;
 
 /// `emission_band` of pe_total: low below `low_pe_below`, high from `high_pe_from`, else medium;
 /// null (or NaN) → unknown.
@@ -103,7 +104,7 @@ pub fn decide(x: &EcoInputs, failures: Reasons, policy: &EcoPolicy) -> EcoDecisi
         EcoDecision {
             positive_list: true,
             mode: Mode::NonSite,
-            ratio: policy.positive_list_onsite_ratio,
+            ratio: round::ratio(policy.positive_list_onsite_ratio),
             max_per_year: policy.positive_list_max_per_year,
         }
     } else {
@@ -116,13 +117,16 @@ pub fn decide(x: &EcoInputs, failures: Reasons, policy: &EcoPolicy) -> EcoDecisi
     }
 }
 
-/// `clamp(base[permit] × risk_mult[level] × emission_mult[band], min_ratio, 1)`.
+/// `clamp(base[permit] × risk_mult[level] × emission_mult[band], min_ratio, 1)`, rounded to 4
+/// decimals after every factor and after the clamp (SPEC §3.6): `r(clamp(r(r(r(base) × risk) ×
+/// emission)))` with `r` = [`round::ratio`].
 #[inline]
 pub fn onsite_ratio(x: &EcoInputs, policy: &EcoPolicy) -> f64 {
-    (policy.base_for(x.permit)
-        * policy.risk_mult_for(x.level)
-        * policy.emission_mult[x.band.index()])
-    .clamp(policy.min_ratio, 1.0)
+    let r = round::ratio;
+    let base = r(policy.base_for(x.permit));
+    let with_risk = r(base * policy.risk_mult_for(x.level));
+    let with_band = r(with_risk * policy.emission_mult[x.band.index()]);
+    r(with_band.clamp(policy.min_ratio, 1.0))
 }
 
 /// Dense index of a count for the criteria tables: 0 = zero, 1 = some, 2 = null.

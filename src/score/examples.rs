@@ -1,5 +1,6 @@
 //! Tests of the whole kernel: the ten worked examples of `reference/scoring-examples/` (copied to
-//! `src/score/testdata/`, expected values checked by hand there), row-order independence, the
+//! `src/score/testdata/`, expected values checked by hand there; the ratios, scores and tax are
+//! the rounded values of SPEC §3.6 and are compared exactly), row-order independence, the
 //! credit-model path, output → read-back round trips in both languages, and `explain`.
 
 use std::sync::Arc;
@@ -157,7 +158,6 @@ fn the_ten_scoring_examples() {
             ("pe_air", &s.pe_air),
             ("pe_water", &s.pe_water),
             ("pe_total", &s.pe_total),
-            ("env_tax_cny", &s.env_tax_cny),
         ] {
             let want: f64 = get(k).unwrap().parse().unwrap();
             let got = col[i].unwrap();
@@ -181,6 +181,16 @@ fn the_ten_scoring_examples() {
             "{}",
             ctx("env_risk_source")
         );
+        // Rounded columns (SPEC §3.6) equal the expected decimal exactly, and print as it.
+        let tax = s.env_tax_cny[i].unwrap();
+        let want = get("env_tax_cny").unwrap();
+        assert_eq!(tax, want.parse::<f64>().unwrap(), "{}", ctx("env_tax_cny"));
+        assert_eq!(
+            tax.to_string(),
+            want.trim_end_matches(".0"),
+            "{}",
+            ctx("env_tax_cny")
+        );
         for (k, col) in [
             ("market_ratio", &s.market_ratio),
             ("eco_ratio", &s.eco_ratio),
@@ -188,7 +198,8 @@ fn the_ten_scoring_examples() {
         ] {
             if let Some(v) = get(k) {
                 let want: f64 = v.parse().unwrap();
-                assert!(close(col[i], want), "{}: {} vs {want}", ctx(k), col[i]);
+                assert_eq!(col[i], want, "{}: {} vs {want}", ctx(k), col[i]);
+                assert_eq!(col[i].to_string(), v.trim_end_matches(".0"), "{}", ctx(k));
             }
         }
         for (k, col) in [
@@ -292,7 +303,8 @@ fn the_examples_reasons_exactly() {
 fn example_ten_defaulted_class_b() {
     // No class and no model → policy.credit.missing_class = B (SPEC §3.1): B's market ratio 0.10
     // and maximum 1; registration permit, general level, low emissions, no penalty or incident,
-    // class B admitted → on the list, off site, eco ratio 0; risk 100 × 0.5 × 1/3 = 16.666667.
+    // class B admitted → on the list, off site, eco ratio 0; risk 100 × 0.5 × 1/3 = 16.666667,
+    // rounded to 16.67 (SPEC §3.6).
     let (_, s, _) = scored_examples();
     let i = s.position("91110108EXAMPLE094").unwrap();
     assert_eq!(s.credit_class[i], CreditClass::B);
@@ -301,7 +313,7 @@ fn example_ten_defaulted_class_b() {
     assert!(s.positive_list[i]);
     assert_eq!((s.eco_ratio[i], s.eco_max_per_year[i]), (0.0, 0));
     assert_eq!(s.eco_mode[i], Mode::NonSite);
-    assert!(close(s.risk_score[i], 16.666667));
+    assert_eq!(s.risk_score[i], 16.67);
     assert_eq!(s.credit_points(i), None);
 }
 
@@ -348,10 +360,8 @@ fn example_ten_with_a_model() {
         "ECO_EMISSION_UNKNOWN;ECO_CREDIT"
     );
     assert!(close(s.eco_ratio[i], 0.05));
-    assert!(close(
-        s.risk_score[i],
-        100.0 * (0.5 * 2.0 / 3.0 + 0.25 * 0.5)
-    ));
+    // 100 × (0.5 × 2/3 + 0.25 × 0.5) = 45.833333…, rounded to 45.83 (SPEC §3.6).
+    assert_eq!(s.risk_score[i], 45.83);
     // Given classes ignore the model.
     let j = s.position("91110108EXAMPLE008").unwrap();
     assert_eq!(s.credit_source[j], CreditSource::Given);
@@ -725,7 +735,7 @@ fn explain_states_the_decision() {
         "{zh}"
     );
     assert!(zh.contains("环境保护税估算：每年 24128 元"), "{zh}");
-    assert!(zh.contains("= 41.666667"), "{zh}");
+    assert!(zh.contains("= 41.67"), "{zh}");
     // Example 8: unknowns say what would have to be given.
     let en = explain(&batch, &s, at("91110112EXAMPLE07N"), &p, Lang::En).unwrap();
     assert!(

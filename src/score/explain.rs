@@ -128,7 +128,10 @@ pub fn explain(
     lines.push(match relieved {
         Some(r) => {
             let factor = num(mp.relief_factor[tier.index()]);
-            let product = num(mp.base_ratio[class.index()] * mp.relief_factor[tier.index()]);
+            let product = num(crate::score::round::ratio(
+                crate::score::round::ratio(mp.base_ratio[class.index()])
+                    * mp.relief_factor[tier.index()],
+            ));
             let code = r.code();
             let cap = mp.relief_max_per_year;
             say!(
@@ -428,7 +431,10 @@ pub fn explain(
         let b = num(ep.base_for(permit));
         let rm = num(ep.risk_mult_for(level));
         let em = num(ep.emission_mult[band.index()]);
-        let product = num(ep.base_for(permit) * ep.risk_mult_for(level) * ep.emission_mult[band.index()]);
+        let r = crate::score::round::ratio;
+        let product =
+            num(r(r(r(ep.base_for(permit)) * ep.risk_mult_for(level))
+                * ep.emission_mult[band.index()]));
         let permit_l = permit.map_or(level_label(None, lang), |p| p.label(lang));
         let emin = num(ep.min_ratio);
         say!(

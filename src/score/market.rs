@@ -1,10 +1,12 @@
 //! Market-supervision (市场监管 双随机) inspection ratio and yearly frequency (SPEC §3.4): the base
 //! ratio and maximum of the credit class, the relief of measure (二十四) for 专精特新 enterprises of a
-//! relief class (ratio × tier factor, maximum capped), then the clamp to [min_ratio, 1]. Pure.
+//! relief class (ratio × tier factor, maximum capped), then the clamp to [min_ratio, 1]; the ratio is
+//! rounded to 4 decimals after every factor and the clamp (SPEC §3.6, [`round`]). Pure.
 
 use crate::policy::MarketPolicy;
 use crate::schema::{CreditClass, Tier};
 use crate::score::reasons::Reason;
+use crate::score::round;
 
 /// The market decision for one enterprise.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,16 +32,16 @@ pub struct MarketDecision {
 #[inline]
 pub fn market(class: CreditClass, tier: Tier, policy: &MarketPolicy) -> MarketDecision {
     let c = class.index();
-    let mut ratio = policy.base_ratio[c];
+    let mut ratio = round::ratio(policy.base_ratio[c]);
     let mut max_per_year = policy.max_per_year[c];
     let mut relief = None;
     if policy.relief_classes[c] && tier != Tier::None {
-        ratio *= policy.relief_factor[tier.index()];
+        ratio = round::ratio(ratio * policy.relief_factor[tier.index()]);
         max_per_year = max_per_year.min(policy.relief_max_per_year);
         relief = Reason::market_relief(tier);
     }
     MarketDecision {
-        ratio: ratio.clamp(policy.min_ratio, 1.0),
+        ratio: round::ratio(ratio.clamp(policy.min_ratio, 1.0)),
         max_per_year,
         relief,
     }

@@ -18,6 +18,7 @@ pub mod market;
 pub mod output;
 pub mod pollutants;
 pub mod reasons;
+pub mod round;
 
 #[cfg(test)]
 mod examples;
@@ -120,7 +121,8 @@ impl ScoredBatch {
     }
 }
 
-/// `risk_score = 100 × (w_c·c[class] + w_e·e[level] + w_m·m[band])` (SPEC §3.6).
+/// `risk_score = 100 × (w_c·c[class] + w_e·e[level] + w_m·m[band])`, rounded to 2 decimals
+/// (SPEC §3.6).
 #[inline]
 pub fn risk_score(
     class: CreditClass,
@@ -128,10 +130,12 @@ pub fn risk_score(
     band: EmissionBand,
     p: &RiskScorePolicy,
 ) -> f64 {
-    100.0
-        * (p.weight_credit * p.credit[class.index()]
-            + p.weight_env_risk * p.env_risk[level.map_or(3, |l| l.index())]
-            + p.weight_emission * p.emission[band.index()])
+    round::amount(
+        100.0
+            * (p.weight_credit * p.credit[class.index()]
+                + p.weight_env_risk * p.env_risk[level.map_or(3, |l| l.index())]
+                + p.weight_emission * p.emission[band.index()]),
+    )
 }
 
 /// Scores several batches in parallel (rayon), in order: the pipeline's way to use every core,
@@ -369,7 +373,9 @@ pub fn score_batch(
                     e.iter().map(|e| Some(e.pe_air)).collect(),
                     e.iter().map(|e| Some(e.pe_water)).collect(),
                     e.iter().map(|e| Some(e.pe_air + e.pe_water)).collect(),
-                    e.iter().map(|e| Some(e.env_tax_cny)).collect(),
+                    e.iter()
+                        .map(|e| Some(round::amount(e.env_tax_cny)))
+                        .collect(),
                 )
             }
             None => {
@@ -455,7 +461,7 @@ pub fn score_batch(
     let eco_ratio: Vec<f64> = (0..n)
         .map(|i| {
             if positive_list[i] {
-                eco.positive_list_onsite_ratio
+                round::ratio(eco.positive_list_onsite_ratio)
             } else {
                 t.onsite.get(permit[i], env_risk_level[i], emission_band[i])
             }
