@@ -66,6 +66,27 @@ pub struct InputOpts {
     pub quiet: bool,
 }
 
+/// The byte-order mark of CSV outputs (SPEC §12), shared by every command that writes CSV in a
+/// chosen language; the default is [`WriteOptions::csv_bom`]'s.
+#[derive(Debug, Clone, Args)]
+pub struct BomOpts {
+    /// Start CSV output with a UTF-8 byte-order mark. Default: yes with --lang zh (so Excel opens
+    /// Chinese text without mojibake), no in English. Example: --lang en --bom.
+    #[arg(long, conflicts_with = "no_bom")]
+    pub bom: bool,
+    /// Leave out the byte-order mark that Chinese CSV output starts with by default. Example:
+    /// --lang zh --no-bom (for tools that do not expect one).
+    #[arg(long)]
+    pub no_bom: bool,
+}
+
+impl BomOpts {
+    /// Whether CSV output in `lang` starts with a BOM.
+    pub fn bom(&self, lang: spotcheck::schema::Lang) -> bool {
+        WriteOptions::csv_bom(lang, self.bom, self.no_bom)
+    }
+}
+
 /// Parses `--lang en|zh`.
 pub fn parse_lang(s: &str) -> std::result::Result<spotcheck::schema::Lang, String> {
     spotcheck::schema::Lang::parse(s)

@@ -82,9 +82,8 @@ pub struct SampleArgs {
     /// Language of headers and values: en (default) or zh.
     #[arg(long, default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Write a UTF-8 byte-order mark at the start of CSV outputs.
-    #[arg(long)]
-    pub bom: bool,
+    #[command(flatten)]
+    pub bom: super::BomOpts,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -280,12 +279,12 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         assignment.as_ref(),
         &params,
         a.lang,
-        a.bom,
+        a.bom.bom(a.lang),
     )?;
     if let Some(p) = &a.public {
         let batch = public_batch(&d, &loaded.frame, &params, a.lang)?;
         let wopts = WriteOptions {
-            bom: a.bom,
+            bom: a.bom.bom(a.lang),
             sheet: match a.lang {
                 Lang::En => "public".into(),
                 Lang::Zh => "抽查结果公示".into(),

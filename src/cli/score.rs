@@ -49,9 +49,8 @@ pub struct ScoreArgs {
     /// Language of headers, values and reasons: en (default) or zh.
     #[arg(long, default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Write a UTF-8 byte-order mark at the start of CSV output (Excel then shows Chinese text).
-    #[arg(long)]
-    pub bom: bool,
+    #[command(flatten)]
+    pub bom: super::BomOpts,
     #[command(flatten)]
     pub model: super::ModelOpts,
     #[command(flatten)]
@@ -88,7 +87,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
         );
     }
     let wopts = WriteOptions {
-        bom: a.bom,
+        bom: a.bom.bom(a.lang),
         sheet: match a.lang {
             Lang::En => "scored".into(),
             Lang::Zh => "评分结果".into(),

@@ -55,9 +55,8 @@ pub struct WhitelistArgs {
     /// always Chinese.
     #[arg(long, default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Write a UTF-8 byte-order mark at the start of CSV output.
-    #[arg(long)]
-    pub bom: bool,
+    #[command(flatten)]
+    pub bom: super::BomOpts,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -149,7 +148,7 @@ pub fn run(a: WhitelistArgs) -> Result<ExitCode> {
         sha256: policy.sha256_hex(),
     });
     let out = OutputOptions {
-        bom: a.bom,
+        bom: a.bom.bom(a.lang),
         lang: a.lang,
     };
     write_list(&a.output, &list, &inputs, &out)

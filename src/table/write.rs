@@ -3,6 +3,13 @@
 //! it into place in `finish`; dropped unfinished, it deletes the temporary file, so a failed run
 //! leaves no partial output (SPEC §2.2). `WriteBehind` runs a writer on its own thread (encoding
 //! overlaps the caller's work).
+//!
+//! CSV output is neutralised against formula injection (SPEC §12, OWASP): a text cell or header
+//! that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`,
+//! so a list opened in Excel never runs a formula ([`neutralise_formulas`]). Numeric columns are
+//! numbers and are never touched; a text cell that is a plain decimal number (`-5`, `+1.5`, a
+//! passed-through input column) is not a formula and is left as it is. XLSX cells are written as
+//! strings (`write_string`), never as formulas; reading strips nothing.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -36,6 +43,26 @@ impl Default for WriteOptions {
             sheet: "Sheet1".into(),
             row_group_rows: 1024 * 1024,
         }
+    }
+}
+
+impl WriteOptions {
+    /// Whether CSV output starts with a UTF-8 byte-order mark (SPEC §12): Chinese output (`--lang
+    /// zh`) does by default, so that a double-click opens it in Chinese Excel without mojibake;
+    /// English output does not (analysts' tools expect none). `--bom` asks for one in English too,
+    /// `--no-bom` leaves it out in Chinese. The one place this default is decided: every command
+    /// that writes CSV calls it.
+    ///
+    /// ```
+    /// use spotcheck::schema::Lang;
+    /// use spotcheck::table::WriteOptions;
+    /// assert!(WriteOptions::csv_bom(Lang::Zh, false, false));
+    /// assert!(!WriteOptions::csv_bom(Lang::Zh, false, true));
+    /// assert!(!WriteOptions::csv_bom(Lang::En, false, false));
+    /// assert!(WriteOptions::csv_bom(Lang::En, true, false));
+    /// ```
+    pub fn csv_bom(lang: crate::schema::Lang, bom: bool, no_bom: bool) -> bool {
+        !no_bom && (bom || lang == crate::schema::Lang::Zh)
     }
 }
 
@@ -165,7 +192,10 @@ impl TableWriter {
             source,
         };
         match self.inner.as_mut() {
-            Some(Inner::Csv(w)) => w.write(batch).map_err(arrow_err)?,
+            Some(Inner::Csv(w)) => match neutralise_formulas(batch).map_err(arrow_err)? {
+                Some(safe) => w.write(&safe).map_err(arrow_err)?,
+                None => w.write(batch).map_err(arrow_err)?,
+            },
             Some(Inner::Parquet(w)) => w.write(batch).map_err(|e| arrow_err(e.into()))?,
             Some(Inner::Ipc(w)) => w.write(batch).map_err(arrow_err)?,
             Some(Inner::Jsonl(w)) => w.write(batch).map_err(arrow_err)?,
@@ -208,7 +238,9 @@ impl TableWriter {
             Some(Inner::Csv(mut w)) => {
                 if self.rows == 0 {
                     // arrow writes the header with the first batch: write an empty one.
-                    w.write(&RecordBatch::new_empty(self.schema.clone()))
+                    let empty = RecordBatch::new_empty(self.schema.clone());
+                    let safe = neutralise_formulas(&empty).map_err(arrow_err)?;
+                    w.write(safe.as_ref().unwrap_or(&empty))
                         .map_err(arrow_err)?;
                 }
                 w.into_inner().flush().map_err(io)?;
@@ -339,6 +371,102 @@ impl Drop for WriteBehind {
             let _ = h.join();
         }
     }
+}
+
+/// Whether text written to a CSV cell as is could start a formula in a spreadsheet: it begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's list, SPEC §12) and is not a
+/// plain decimal number (`-5` and `+1.5` are numbers to Excel, not formulas). One byte test for
+/// almost every cell; the number check runs only on cells that begin with one of those bytes.
+#[inline]
+pub fn needs_formula_guard(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => !is_plain_number(s),
+        _ => false,
+    }
+}
+
+/// `[+-]digits[.digits]` (a sign, then decimal digits with at most one point): what Excel reads as
+/// a number, never as a formula. Exponents, `inf` and `nan` are not plain.
+fn is_plain_number(s: &str) -> bool {
+    let body = &s.as_bytes()[1..];
+    let mut digits = 0;
+    let mut points = 0;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' => points += 1,
+            _ => return false,
+        }
+    }
+    digits > 0 && points <= 1
+}
+
+/// The text a CSV cell gets: `'` before text that could start a formula ([`needs_formula_guard`]).
+///
+/// ```
+/// use spotcheck::table::write::guard_formula;
+/// assert_eq!(guard_formula("=HYPERLINK(\"http://x\",\"点击\")"), "'=HYPERLINK(\"http://x\",\"点击\")");
+/// assert_eq!(guard_formula("+cmd|\"/C calc\"!A0"), "'+cmd|\"/C calc\"!A0");
+/// assert_eq!(guard_formula("-5"), "-5");
+/// assert_eq!(guard_formula("北京示例有限公司"), "北京示例有限公司");
+/// ```
+pub fn guard_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if needs_formula_guard(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The batch as it must be written to CSV: `None` when no header and no text cell needs the
+/// formula guard (the common case: one byte test per text cell, nothing copied), else a copy whose
+/// guarded text columns (`Utf8`, `LargeUtf8`, `Utf8View`, dictionaries of them) are `Utf8` with
+/// `'` before each cell that needs it, and whose guarded headers are prefixed the same way.
+pub fn neutralise_formulas(batch: &RecordBatch) -> std::result::Result<Option<RecordBatch>, arrow::error::ArrowError> {
+    use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    fn text_needs_guard(col: &dyn Array) -> bool {
+        match col.data_type() {
+            DataType::Utf8 => col.as_string::<i32>().iter().flatten().any(needs_formula_guard),
+            DataType::LargeUtf8 => col.as_string::<i64>().iter().flatten().any(needs_formula_guard),
+            DataType::Utf8View => col.as_string_view().iter().flatten().any(needs_formula_guard),
+            DataType::Dictionary(_, v) if is_text(v) => {
+                text_needs_guard(col.as_any_dictionary().values().as_ref())
+            }
+            _ => false,
+        }
+    }
+    fn is_text(t: &DataType) -> bool {
+        matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    }
+
+    let schema = batch.schema();
+    let header_guard = schema.fields().iter().any(|f| needs_formula_guard(f.name()));
+    let guard: Vec<bool> = batch.columns().iter().map(|c| text_needs_guard(c.as_ref())).collect();
+    if !header_guard && !guard.iter().any(|&g| g) {
+        return Ok(None);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for ((f, col), g) in schema.fields().iter().zip(batch.columns()).zip(guard) {
+        let name = guard_formula(f.name()).into_owned();
+        if g {
+            let text = arrow::compute::cast(col, &DataType::Utf8)?;
+            let text = text.as_string::<i32>();
+            let safe: StringArray = text.iter().map(|v| v.map(guard_formula)).collect();
+            fields.push(Field::new(name, DataType::Utf8, f.is_nullable()));
+            columns.push(Arc::new(safe));
+        } else {
+            fields.push(f.as_ref().clone().with_name(name));
+            columns.push(col.clone());
+        }
+    }
+    let options =
+        arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options).map(Some)
 }
 
 /// Renames a finished temporary file into place.
