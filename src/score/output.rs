@@ -282,6 +282,17 @@ impl ScoredBatch {
     }
 }
 
+/// The headers of the input columns a score output passes through (after the §3.6 columns and
+/// the permit class), for writers that treat them apart (XLSX writes their numbers as numbers).
+pub fn passed_through(schema: &Schema) -> Vec<String> {
+    schema
+        .fields()
+        .iter()
+        .skip(out::ALL.len() + 1)
+        .map(|f| f.name().clone())
+        .collect()
+}
+
 /// Typed rows of a scored file (SPEC §3.6), column by column. Optional columns missing from the
 /// file read as null (`emission_band` as unknown, `reasons` as none, `eco_mode` from
 /// `positive_list`).

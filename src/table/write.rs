@@ -34,6 +34,9 @@ pub struct WriteOptions {
     pub sheet: String,
     /// Parquet: rows per row group.
     pub row_group_rows: usize,
+    /// XLSX: text columns (by header) whose plain decimal numbers are written as numbers — the
+    /// columns a command passes through from a CSV input, where every cell arrives as text.
+    pub numeric_text_columns: Vec<String>,
 }
 
 impl Default for WriteOptions {
@@ -42,6 +45,7 @@ impl Default for WriteOptions {
             bom: false,
             sheet: "Sheet1".into(),
             row_group_rows: 1024 * 1024,
+            numeric_text_columns: Vec::new(),
         }
     }
 }
@@ -158,7 +162,13 @@ pub fn create(path: &Path, schema: SchemaRef, opts: &WriteOptions) -> Result<Tab
             };
             ws.set_name(&opts.sheet).map_err(xerr)?;
             let headers: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            let sheet = SheetWriter::new(ws, &headers).map_err(xerr)?;
+            let numeric = headers
+                .iter()
+                .map(|h| opts.numeric_text_columns.iter().any(|c| c == h))
+                .collect();
+            let sheet = SheetWriter::new(ws, &headers)
+                .map_err(xerr)?
+                .with_numeric_text(numeric);
             Inner::Xlsx(Box::new(XlsxState { workbook, sheet }))
         }
     };

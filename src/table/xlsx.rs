@@ -1,6 +1,9 @@
 //! Writing Arrow record batches into Excel worksheets for bureau staff: a bold, frozen header row,
 //! numbers as numbers, booleans as 是/否-style text only if the batch says so, `Date32` columns as
 //! real Excel dates, and column widths that fit their contents (CJK characters count double).
+//! Text cells are always written as strings (`write_string`), never as formulas, whatever they
+//! begin with. Text columns the caller marks as numeric (columns passed through from a CSV input,
+//! where every cell arrives as text) have their plain decimal numbers written as numbers.
 //! Used by the generic XLSX writer and by commands that build multi-sheet workbooks.
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -38,6 +41,45 @@ pub struct SheetWriter {
     header: Format,
     date: Format,
     number: Format,
+    /// Per column: text that is a plain decimal number is written as a number.
+    numeric_text: Vec<bool>,
+}
+
+/// A plain decimal number as text, the way a number passed through from a CSV input looks:
+/// `[+-]digits[.digits]`, no leading zero before other digits (`007` is a code, not 7), at most 15
+/// significant digits (an 18-digit identifier stays text: Excel would round it).
+///
+/// ```
+/// use spotcheck::table::xlsx::plain_number;
+/// assert_eq!(plain_number("5"), Some(5.0));
+/// assert_eq!(plain_number("-202.85"), Some(-202.85));
+/// assert_eq!(plain_number("0.5"), Some(0.5));
+/// assert_eq!(plain_number("007"), None);
+/// assert_eq!(plain_number("911101081234567890"), None);
+/// assert_eq!(plain_number("1e5"), None);
+/// assert_eq!(plain_number("-2+3"), None);
+/// ```
+pub fn plain_number(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let body = match b.first()? {
+        b'+' | b'-' => &b[1..],
+        _ => b,
+    };
+    let (int, frac) = match body.iter().position(|&c| c == b'.') {
+        Some(k) => (&body[..k], Some(&body[k + 1..])),
+        None => (body, None),
+    };
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    let ok = !int.is_empty()
+        && digits(int)
+        && (int.len() == 1 || int[0] != b'0')
+        && frac.is_none_or(|f| !f.is_empty() && digits(f));
+    let significant = int.iter().skip_while(|&&c| c == b'0').count()
+        + frac.map_or(0, <[u8]>::len);
+    if !ok || significant > 15 {
+        return None;
+    }
+    s.parse().ok()
 }
 
 impl SheetWriter {
@@ -54,7 +96,16 @@ impl SheetWriter {
             header,
             date: Format::new().set_num_format("yyyy-mm-dd"),
             number: Format::new().set_num_format("General"),
+            numeric_text: vec![false; headers.len()],
         })
+    }
+
+    /// Marks the text columns whose plain decimal numbers ([`plain_number`]) are written as
+    /// numbers (`numeric[j]` for sheet column j): the columns a command passes through from its
+    /// input as text.
+    pub fn with_numeric_text(mut self, numeric: Vec<bool>) -> Self {
+        self.numeric_text = numeric;
+        self
     }
 
     /// Rows written so far (header excluded).
@@ -89,7 +140,21 @@ impl SheetWriter {
                 match col.data_type() {
                     DataType::Utf8 => {
                         let s = col.as_string::<i32>().value(i);
-                        ws.write_string(r, c, s)?;
+                        let number = self
+                            .numeric_text
+                            .get(j)
+                            .copied()
+                            .unwrap_or(false)
+                            .then(|| plain_number(s))
+                            .flatten();
+                        match number {
+                            Some(v) => {
+                                ws.write_number_with_format(r, c, v, &self.number)?;
+                            }
+                            None => {
+                                ws.write_string(r, c, s)?;
+                            }
+                        }
                         self.widen(j, text_width(s));
                     }
                     DataType::LargeUtf8 => {
@@ -167,6 +232,7 @@ impl SheetWriter {
             header: Format::new(),
             date: Format::new(),
             number: Format::new(),
+            numeric_text: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::process::Output;
 
 mod r#gen;
 mod golden;
+mod hostile;
 mod report;
 mod sample;
 mod score;
