@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Ctrl-C / SIGTERM remove this run's temporary output files before the process ends.
+    cli::interrupt::install();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

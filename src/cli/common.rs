@@ -108,7 +108,8 @@ pub fn print_counts(file: &Path, c: &Counts) {
     );
 }
 
-/// Resolves `-o` relative paths as given; refuses to overwrite an input file.
+/// Resolves `-o` relative paths as given; refuses to overwrite an input file; removes the
+/// temporary files of dead runs from the output's folder.
 pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<PathBuf> {
     for i in inputs {
         if let (Ok(a), Ok(b)) = (std::fs::canonicalize(output), std::fs::canonicalize(i))
@@ -120,5 +121,7 @@ pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<PathBuf> {
             );
         }
     }
+    // Temporary files of dead runs in the output's folder go first (SPEC §12).
+    spotcheck::table::atomic::sweep_folder_of(output);
     Ok(output.to_path_buf())
 }

@@ -12,6 +12,7 @@ use spotcheck::table::{Encoding, ReadOptions, Rejects, WriteOptions};
 pub mod common;
 pub mod explain;
 pub mod r#gen;
+pub mod interrupt;
 pub mod progress;
 pub mod report;
 pub mod sample;

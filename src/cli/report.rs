@@ -11,7 +11,6 @@ use clap::Args;
 
 use spotcheck::report::{self, FileRole, InputFile, ReportInputs};
 use spotcheck::schema::Lang;
-use spotcheck::table::write::{commit, temp_path};
 use spotcheck::table::{Encoding, ReadOptions, sha256_file};
 
 use super::common::{check_output, load_policy};
@@ -176,15 +175,8 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         month: a.month.as_deref(),
     });
     let page = report::html::render(&data, lang);
-    let tmp = temp_path(&a.output);
-    let written = std::fs::write(&tmp, page.as_bytes())
-        .map_err(|e| spotcheck::Error::io(&tmp, e))
-        .and_then(|()| commit(&tmp, &a.output));
-    if written.is_err() {
-        // Leave nothing behind; the temporary file may not exist, which is fine.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.with_context(|| format!("writing {}", a.output.display()))?;
+    spotcheck::table::atomic::write_atomic(&a.output, page.as_bytes())
+        .with_context(|| format!("writing {}", a.output.display()))?;
     println!(
         "{}: {} enterprises; {:.1} on-site visits expected this month{}",
         a.scored.display(),

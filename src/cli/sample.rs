@@ -367,10 +367,8 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
 
 /// Writes a text file atomically (temp + rename).
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    let tmp = spotcheck::table::write::temp_path(path);
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", path.display()))?;
-    spotcheck::table::write::commit(&tmp, path)?;
-    Ok(())
+    spotcheck::table::atomic::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Re-derive a draw from its manifest and check every hash and every selected unit.

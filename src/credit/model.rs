@@ -290,12 +290,7 @@ impl CreditModel {
 
     /// Writes the model file (to a temporary file in the same folder, then renamed into place).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, self.to_json()).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        crate::table::atomic::write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
 
     /// Column index of every feature in `batch`; the error names every missing feature.

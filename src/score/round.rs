@@ -67,6 +67,9 @@ mod tests {
     fn shortest_text_is_the_rounded_decimal() {
         // What a CSV shows: Rust's shortest round-trip text of the rounded double.
         assert_eq!(ratio(0.1 * 0.75).to_string(), "0.075");
-        assert_eq!(amount(100.0 * (2.0 / 3.0 * 0.5 + 0.25)).to_string(), "58.33");
+        assert_eq!(
+            amount(100.0 * (2.0 / 3.0 * 0.5 + 0.25)).to_string(),
+            "58.33"
+        );
     }
 }

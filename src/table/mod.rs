@@ -2,10 +2,11 @@
 //! without BOM, or GB18030), Parquet, Arrow IPC (file or stream), JSON Lines and XLSX, chosen by
 //! the file's extension; `-` is CSV on standard input. Readers stream Arrow `RecordBatch`es;
 //! text formats arrive as all-`Utf8` columns (parsing is `input`'s job). Writers write to a
-//! temporary file beside the target and rename it into place when complete, so a failed run never
-//! leaves a partial output. Also here: header matching (`columns`), the rejects file (`rejects`)
+//! temporary file beside the target and rename it into place when complete, so a failed or killed
+//! run never leaves a partial output (`atomic`). Also here: header matching (`columns`), the rejects file (`rejects`)
 //! and file hashing for manifests.
 
+pub mod atomic;
 pub mod cells;
 pub mod codes;
 pub mod columns;

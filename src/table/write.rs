@@ -22,6 +22,8 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::Format;
+use super::atomic::TempFile;
+pub use super::atomic::temp_path;
 use super::xlsx::{MAX_DATA_ROWS, SheetWriter, new_workbook};
 use crate::{Error, Result};
 
@@ -95,21 +97,12 @@ struct XlsxState {
 /// A table being written; call `finish` to put it in place.
 pub struct TableWriter {
     path: PathBuf,
-    tmp: PathBuf,
+    /// `None` once committed.
+    tmp: Option<TempFile>,
     format: Format,
     schema: SchemaRef,
     inner: Option<Inner>,
     rows: u64,
-    done: bool,
-}
-
-/// The temporary path beside `path` that a writer fills before renaming.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.spotcheck-{}.tmp", std::process::id()))
 }
 
 /// Creates a writer for `path` (format by extension).
@@ -121,12 +114,12 @@ pub fn create(path: &Path, schema: SchemaRef, opts: &WriteOptions) -> Result<Tab
             message: "writing to standard output is not supported: give a file name".into(),
         });
     }
-    let tmp = temp_path(path);
+    let tmp = TempFile::new(path);
     let arrow_err = |source| Error::Arrow {
         path: path.to_path_buf(),
         source,
     };
-    let open = || -> Result<File> { File::create(&tmp).map_err(|e| Error::io(path, e)) };
+    let open = || -> Result<File> { File::create(tmp.tmp()).map_err(|e| Error::io(path, e)) };
     let inner = match format {
         Format::Csv => {
             let mut f = BufWriter::with_capacity(1 << 20, open()?);
@@ -174,12 +167,11 @@ pub fn create(path: &Path, schema: SchemaRef, opts: &WriteOptions) -> Result<Tab
     };
     Ok(TableWriter {
         path: path.to_path_buf(),
-        tmp,
+        tmp: Some(tmp),
         format,
         schema,
         inner: Some(inner),
         rows: 0,
-        done: false,
     })
 }
 
@@ -275,12 +267,16 @@ impl TableWriter {
                 let ws = workbook.worksheet_from_index(0).map_err(xerr)?;
                 let sheet = std::mem::replace(sheet, SheetWriter::placeholder());
                 sheet.finish(ws).map_err(xerr)?;
-                workbook.save(&self.tmp).map_err(xerr)?;
+                let Some(tmp) = &self.tmp else {
+                    return Err(Error::io(&path, std::io::Error::other("already finished")));
+                };
+                workbook.save(tmp.tmp()).map_err(xerr)?;
             }
             None => {}
         }
-        commit(&self.tmp, &self.path)?;
-        self.done = true;
+        if let Some(tmp) = self.tmp.take() {
+            tmp.commit()?;
+        }
         Ok(self.rows)
     }
 
@@ -433,16 +429,30 @@ pub fn guard_formula(s: &str) -> std::borrow::Cow<'_, str> {
 /// formula guard (the common case: one byte test per text cell, nothing copied), else a copy whose
 /// guarded text columns (`Utf8`, `LargeUtf8`, `Utf8View`, dictionaries of them) are `Utf8` with
 /// `'` before each cell that needs it, and whose guarded headers are prefixed the same way.
-pub fn neutralise_formulas(batch: &RecordBatch) -> std::result::Result<Option<RecordBatch>, arrow::error::ArrowError> {
+pub fn neutralise_formulas(
+    batch: &RecordBatch,
+) -> std::result::Result<Option<RecordBatch>, arrow::error::ArrowError> {
     use arrow::array::{Array, ArrayRef, AsArray, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
 
     fn text_needs_guard(col: &dyn Array) -> bool {
         match col.data_type() {
-            DataType::Utf8 => col.as_string::<i32>().iter().flatten().any(needs_formula_guard),
-            DataType::LargeUtf8 => col.as_string::<i64>().iter().flatten().any(needs_formula_guard),
-            DataType::Utf8View => col.as_string_view().iter().flatten().any(needs_formula_guard),
+            DataType::Utf8 => col
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .any(needs_formula_guard),
+            DataType::LargeUtf8 => col
+                .as_string::<i64>()
+                .iter()
+                .flatten()
+                .any(needs_formula_guard),
+            DataType::Utf8View => col
+                .as_string_view()
+                .iter()
+                .flatten()
+                .any(needs_formula_guard),
             DataType::Dictionary(_, v) if is_text(v) => {
                 text_needs_guard(col.as_any_dictionary().values().as_ref())
             }
@@ -454,8 +464,15 @@ pub fn neutralise_formulas(batch: &RecordBatch) -> std::result::Result<Option<Re
     }
 
     let schema = batch.schema();
-    let header_guard = schema.fields().iter().any(|f| needs_formula_guard(f.name()));
-    let guard: Vec<bool> = batch.columns().iter().map(|c| text_needs_guard(c.as_ref())).collect();
+    let header_guard = schema
+        .fields()
+        .iter()
+        .any(|f| needs_formula_guard(f.name()));
+    let guard: Vec<bool> = batch
+        .columns()
+        .iter()
+        .map(|c| text_needs_guard(c.as_ref()))
+        .collect();
     if !header_guard && !guard.iter().any(|&g| g) {
         return Ok(None);
     }
@@ -479,17 +496,10 @@ pub fn neutralise_formulas(batch: &RecordBatch) -> std::result::Result<Option<Re
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options).map(Some)
 }
 
-/// Renames a finished temporary file into place.
-pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))
-}
-
 impl Drop for TableWriter {
     fn drop(&mut self) {
-        if !self.done {
-            // Unfinished: drop the writer first (closing the file), then remove the partial file.
-            self.inner.take();
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // Unfinished: drop the writer first (closing the file); the TempFile then removes the
+        // partial file.
+        self.inner.take();
     }
 }

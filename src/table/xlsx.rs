@@ -74,8 +74,7 @@ pub fn plain_number(s: &str) -> Option<f64> {
         && digits(int)
         && (int.len() == 1 || int[0] != b'0')
         && frac.is_none_or(|f| !f.is_empty() && digits(f));
-    let significant = int.iter().skip_while(|&&c| c == b'0').count()
-        + frac.map_or(0, <[u8]>::len);
+    let significant = int.iter().skip_while(|&&c| c == b'0').count() + frac.map_or(0, <[u8]>::len);
     if !ok || significant > 15 {
         return None;
     }

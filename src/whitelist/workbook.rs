@@ -17,7 +17,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XFormat, Workbook, Worksheet, Xls
 use super::{Entry, Status, Whitelist, cols, district_label, reasons};
 use crate::date::Date;
 use crate::schema::Lang;
-use crate::table::write::{commit, temp_path};
+use crate::table::atomic::TempFile;
 use crate::table::xlsx::{SheetWriter, new_workbook, text_width};
 use crate::table::{Format, WriteOptions};
 use crate::{Error, Result};
@@ -471,15 +471,11 @@ fn build_workbook(list: &Whitelist, inputs: &[InputFile], path: &Path) -> Result
 /// Writes the workbook atomically (temporary file beside `path`, then rename).
 pub fn write_xlsx(path: &Path, list: &Whitelist, inputs: &[InputFile]) -> Result<()> {
     let mut wb = build_workbook(list, inputs, path)?;
-    let tmp = temp_path(path);
-    let saved = wb.save(&tmp).map_err(|e| Error::Xlsx {
+    // Removed again if saving or renaming fails: nothing is left behind.
+    let tmp = TempFile::new(path);
+    wb.save(tmp.tmp()).map_err(|e| Error::Xlsx {
         path: path.to_path_buf(),
         message: e.to_string(),
-    });
-    let done = saved.and_then(|()| commit(&tmp, path));
-    if done.is_err() {
-        // Leave nothing behind on failure; the file may not exist, which is fine.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
+    })?;
+    tmp.commit()
 }

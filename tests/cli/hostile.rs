@@ -20,8 +20,14 @@ fn hostile_enterprises(w: &Work) -> std::path::PathBuf {
         let (_, rest) = rest.split_once(',').unwrap();
         let (name, extra) = match i {
             0 => ("name".to_string(), "balance,remark".to_string()),
-            1 => (format!("\"{}\"", HYPERLINK.replace('"', "\"\"")), "-5,-2+3".into()),
-            2 => (format!("\"{}\"", CMD.replace('"', "\"\"")), "+1.5,\tx".into()),
+            1 => (
+                format!("\"{}\"", HYPERLINK.replace('"', "\"\"")),
+                "-5,-2+3".into(),
+            ),
+            2 => (
+                format!("\"{}\"", CMD.replace('"', "\"\"")),
+                "+1.5,\tx".into(),
+            ),
             3 => ("@SUM(A1)".into(), "7,-".into()),
             _ => (format!("示例{i}"), "0,ok".into()),
         };
@@ -41,14 +47,23 @@ fn cell<'a>(rows: &'a [Vec<String>], code: &str, column: &str) -> &'a str {
 fn formulas_are_neutralised_in_every_csv_output() {
     let w = Work::new();
     let ent = hostile_enterprises(&w);
-    let o = w.run(&["score", ent.to_str().unwrap(), "-o", "scored.csv", "--no-model"]);
+    let o = w.run(&[
+        "score",
+        ent.to_str().unwrap(),
+        "-o",
+        "scored.csv",
+        "--no-model",
+    ]);
     let (so, se) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{so}{se}");
     assert!(so.contains("read 11 = accepted 10 + rejected 1"), "{so}");
 
     // Scored: names guarded, signed numbers in a text column are numbers, not formulas.
     let s = read_csv(&w.path("scored.csv"));
-    assert_eq!(cell(&s, "91110108EXAMPLE008", "name"), format!("'{HYPERLINK}"));
+    assert_eq!(
+        cell(&s, "91110108EXAMPLE008", "name"),
+        format!("'{HYPERLINK}")
+    );
     assert_eq!(cell(&s, "91110105EXAMPLE010", "name"), format!("'{CMD}"));
     assert_eq!(cell(&s, "91110302EXAMPLE022", "name"), "'@SUM(A1)");
     assert_eq!(cell(&s, "91110108EXAMPLE008", "balance"), "-5");
@@ -89,8 +104,14 @@ fn formulas_are_neutralised_in_every_csv_output() {
         let rows = read_csv(&w.path(f));
         let j = rows[0].iter().position(|h| h == "name").unwrap();
         let names: Vec<&str> = rows[1..].iter().map(|r| r[j].as_str()).collect();
-        assert!(names.contains(&format!("'{HYPERLINK}").as_str()), "{f}: {names:?}");
-        assert!(names.contains(&format!("'{CMD}").as_str()), "{f}: {names:?}");
+        assert!(
+            names.contains(&format!("'{HYPERLINK}").as_str()),
+            "{f}: {names:?}"
+        );
+        assert!(
+            names.contains(&format!("'{CMD}").as_str()),
+            "{f}: {names:?}"
+        );
         for r in &rows {
             for c in r {
                 assert!(
@@ -114,7 +135,14 @@ fn formulas_are_neutralised_in_every_csv_output() {
         "--no-model",
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let o = w.run(&["whitelist", "scored.parquet", "--as-of", "2026-12-01", "-o", "list.csv"]);
+    let o = w.run(&[
+        "whitelist",
+        "scored.parquet",
+        "--as-of",
+        "2026-12-01",
+        "-o",
+        "list.csv",
+    ]);
     let (so, se) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{so}{se}");
     let l = read_csv(&w.path("list.csv"));
@@ -156,7 +184,10 @@ fn xlsx_cells_are_text_never_formulas_and_numbers_stay_numbers() {
         .unwrap()
         .read_to_string(&mut strings)
         .unwrap();
-    assert!(strings.contains(&format!("<t>{HYPERLINK}</t>")), "{strings}");
+    assert!(
+        strings.contains(&format!("<t>{HYPERLINK}</t>")),
+        "{strings}"
+    );
     assert!(strings.contains(&format!("<t>{CMD}</t>")), "{strings}");
     // Rounded numbers are number cells: risk 41.67 of example 3, ratio 0.018 (0.03 × 0.6).
     assert!(xml.contains("<c r=\"W4\" s=\"2\"><v>41.67</v>"), "{xml}");
@@ -172,7 +203,11 @@ fn chinese_csv_has_a_bom_by_default_english_has_none() {
     let w = Work::new();
     let ex = repo().join("src/score/testdata");
     let ent = ex.join("enterprises.csv");
-    let bom = |f: &str| std::fs::read(w.path(f)).unwrap().starts_with(b"\xEF\xBB\xBF");
+    let bom = |f: &str| {
+        std::fs::read(w.path(f))
+            .unwrap()
+            .starts_with(b"\xEF\xBB\xBF")
+    };
     for (out, extra, want) in [
         ("zh.csv", &["--lang", "zh"][..], true),
         ("zh_nobom.csv", &["--lang", "zh", "--no-bom"][..], false),
@@ -200,22 +235,64 @@ fn chinese_csv_has_a_bom_by_default_english_has_none() {
         let sample = format!("sample_{lang}.csv");
         let public = format!("public_{lang}.csv");
         let o = w.run(&[
-            "sample", "zh.csv", "--month", "2026-12", "--department", "joint", "--seed", "s",
-            "-o", &sample, "--public", &public, "--lang", lang,
+            "sample",
+            "zh.csv",
+            "--month",
+            "2026-12",
+            "--department",
+            "joint",
+            "--seed",
+            "s",
+            "-o",
+            &sample,
+            "--public",
+            &public,
+            "--lang",
+            lang,
         ]);
-        assert!(o.status.code() == Some(0) || o.status.code() == Some(1), "{:?}", text(&o));
+        assert!(
+            o.status.code() == Some(0) || o.status.code() == Some(1),
+            "{:?}",
+            text(&o)
+        );
         assert_eq!(bom(&sample), want, "{sample}");
         assert_eq!(bom(&public), want, "{public}");
         let list = format!("list_{lang}.csv");
-        let o = w.run(&["whitelist", "zh.csv", "--as-of", "2026-12-01", "-o", &list, "--lang", lang]);
+        let o = w.run(&[
+            "whitelist",
+            "zh.csv",
+            "--as-of",
+            "2026-12-01",
+            "-o",
+            &list,
+            "--lang",
+            lang,
+        ]);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
         assert_eq!(bom(&list), want, "{list}");
     }
     let o = w.run(&[
-        "sample", "zh.csv", "--month", "2026-12", "--department", "joint", "--seed", "s",
-        "-o", "nobom.csv", "--public", "nobom_public.csv", "--lang", "zh", "--no-bom",
+        "sample",
+        "zh.csv",
+        "--month",
+        "2026-12",
+        "--department",
+        "joint",
+        "--seed",
+        "s",
+        "-o",
+        "nobom.csv",
+        "--public",
+        "nobom_public.csv",
+        "--lang",
+        "zh",
+        "--no-bom",
     ]);
-    assert!(o.status.code() == Some(0) || o.status.code() == Some(1), "{:?}", text(&o));
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{:?}",
+        text(&o)
+    );
     assert!(!bom("nobom.csv") && !bom("nobom_public.csv"));
 }
 

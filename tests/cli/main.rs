@@ -7,6 +7,7 @@ use std::process::Output;
 mod r#gen;
 mod golden;
 mod hostile;
+mod kill;
 mod report;
 mod sample;
 mod score;
