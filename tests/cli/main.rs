@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod determinism;
 mod r#gen;
 mod golden;
 mod hostile;
@@ -53,6 +54,16 @@ impl Work {
             .args(args)
             .output()
             .expect("spotcheck runs")
+    }
+
+    /// Runs spotcheck with `args` and extra environment variables in the work directory.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = assert_cmd::Command::cargo_bin("spotcheck").expect("binary built");
+        c.current_dir(self.dir.path()).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("spotcheck runs")
     }
 
     /// Names of the files in the work directory, sorted.
