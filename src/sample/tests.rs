@@ -86,7 +86,8 @@ fn synthetic(n: usize, seed: u64) -> Vec<FrameUnit> {
             CreditClass::D => (0.80, 4),
         };
         if credit == CreditClass::A && tier != Tier::None {
-            market *= [0.8, 0.6, 0.5, 1.0][tier.index()];
+            // Rounded to 4 decimals as `spotcheck score` writes it (SPEC §3.6).
+            market = crate::score::round::ratio(market * [0.8, 0.6, 0.5, 1.0][tier.index()]);
             max = 1;
         }
         let positive = tier != Tier::None && rng.random_bool(0.25);
@@ -96,7 +97,8 @@ fn synthetic(n: usize, seed: u64) -> Vec<FrameUnit> {
             let base = [0.2, 0.1, 0.05, 0.02, 0.1][rng.random_range(0..5)];
             let risk = [1.0, 1.5, 2.0][rng.random_range(0..3)];
             let band = [0.8, 1.0, 1.5][rng.random_range(0..3)];
-            (f64::clamp(base * risk * band, 0.01, 1.0), 2)
+            let r = crate::score::round::ratio;
+            (r(f64::clamp(r(r(base * risk) * band), 0.01, 1.0)), 2)
         };
         units.push(FrameUnit {
             name: format!("示例企业{:03}有限公司", units.len() + 1),
