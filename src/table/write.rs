@@ -503,3 +503,125 @@ impl Drop for TableWriter {
         self.inner.take();
     }
 }
+
+#[cfg(test)]
+mod formula_tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        Array, ArrayRef, AsArray, DictionaryArray, Float64Array, LargeStringArray, StringArray,
+        StringViewArray,
+    };
+    use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+
+    use super::*;
+
+    #[test]
+    fn which_text_is_guarded() {
+        for s in [
+            "=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+", "--5", "-1e5", "-1.2.3",
+        ] {
+            assert!(needs_formula_guard(s), "{s:?}");
+        }
+        for s in [
+            "", "示例", "'=1", " =1", "a=b", "-5", "+1.5", "-0.25", "-.5", "12",
+        ] {
+            assert!(!needs_formula_guard(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn batches_without_formulas_are_not_copied() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![Some("甲"), None, Some("-5")])),
+                Arc::new(Float64Array::from(vec![-1.0, -2.0, 3.0])),
+            ],
+        )
+        .unwrap();
+        assert!(neutralise_formulas(&b).unwrap().is_none());
+    }
+
+    #[test]
+    fn every_text_type_and_the_header_are_guarded_numbers_untouched() {
+        let dict: DictionaryArray<Int32Type> = vec!["=a", "b", "=a"].into_iter().collect();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![
+                Some("=HYPERLINK(\"x\")"),
+                None,
+                Some("ok"),
+            ])),
+            Arc::new(LargeStringArray::from(vec!["+cmd", "a", "-1"])),
+            Arc::new(StringViewArray::from(vec!["@x", "b", "c"])),
+            Arc::new(dict),
+            Arc::new(Float64Array::from(vec![-1.5, 0.0, 2.0])),
+        ];
+        let schema = Arc::new(Schema::new(
+            cols.iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let name = if j == 4 {
+                        "=evil".to_string()
+                    } else {
+                        format!("c{j}")
+                    };
+                    Field::new(name, c.data_type().clone(), true)
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let b = RecordBatch::try_new(schema, cols).unwrap();
+        let safe = neutralise_formulas(&b).unwrap().unwrap();
+        let text = |j: usize| -> Vec<Option<String>> {
+            safe.column(j)
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(
+            text(0),
+            [Some("'=HYPERLINK(\"x\")".into()), None, Some("ok".into())]
+        );
+        assert_eq!(
+            text(1),
+            [Some("'+cmd".into()), Some("a".into()), Some("-1".into())]
+        );
+        assert_eq!(
+            text(2),
+            [Some("'@x".into()), Some("b".into()), Some("c".into())]
+        );
+        assert_eq!(
+            text(3),
+            [Some("'=a".into()), Some("b".into()), Some("'=a".into())]
+        );
+        // The numeric column is the same array; only its header is guarded.
+        assert_eq!(safe.schema().field(4).name(), "'=evil");
+        assert_eq!(safe.column(4).as_ref(), b.column(4).as_ref());
+        assert_eq!(safe.column(4).null_count(), 0);
+    }
+
+    #[test]
+    fn csv_file_is_guarded_and_header_only_files_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("=h", DataType::Utf8, true)]));
+        let p = dir.path().join("a.csv");
+        let w = create(&p, schema.clone(), &WriteOptions::default()).unwrap();
+        w.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "'=h\n");
+        let p = dir.path().join("b.csv");
+        let mut w = create(&p, schema.clone(), &WriteOptions::default()).unwrap();
+        let b = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(vec!["=1+1", "-3"]))],
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "'=h\n'=1+1\n-3\n");
+    }
+}

@@ -100,6 +100,9 @@ fn formulas_are_neutralised_in_every_csv_output() {
     ]);
     let (so, se) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{so}{se}");
+    // The draw re-derives from its manifest: the guarded file is what verify renders too.
+    let o = w.run(&["verify", "sample.manifest.json"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     for f in ["sample.csv", "public.csv"] {
         let rows = read_csv(&w.path(f));
         let j = rows[0].iter().position(|h| h == "name").unwrap();
