@@ -62,6 +62,9 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// No progress spinner (shown on a terminal when the report takes more than a second).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
@@ -123,7 +126,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
             report::detect_lang(&r.schema())
         }
     };
+    let progress = super::progress::Progress::phases(a.quiet, "report");
+    progress.phase("reading the scored file");
     let scored = read_scored(&a.scored, &opts)?;
+    progress.phase("reading the sample, the positive list and the previous period");
     let sample = a
         .sample
         .as_ref()
@@ -174,9 +180,11 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         files: &files,
         month: a.month.as_deref(),
     });
+    progress.phase("writing the page");
     let page = report::html::render(&data, lang);
     spotcheck::table::atomic::write_atomic(&a.output, page.as_bytes())
         .with_context(|| format!("writing {}", a.output.display()))?;
+    progress.finish();
     println!(
         "{}: {} enterprises; {:.1} on-site visits expected this month{}",
         a.scored.display(),

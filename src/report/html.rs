@@ -22,25 +22,7 @@ pub const MAX_LIST_ROWS: usize = 500;
 /// Tables of at most this many rows are kept on one printed page.
 const KEEP_TABLE_ROWS: usize = 25;
 
-/// Escapes text for HTML and SVG content and attribute values (`&`, `<`, `>`, `"`, `'`).
-///
-/// ```
-/// assert_eq!(spotcheck::report::html::escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-/// ```
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use super::markup::escape;
 
 /// Picks the English or the Chinese text.
 fn tr(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {

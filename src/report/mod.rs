@@ -22,6 +22,7 @@
 //! - Enterprises are matched across files by their credit code, trimmed and upper-cased.
 
 pub mod html;
+pub mod markup;
 pub mod read;
 pub mod svg;
 

@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::html::escape;
+use super::markup::escape;
 
 /// One category of a chart: its label, one value per series, and the text written at each bar.
 #[derive(Debug, Clone, PartialEq)]

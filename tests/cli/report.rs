@@ -461,6 +461,7 @@ fn names_from_files_are_escaped() {
         "sample.csv",
         "-o",
         "r2.html",
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let html = std::fs::read_to_string(w.path("r2.html")).expect("report");
