@@ -35,6 +35,7 @@ fn help_texts() {
         "train",
         "evaluate",
         "gen",
+        "report",
     ] {
         let o = w.run(&[cmd, "--help"]);
         assert_eq!(o.status.code(), Some(0));
