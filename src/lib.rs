@@ -21,6 +21,7 @@ pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod score;
+pub mod scored;
 pub mod table;
 pub mod uscc;
 pub mod whitelist;

@@ -142,7 +142,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
             listed += l;
             if writer.is_none() {
                 let wopts = WriteOptions {
-                    numeric_text_columns: spotcheck::score::output::passed_through(&rb.schema()),
+                    numeric_text_columns: spotcheck::scored::passed_through(&rb.schema()),
                     ..wopts.clone()
                 };
                 writer = Some(WriteBehind::new(create(&output, rb.schema(), &wopts)?, 2));

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use spotcheck::score::{ScoredRows, ScoredTable};
+use spotcheck::scored::{ScoredRows, ScoredTable};
 use spotcheck::table::ReadOptions;
 
 /// Reads every row of a scored file.

@@ -10,7 +10,7 @@ use clap::Args;
 
 use spotcheck::date::Date;
 use spotcheck::schema::Lang;
-use spotcheck::score::ScoredTable;
+use spotcheck::scored::ScoredTable;
 use spotcheck::table::codes::CodeSet;
 use spotcheck::whitelist::{
     Candidate, InputFile, OutputOptions, PermitHolders, WhitelistParams, check_as_of,

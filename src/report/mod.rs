@@ -32,7 +32,7 @@ pub use read::{Departments, ListRow, SampleRow, read_list, read_sample};
 
 use crate::policy::Policy;
 use crate::schema::{CreditClass, Lang, Tier, out};
-use crate::score::ScoredRows;
+use crate::scored::ScoredRows;
 use crate::whitelist::Status;
 
 /// Months in a year: the monthly π of an annual ratio is `min(1, ratio / 12)` (SPEC §4 step 2).

@@ -4,7 +4,7 @@
 //! CSV / JSON Lines table of `spotcheck whitelist`, or its workbook's 正面清单 / 移出 / 候补 sheets,
 //! SPEC §5). A file without a needed column, or with a cell that is not what its column holds, is
 //! an error naming the file, the row and the column; these files are our own outputs, so nothing
-//! is skipped silently. The scored file itself is read by `score::ScoredTable`.
+//! is skipped silently. The scored file itself is read by `scored::ScoredTable`.
 
 use std::path::Path;
 

@@ -14,6 +14,7 @@ use crate::input::enterprise::Hj941Input;
 use crate::predict::CreditPrediction;
 use crate::schema::{Lang, Medium, PermitClass, Sensitivity, parse_bool};
 use crate::score::pollutants::Pollutants;
+use crate::scored::ScoredRows;
 use crate::uscc::{UsccCheck, check};
 
 const ENTERPRISES: &str = include_str!("testdata/enterprises.csv");
@@ -170,7 +171,7 @@ fn the_ten_scoring_examples() {
             ctx("emission_band")
         );
         assert_eq!(
-            output::level_label(s.env_risk_level[i], lang),
+            labels::level_label(s.env_risk_level[i], lang),
             get("env_risk_level").unwrap(),
             "{}",
             ctx("env_risk_level")

@@ -11,7 +11,7 @@ use crate::schema::{
     CreditClass, CreditSource, EmissionBand, EnvRiskLevel, EnvRiskSource, Lang, PermitClass, Tier,
 };
 use crate::score::ScoredBatch;
-use crate::score::output::{credit_reasons_label, level_label};
+use crate::score::labels::{credit_reasons_label, level_label};
 use crate::score::reasons::Reason;
 use crate::{Error, Result};
 

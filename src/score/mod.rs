@@ -3,19 +3,21 @@
 //! and emission band (§3.2), HJ 941 environmental risk level (§3.3), market-supervision ratio and
 //! frequency with the relief of measure (二十四) (§3.4), 正面清单 eligibility, ecology ratio and
 //! mode (§3.5), the composite risk score and the reason codes (§3.6). The result is struct-of-arrays
-//! ([`ScoredBatch`]); per row nothing is allocated except the credit model's reasons. Output as an
-//! Arrow batch and the reverse (reading a scored file back) are in [`output`]; the plain-language
-//! account of one enterprise is in [`explain`].
+//! ([`ScoredBatch`]); per row nothing is allocated except the credit model's reasons. The
+//! plain-language account of one enterprise is in [`explain`].
 //!
 //! The kernels are in their own files: [`pollutants`], [`emissions`], [`envrisk`], [`market`],
-//! [`ecology`], [`reasons`].
+//! [`ecology`], [`reasons`], [`round`], [`labels`]. Everything here is pure and reads no table
+//! internals: the score output as an Arrow batch and reading a scored file back are at the edge
+//! (`crate::scored`), and so is loading the pollutant table from its CSV
+//! (`crate::table::pollutants`).
 
 pub mod ecology;
 pub mod emissions;
 pub mod envrisk;
 pub mod explain;
+pub mod labels;
 pub mod market;
-pub mod output;
 pub mod pollutants;
 pub mod reasons;
 pub mod round;
@@ -39,7 +41,6 @@ use crate::{Error, Result};
 pub use emissions::{EmissionAggregate, EmissionTotals};
 pub use envrisk::Hj941Detail;
 pub use explain::explain;
-pub use output::{ScoredRows, ScoredTable};
 pub use reasons::{Reason, Reasons};
 
 /// The scored enterprises of one batch, column by column (SPEC §3.6). All vectors have the

@@ -11,6 +11,7 @@ pub mod cells;
 pub mod codes;
 pub mod columns;
 mod encoding;
+pub mod pollutants;
 pub mod read;
 pub mod rejects;
 pub mod write;

@@ -1,9 +1,11 @@
-//! The score output table (SPEC §3.6) both ways. `ScoredBatch::to_record_batch` writes the columns
+//! The score output table (SPEC §3.6) both ways — the edge between the scoring kernels of
+//! `score` and the table formats of `table`. `ScoredBatch::to_record_batch` writes the columns
 //! of §3.6 in order (English, or Chinese headers, enum values and reason sentences with
 //! `Lang::Zh`), then passes the input's unknown columns through. `ScoredTable` reads a scored file
 //! back — English or Chinese headers and values, any Arrow types (numbers may arrive as text, text
 //! as dictionaries) — into typed `ScoredRows`, which is what sampling, the positive list and the
-//! report consume. No file I/O here: callers hand in `RecordBatch`es.
+//! report consume. No file I/O here: callers hand in `RecordBatch`es. (It lived in `score/`
+//! before; moved out so that `score/` is pure kernels and reads no table internals.)
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,35 +27,7 @@ use crate::score::reasons::Reasons;
 use crate::table::cells::Memo;
 use crate::{Error, Result};
 
-/// The word for an unknown environmental risk level (`env_risk_level` column).
-pub fn unknown_level_label(lang: Lang) -> &'static str {
-    EnvRiskSource::Unknown.label(lang)
-}
-
-/// The label of an optional level: its value, or `unknown` / `未知`.
-pub fn level_label(level: Option<EnvRiskLevel>, lang: Lang) -> &'static str {
-    level.map_or(unknown_level_label(lang), |l| l.label(lang))
-}
-
-/// Credit-model reasons (feature names) as written: `;`-joined names in English, `；`-joined
-/// Chinese headers (when spotcheck knows one) in Chinese.
-pub fn credit_reasons_label(reasons: &[String], lang: Lang) -> String {
-    let mut s = String::new();
-    for r in reasons {
-        if !s.is_empty() {
-            s.push_str(Reasons::separator(lang));
-        }
-        let text = match lang {
-            Lang::En => r.as_str(),
-            Lang::Zh => feat::ALL
-                .iter()
-                .find(|c| c.name == r)
-                .map_or(r.as_str(), |c| c.zh),
-        };
-        s.push_str(text);
-    }
-    s
-}
+pub use crate::score::labels::{credit_reasons_label, level_label, unknown_level_label};
 
 /// Parses a `credit_reasons` cell in either language back to `;`-joined feature names.
 fn parse_credit_reasons(cell: &str) -> String {
