@@ -3,7 +3,8 @@
 //! writes them): decoding the Parquet inputs, validating the enterprise table (cells parsed,
 //! codes checked against the earlier rows), reading and aggregating the emissions table
 //! (sequential reference path and the parallel one `score` uses), building the output batches,
-//! encoding the output as Parquet with `table::write::parquet_properties`, and reading that file
+//! encoding the output as Parquet with `table::write::parquet_properties` and as CSV (with the
+//! formula guard's scan alone, SPEC §12), and reading that file
 //! back as `spotcheck sample`'s frame. The kernel is in
 //! `benches/score.rs`, sampling in `benches/sample.rs`, the I/O floor in `benches/io_floor.rs`.
 //!
@@ -129,6 +130,27 @@ fn stages(c: &mut Criterion) {
     g.bench_function("parquet_write_2e18", |b| {
         b.iter(|| {
             let mut w = create(&path, out[0].schema(), &WriteOptions::default()).expect("create");
+            for batch in &out {
+                w.write(batch).expect("write");
+            }
+            assert_eq!(w.finish().expect("finish"), rows);
+        })
+    });
+    // CSV: the formula guard's scan (one byte test per text cell; nothing to guard in generated
+    // names), then the whole CSV write it is part of.
+    g.bench_function("csv_formula_scan_2e18", |b| {
+        b.iter(|| {
+            for batch in &out {
+                let guarded = spotcheck::table::write::neutralise_formulas(batch).expect("scan");
+                assert!(guarded.is_none());
+            }
+        })
+    });
+    let csv_path = dir.path().join("scored.csv");
+    g.bench_function("csv_write_2e18", |b| {
+        b.iter(|| {
+            let mut w =
+                create(&csv_path, out[0].schema(), &WriteOptions::default()).expect("create");
             for batch in &out {
                 w.write(batch).expect("write");
             }
