@@ -166,22 +166,8 @@ fn has_sheet(path: &Path, sheet: &str) -> bool {
 /// in an XLSX file, an Excel serial number (a date cell formatted as a number).
 pub fn parse_date(s: &str, excel: bool) -> Option<Date> {
     let s = s.trim();
-    if let Some(d) = Date::parse(s) {
+    if let Some(d) = Date::parse_cell(s) {
         return Some(d);
-    }
-    if let Some(rest) = s.strip_suffix('日') {
-        let (y, rest) = rest.split_once('年')?;
-        let (m, d) = rest.split_once('月')?;
-        let n = |t: &str| t.trim().parse::<u32>().ok();
-        let y = i32::try_from(n(y)?)
-            .ok()
-            .filter(|y| (1000..=9999).contains(y))?;
-        return Date::new(y, n(m)?, n(d)?);
-    }
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-        let y = i32::try_from(n(0..4)?).ok().filter(|y| *y >= 1000)?;
-        return Date::new(y, n(4..6)?, n(6..8)?);
     }
     if excel {
         let v: f64 = s.parse().ok()?;
@@ -207,7 +193,11 @@ mod tests {
         assert_eq!(parse_date("2026-01-05 00:00:00", false), d);
         // Excel shows serial 46027 as 2026-01-05 (46357 is 2026-12-01, see date.rs; 330 days earlier).
         assert_eq!(parse_date("46027", true), d);
-        assert_eq!(parse_date("46027", false), None);
+        // Serials of 1950–2099 read from any format (a CSV saved from Excel keeps the number);
+        // wider ones only from XLSX, where a cell is known to be a number.
+        assert_eq!(parse_date("46027", false), d);
+        assert_eq!(parse_date("2026", false), None);
+        assert_eq!(parse_date("2026", true), Date::new(1905, 7, 18));
         assert_eq!(parse_date("2026年2月30日", false), None);
         assert_eq!(parse_date("明年", true), None);
         assert_eq!(parse_date("", true), None);

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod bureau;
 mod r#gen;
 mod golden;
 mod report;
