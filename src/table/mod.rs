@@ -15,7 +15,7 @@ pub mod read;
 pub mod rejects;
 pub mod write;
 pub mod xlsx;
-mod xlsx_read;
+pub(crate) mod xlsx_read;
 
 use std::path::Path;
 
