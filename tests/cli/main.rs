@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod bureau;
+mod fuzz_regressions;
 mod r#gen;
 mod golden;
 mod report;
