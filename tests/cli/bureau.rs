@@ -358,6 +358,24 @@ fn too_many_columns_and_too_deep_json_are_refused() {
         err.contains("wide.csv") && err.contains("over the limit of 10000 columns"),
         "{err}"
     );
+    // A workbook with one stray cell far to the right (and far down): refused by the column
+    // limit, without building a dense range of 16 384 × 1 048 576 cells.
+    let mut wb = Workbook::new();
+    let s = wb.add_worksheet();
+    for (j, h) in ["uscc", "name", "district", "tier"].iter().enumerate() {
+        s.write(0, j as u16, *h).unwrap();
+    }
+    s.write(1_048_575, 16_383, "x").unwrap();
+    wb.save(w.path("stray.xlsx")).unwrap();
+    let o = w.run(&["validate", "stray.xlsx"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("stray.xlsx")
+            && err.contains("row 1048576 has a cell in column 16384")
+            && err.contains("over the limit of 10000 columns"),
+        "{err}"
+    );
     let deep = format!(
         "{{\"uscc\":\"91110108EXAMPLE008\",\"x\":{}1{}}}\n",
         "[".repeat(100),
