@@ -144,7 +144,11 @@ impl<'a, R: Read + std::io::Seek> Rows<'a, R> {
             if c as usize >= MAX_COLUMNS {
                 return Err(Error::TooLarge {
                     path: self.path.to_path_buf(),
-                    what: format!("row {} has a cell in column {}", r + 1, c + 1),
+                    what: format!(
+                        "row {} has a cell in column {}",
+                        u64::from(r) + 1,
+                        u64::from(c) + 1
+                    ),
                     limit: format!("{MAX_COLUMNS} columns"),
                     hint: String::new(),
                 });
@@ -328,7 +332,7 @@ pub(crate) fn read_xlsx(
     };
     while let Some((r, mut cells)) = rows.next_row()? {
         // Rows absent from the sheet between two present ones are blank rows.
-        skipped.blank += u64::from(r.saturating_sub(last + 1));
+        skipped.blank += u64::from(r.saturating_sub(last.saturating_add(1)));
         last = r;
         cells.truncate(width);
         fill.remember(r, &cells);
