@@ -81,9 +81,61 @@ impl Date {
         (self.to_days() - Date::EXCEL_EPOCH_DAYS) as f64
     }
 
-    /// The date of an Excel serial number (fractions, i.e. times, are dropped).
+    /// The date of an Excel serial number (fractions, i.e. times, are dropped). Serials outside
+    /// Excel's own range (0 = 1899-12-30 … 2958465 = 9999-12-31; NaN) are clamped into it, so a
+    /// hostile cell cannot overflow the arithmetic.
     pub fn from_excel_serial(serial: f64) -> Date {
+        let serial = if serial.is_nan() {
+            0.0
+        } else {
+            serial.clamp(0.0, 2_958_465.0)
+        };
         Date::from_days(serial.floor() as i64 + Date::EXCEL_EPOCH_DAYS)
+    }
+
+    /// Parses a date cell as bureaus write them (SPEC §12): everything [`Date::parse`] reads,
+    /// `2026年11月3日` (the `日` may be left out), `20261103`, full-width digits and separators,
+    /// and Excel serial numbers of the years 1950–2099 (`46329`, as an XLSX date cell saved as a
+    /// number shows; a bare year such as `2026` is not a serial).
+    pub fn parse_cell(s: &str) -> Option<Date> {
+        let s = s.trim();
+        if let Some(d) = Date::parse(s) {
+            return Some(d);
+        }
+        let norm: String = s
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                '／' => '/',
+                '－' => '-',
+                '．' => '.',
+                '\u{3000}' => ' ',
+                c => c,
+            })
+            .collect();
+        let s = norm.trim();
+        if let Some(d) = Date::parse(s) {
+            return Some(d);
+        }
+        if let Some((y, rest)) = s.split_once('年') {
+            let (m, d) = rest.split_once('月')?;
+            let d = d.trim().strip_suffix('日').unwrap_or(d.trim());
+            let n = |t: &str| t.trim().parse::<u32>().ok();
+            let y = i32::try_from(n(y)?)
+                .ok()
+                .filter(|y| (1000..=9999).contains(y))?;
+            return Date::new(y, n(m)?, n(d)?);
+        }
+        if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+            let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+            let y = i32::try_from(n(0..4)?).ok().filter(|y| *y >= 1000)?;
+            return Date::new(y, n(4..6)?, n(6..8)?);
+        }
+        let v: f64 = s.parse().ok()?;
+        // 18264 = 1950-01-01, 73050 = 2099-12-31.
+        (18_264.0..73_051.0)
+            .contains(&v)
+            .then(|| Date::from_excel_serial(v))
     }
 
     /// 1899-12-30 in days since 1970-01-01.
@@ -114,6 +166,40 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_as_bureaus_write_them() {
+        let d = Date::new(2026, 11, 3);
+        for t in [
+            "2026-11-03",
+            "2026/11/3",
+            "2026年11月3日",
+            "2026年11月3",
+            " 2026 年 11 月 3 日 ",
+            "２０２６年１１月３日",
+            "２０２６／１１／３",
+            "20261103",
+            "46329",
+            "46329.5",
+            "2026-11-03 08:00:00",
+        ] {
+            assert_eq!(Date::parse_cell(t), d, "{t}");
+        }
+        for t in [
+            "2026",
+            "2026年13月1日",
+            "46329x",
+            "",
+            "1e9",
+            "NaN",
+            "3/11/2026",
+        ] {
+            assert_eq!(Date::parse_cell(t), None, "{t}");
+        }
+        // Out-of-range serials clamp instead of overflowing.
+        assert_eq!(Date::from_excel_serial(f64::MAX).to_string(), "9999-12-31");
+        assert_eq!(Date::from_excel_serial(f64::NAN).to_string(), "1899-12-30");
+    }
 
     #[test]
     fn parse_print_and_arithmetic() {

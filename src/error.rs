@@ -31,6 +31,19 @@ pub enum Error {
         format: &'static str,
         message: String,
     },
+    /// The file goes past one of the limits that keep memory bounded on hostile input (SPEC §12):
+    /// an XLSX that decompresses past `--max-xlsx-bytes`, a CSV or JSON line over 16 MiB, more
+    /// than 10 000 columns, JSON nested deeper than 64.
+    #[error(
+        "{path}: {what} is over the limit of {limit}; spotcheck does not read such files{hint}"
+    )]
+    TooLarge {
+        path: PathBuf,
+        what: String,
+        limit: String,
+        /// Empty, or `"; …"` with what the user can do.
+        hint: String,
+    },
     /// The file has no rows at all, not even a header.
     #[error("{path}: the file is empty (expected a header row with at least {expected})")]
     EmptyFile { path: PathBuf, expected: String },

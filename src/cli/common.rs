@@ -97,15 +97,10 @@ pub fn report_orphans(
     Ok(n)
 }
 
-/// Prints `file: read N = accepted A + rejected R`.
+/// Prints `file: read N = accepted A + rejected R`, with the blank and total rows skipped and
+/// the header row when it was not the first (see `Counts::summary`).
 pub fn print_counts(file: &Path, c: &Counts) {
-    println!(
-        "{}: read {} = accepted {} + rejected {}",
-        file.display(),
-        c.read,
-        c.accepted,
-        c.rejected
-    );
+    println!("{}: {}", file.display(), c.summary());
 }
 
 /// Resolves `-o` relative paths as given; refuses to overwrite an input file; removes the

@@ -56,6 +56,15 @@ pub struct InputOpts {
     /// Chinese Excel).
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     pub encoding: Encoding,
+    /// XLSX inputs: the sheet to read, by name or number (`--sheet 企业名单`, `--sheet 2`). Default:
+    /// the first sheet whose first 20 rows hold the table's required columns (a notes sheet in
+    /// front is passed over), else the first sheet.
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
+    /// XLSX inputs: refuse a workbook whose parts decompress to more than this many bytes (an
+    /// XLSX bomb); suffixes K, M, G (powers of 1024) allowed. Default: 1G.
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_bytes)]
+    pub max_xlsx_bytes: u64,
     /// Stop with an error at the first rejected row instead of writing it to the rejects file.
     #[arg(long)]
     pub strict: bool,
@@ -153,10 +162,39 @@ fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
         .ok_or_else(|| format!("{s:?} is not an encoding spotcheck reads (utf-8, gb18030)"))
 }
 
+/// Parses a byte count: `1073741824`, `512M`, `1G`, `64K` (powers of 1024).
+pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => {
+                    return Err(format!(
+                        "{s:?} is not a size: use a number of bytes or K, M, G"
+                    ));
+                }
+            };
+            (&t[..i], mult)
+        }
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size: use a number of bytes or K, M, G"))
+}
+
 impl InputOpts {
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
             encoding: self.encoding,
+            sheet: self.sheet.clone(),
+            max_xlsx_bytes: self.max_xlsx_bytes,
             ..ReadOptions::default()
         }
     }

@@ -10,14 +10,13 @@ use spotcheck::table::ReadOptions;
 
 /// Reads every row of a scored file.
 pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<ScoredRows> {
-    let reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
+    let mut reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
     let table = ScoredTable::from_schema(&reader.schema(), path)?;
     let mut rows: Option<ScoredRows> = None;
-    let mut next = 1u64;
-    for batch in reader {
-        let batch = batch?;
-        let part = table.parse(&batch, next)?;
-        next += batch.num_rows() as u64;
+    // Row numbers as the file has them (blank and total rows an analyst added are skipped).
+    while let Some(numbered) = reader.next_numbered() {
+        let numbered = numbered?;
+        let part = table.parse(&numbered.batch, numbered.first_row)?;
         match rows.as_mut() {
             Some(r) => r.extend(part),
             None => rows = Some(part),

@@ -40,10 +40,7 @@ pub struct ValidateArgs {
 }
 
 fn line(file: &str, c: &Counts) {
-    println!(
-        "{file}: read {} = accepted {} + rejected {}",
-        c.read, c.accepted, c.rejected
-    );
+    println!("{file}: {}", c.summary());
 }
 
 pub fn run(a: ValidateArgs) -> Result<ExitCode> {

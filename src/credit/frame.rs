@@ -164,10 +164,11 @@ fn read_numeric(array: &dyn Array) -> Vec<Cell> {
             .into_iter()
             .map(|c| match c {
                 None => Cell::Missing,
-                Some(s) => match s.parse::<f64>() {
-                    Ok(x) if x.is_nan() => Cell::Missing,
-                    Ok(x) if x.is_finite() => Cell::Num(x),
-                    _ => Cell::Invalid(s),
+                Some(s) if s.trim().eq_ignore_ascii_case("nan") => Cell::Missing,
+                // Numbers as bureaus write them: `1,234.5`, full-width digits (SPEC §12).
+                Some(s) => match crate::table::cells::parse_number(&s) {
+                    Some(x) => Cell::Num(x),
+                    None => Cell::Invalid(s),
                 },
             })
             .collect(),
@@ -252,7 +253,7 @@ pub fn detect_kind(arrays: &[&dyn Array], max_levels: usize) -> Detected {
     distinct.dedup();
     let kind = if values
         .iter()
-        .all(|s| s.parse::<f64>().is_ok_and(f64::is_finite))
+        .all(|s| crate::table::cells::parse_number(s).is_some())
     {
         FeatureKind::Numeric
     } else if values.iter().all(|s| parse_bool(s).is_some()) {

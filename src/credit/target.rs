@@ -58,7 +58,7 @@ pub fn detect(values: &[&str], bad: Option<&str>) -> Result<TargetKind, String> 
     }
     if distinct.len() == 2 {
         let truth = |s: &str| {
-            parse_bool(s).or_else(|| match s.parse::<f64>() {
+            parse_bool(s).or_else(|| match crate::table::cells::parse_number(s).ok_or(()) {
                 Ok(1.0) => Some(true),
                 Ok(0.0) => Some(false),
                 _ => None,

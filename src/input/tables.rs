@@ -215,6 +215,7 @@ pub fn read_emissions_batched(
         std::sync::Arc::new(|h: &str| [emi::MEDIUM, emi::POLLUTANT].iter().any(|c| c.matches(h)));
     let opts = ReadOptions {
         dictionary: Some(enums),
+        header: Some(crate::table::layout::header_probe(emi::REQUIRED)),
         ..opts.clone()
     };
     let reader = crate::table::open(path, &opts)?;
@@ -233,17 +234,18 @@ pub fn read_emissions_batched(
     // Invariant: resolve() checked that every required column is present.
     .map(|c| map.get(&c).expect("required column resolved"));
     let mut counts = Counts::default();
+    counts.set_layout(reader.layout());
     // Round k+1 is parsed while the rows of round k go to the sink (rayon::join).
-    let mut first_row = 1u64;
     let mut pending: Option<(Vec<EmissionCols>, Vec<Parsed>)> = None;
     loop {
         let mut round = Vec::with_capacity(ROUND);
         while round.len() < ROUND {
-            let Some(raw) = reader.next().transpose()? else {
+            let Some(numbered) = reader.next_numbered().transpose()? else {
                 break;
             };
+            let raw = numbered.batch;
             round.push(EmissionCols {
-                first_row,
+                first_row: numbered.first_row,
                 len: raw.num_rows(),
                 us: TextColumn::new(raw.column(cu), path)?,
                 ou: TextColumn::new(raw.column(co), path)?,
@@ -251,7 +253,6 @@ pub fn read_emissions_batched(
                 po: raw.column(cp).clone(),
                 am: Some(NumColumn::new(raw.column(ca), path)?),
             });
-            first_row += raw.num_rows() as u64;
         }
         let (parsed, handed) = rayon::join(
             || {
@@ -295,6 +296,7 @@ pub fn read_emissions_batched(
         }
         pending = Some((round, parsed));
     }
+    counts.skipped = reader.skipped().rows();
     Ok(counts)
 }
 
@@ -313,7 +315,11 @@ pub fn read_history(
     opts: &ReadOptions,
     rejects: &mut Rejects,
 ) -> Result<(Vec<HistoryRow>, Counts)> {
-    let mut reader = crate::table::open(path, opts)?;
+    let opts = ReadOptions {
+        header: Some(crate::table::layout::header_probe(hist::REQUIRED)),
+        ..opts.clone()
+    };
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, hist::ALL, hist::REQUIRED, path)?;
     let file = path.display().to_string();
@@ -321,22 +327,24 @@ pub fn read_history(
         // Invariant: resolve() checked that every required column is present.
         .map(|c| map.get(&c).expect("required column resolved"));
     let mut counts = Counts::default();
+    counts.set_layout(reader.layout());
     let mut out = Vec::new();
-    for raw in reader.by_ref() {
-        let raw = raw?;
+    while let Some(numbered) = reader.next_numbered() {
+        let numbered = numbered?;
+        let raw = numbered.batch;
         let [us, da, de, mo] = [cu, cd, cp, cm].map(|c| TextColumn::new(raw.column(c), path));
         let (us, da, de, mo) = (us?, da?, de?, mo?);
         for i in 0..raw.num_rows() {
-            let row = counts.read + 1;
+            let row = numbered.first_row + i as u64;
             counts.read += 1;
             let parsed = (|| {
                 let u = uscc_key(required(&us, i, cu, "uscc")?, cu)?;
                 let d = required(&da, i, cd, "date")?;
-                let date = Date::parse(d).ok_or_else(|| CellError {
+                let date = Date::parse_cell(d).ok_or_else(|| CellError {
                     col: cd,
                     value: d.to_string(),
                     reason: reason::DATE_INVALID,
-                    detail: "expected a date YYYY-MM-DD".into(),
+                    detail: "expected a date YYYY-MM-DD (also 2026/11/3, 2026年11月3日, 20261103 or an Excel date number)".into(),
                 })?;
                 let p = required(&de, i, cp, "department")?;
                 let department = Department::parse(p).ok_or_else(|| CellError {
@@ -371,6 +379,7 @@ pub fn read_history(
             }
         }
     }
+    counts.skipped = reader.skipped().rows();
     Ok((out, counts))
 }
 
@@ -391,7 +400,11 @@ pub fn read_inspectors(
     opts: &ReadOptions,
     rejects: &mut Rejects,
 ) -> Result<(Vec<InspectorRow>, Counts)> {
-    let mut reader = crate::table::open(path, opts)?;
+    let opts = ReadOptions {
+        header: Some(crate::table::layout::header_probe(insp::REQUIRED)),
+        ..opts.clone()
+    };
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, insp::ALL, insp::REQUIRED, path)?;
     let file = path.display().to_string();
@@ -405,17 +418,19 @@ pub fn read_inspectors(
     .map(|c| map.get(&c).expect("required column resolved"));
     let cc = map.get(&insp::CONFLICTS);
     let mut counts = Counts::default();
+    counts.set_layout(reader.layout());
     let mut out = Vec::new();
     let mut ids = HashSet::new();
-    for raw in reader.by_ref() {
-        let raw = raw?;
+    while let Some(numbered) = reader.next_numbered() {
+        let numbered = numbered?;
+        let raw = numbered.batch;
         let [id, na, de, di] = [ci, cn, cp, cd].map(|c| TextColumn::new(raw.column(c), path));
         let (id, na, de, di) = (id?, na?, de?, di?);
         let co = cc
             .map(|c| TextColumn::new(raw.column(c), path))
             .transpose()?;
         for i in 0..raw.num_rows() {
-            let row = counts.read + 1;
+            let row = numbered.first_row + i as u64;
             counts.read += 1;
             let parsed = (|| {
                 let inspector_id = required(&id, i, ci, "inspector_id")?.to_string();
@@ -487,5 +502,6 @@ pub fn read_inspectors(
             }
         }
     }
+    counts.skipped = reader.skipped().rows();
     Ok((out, counts))
 }

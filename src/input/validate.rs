@@ -22,7 +22,9 @@ use crate::table::codes::{CodeSet, check_key};
 use crate::table::{ColumnMap, Prefetch, ReadOptions, Reject, Rejects, TableReader};
 use crate::{Error, Result, district};
 
-/// Row counts of one input file (SPEC §2.2: `read = accepted + rejected`).
+/// Row counts of one input file (SPEC §2.2: `read = accepted + rejected`). Blank rows and
+/// total rows (`合计`, `总计`, `小计`) are not read rows: they are `skipped` (SPEC §12), so the rows
+/// below the header are `read + skipped`. Manifests record `skipped` only when it is not zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub read: u64,
@@ -30,6 +32,57 @@ pub struct Counts {
     pub rejected: u64,
     /// Accepted rows flagged `USCC_CHECKSUM`.
     pub flagged: u64,
+    /// Blank and total rows passed over (not read, not rejected).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
+    /// The file row that held the header, when it was not the first (a title row above it).
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub header_row: u64,
+    /// The 1-based number of the XLSX sheet read, when it was not the first (found as the first
+    /// sheet with the required columns, or named with `--sheet`).
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub sheet: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_first(n: &u64) -> bool {
+    *n <= 1
+}
+
+impl Counts {
+    /// `read N = accepted A + rejected R`, and `; skipped S blank or total rows` when any were.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "read {} = accepted {} + rejected {}",
+            self.read, self.accepted, self.rejected
+        );
+        if self.skipped > 0 {
+            s.push_str(&format!(
+                "; skipped {} blank or total row{}",
+                self.skipped,
+                if self.skipped == 1 { "" } else { "s" }
+            ));
+        }
+        match (self.header_row > 1, self.sheet > 1) {
+            (true, true) => s.push_str(&format!(
+                "; header found on row {} of sheet {}",
+                self.header_row, self.sheet
+            )),
+            (true, false) => s.push_str(&format!("; header found on row {}", self.header_row)),
+            (false, true) => s.push_str(&format!("; read sheet {}", self.sheet)),
+            (false, false) => {}
+        }
+        s
+    }
+
+    /// Records where the table was found (header row, sheet).
+    pub fn set_layout(&mut self, layout: &crate::table::Layout) {
+        self.header_row = layout.header_row;
+        self.sheet = layout.sheet_index;
+    }
 }
 
 /// A cell problem found while parsing a row: the column, the value and the reason.
@@ -47,10 +100,24 @@ enum Source {
 }
 
 impl Source {
-    fn next(&mut self) -> Option<Result<RecordBatch>> {
+    fn next(&mut self) -> Option<Result<crate::table::Numbered>> {
         match self {
-            Source::Direct(r) => r.next(),
-            Source::Ahead(r) => r.next(),
+            Source::Direct(r) => r.next_numbered(),
+            Source::Ahead(r) => r.next_numbered(),
+        }
+    }
+
+    fn skipped(&self) -> u64 {
+        match self {
+            Source::Direct(r) => r.skipped().rows(),
+            Source::Ahead(r) => r.skipped().rows(),
+        }
+    }
+
+    fn layout(&self) -> &crate::table::Layout {
+        match self {
+            Source::Direct(r) => r.layout(),
+            Source::Ahead(r) => r.layout(),
         }
     }
 
@@ -97,22 +164,30 @@ impl EnterpriseReader {
         });
         let opts = ReadOptions {
             dictionary: Some(enums),
+            header: Some(crate::table::layout::header_probe(ent::REQUIRED)),
             ..opts.clone()
         };
         let reader = crate::table::open(path, &opts)?;
         let map = ColumnMap::resolve(&reader.schema(), ent::ALL, ent::REQUIRED, path)?;
+        let mut counts = Counts::default();
+        counts.set_layout(reader.layout());
         Ok(EnterpriseReader {
             reader: Source::Direct(Box::new(reader)),
             map,
             file: path.display().to_string(),
             seen: CodeSet::new(),
-            counts: Counts::default(),
+            counts,
         })
     }
 
     /// The table's columns, as read.
     pub fn schema(&self) -> arrow::datatypes::SchemaRef {
         self.reader.schema()
+    }
+
+    /// Where the table was found in its file (sheet, header row), for the command's output.
+    pub fn layout(&self) -> &crate::table::Layout {
+        self.reader.layout()
     }
 
     /// Reads the file ahead on another thread, `depth` raw batches at most (see [`Prefetch`]).
@@ -139,14 +214,11 @@ impl EnterpriseReader {
     ) -> Result<Vec<EnterpriseBatch>> {
         use rayon::prelude::*;
         let mut raws = Vec::with_capacity(max);
-        let mut first = self.counts.read + 1;
         while raws.len() < max.max(1) {
             let Some(raw) = self.reader.next().transpose()? else {
                 break;
             };
-            let n = raw.num_rows() as u64;
-            raws.push((raw, first));
-            first += n;
+            raws.push((raw.batch, raw.first_row));
         }
         let path = self.reader.path().to_path_buf();
         let parsed: Vec<ParsedBatch> = raws
@@ -166,6 +238,7 @@ impl EnterpriseReader {
             self.count(n, &batch);
             out.push(batch);
         }
+        self.counts.skipped = self.reader.skipped();
         Ok(out)
     }
 
@@ -213,10 +286,13 @@ impl EnterpriseReader {
 
     /// The next batch of accepted rows (rejections go to `rejects`); `None` at the end.
     pub fn next_batch(&mut self, rejects: &mut Rejects) -> Result<Option<EnterpriseBatch>> {
-        let first_row = self.counts.read + 1;
         let Some(raw) = self.reader.next().transpose()? else {
+            self.counts.skipped = self.reader.skipped();
             return Ok(None);
         };
+        self.counts.skipped = self.reader.skipped();
+        let first_row = raw.first_row;
+        let raw = raw.batch;
         let batch = validate_batch(
             &raw,
             &self.map,

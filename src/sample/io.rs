@@ -311,7 +311,11 @@ pub fn read_frame(
     rejects: &mut Rejects,
 ) -> Result<(SampleFrame, Counts)> {
     use rayon::prelude::*;
-    let reader = crate::table::open(path, &frame_read_options(opts))?;
+    let opts = ReadOptions {
+        header: Some(crate::table::layout::header_probe(&FRAME_REQUIRED)),
+        ..frame_read_options(opts)
+    };
+    let reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
     let arrow_err = |source| Error::Arrow {
@@ -319,6 +323,7 @@ pub fn read_frame(
         source,
     };
     let mut counts = Counts::default();
+    counts.set_layout(reader.layout());
     let mut reader = crate::table::Prefetch::new(reader, 4);
     // Columns sized once from the row count the file records (no doubling copies of a national
     // frame); names stay in the arrays they were decoded into.
@@ -335,16 +340,14 @@ pub fn read_frame(
     let mut pending: Vec<FramePart> = Vec::new();
     loop {
         let mut round = Vec::with_capacity(per_round);
-        let mut first_row = counts.read + 1;
         while round.len() < per_round {
-            let Some(batch) = reader.next().transpose()? else {
+            let Some(numbered) = reader.next_numbered().transpose()? else {
                 break;
             };
-            let n = batch.num_rows() as u64;
-            round.push((batch, first_row));
-            first_row += n;
+            counts.read += numbered.batch.num_rows() as u64;
+            round.push((numbered.batch, numbered.first_row));
         }
-        counts.read = first_row - 1;
+        counts.skipped = reader.skipped().rows();
         if round.is_empty() && pending.is_empty() {
             break;
         }

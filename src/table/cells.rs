@@ -279,15 +279,39 @@ impl BoolColumn {
     }
 }
 
-/// Parses a number cell: plain decimal or exponent notation, thousands separators allowed
-/// (`1,234.5`), full-width digits not. NaN and infinities are not numbers.
+/// Parses a number cell as bureaus write them (SPEC §12): plain decimal or exponent notation,
+/// thousands separators (`1,234.5`, also `，`), full-width digits, signs and points (`１２３．５`),
+/// spaces inside (`1 234`, including the ideographic space). Units are not numbers (`12万` is
+/// not 120 000), nor are NaN and infinities. Plain ASCII numbers take a fast path (no
+/// allocation).
 pub fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
-    let v: f64 = if s.contains(',') {
-        s.replace(',', "").parse().ok()?
-    } else {
-        s.parse().ok()?
-    };
+    // Fast path: the common case of a plain ASCII number.
+    if let Ok(v) = s.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    let mut clean = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            ',' | '，' | ' ' | '\u{3000}' | '\u{00A0}' | '\u{202F}' => {}
+            '０'..='９' => clean.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+            '．' | '。' => clean.push('.'),
+            '－' | '−' => clean.push('-'),
+            '＋' => clean.push('+'),
+            'ｅ' | 'Ｅ' => clean.push('e'),
+            c if c.is_ascii() => clean.push(c),
+            _ => return None,
+        }
+    }
+    // Words such as "inf" or "nan" are not numbers a bureau writes.
+    if !clean.bytes().any(|b| b.is_ascii_digit())
+        || clean
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E')
+    {
+        return None;
+    }
+    let v: f64 = clean.parse().ok()?;
     v.is_finite().then_some(v)
 }
 
@@ -347,6 +371,35 @@ mod tests {
         assert_eq!(NumColumn::new(&a, p).unwrap().get(0), Num::Value(0.5));
         assert_eq!(parse_number("NaN"), None);
         assert_eq!(parse_number("1e3"), Some(1000.0));
+    }
+
+    #[test]
+    fn numbers_as_bureaus_write_them() {
+        for (text, want) in [
+            ("1,234.50", 1234.5),
+            ("１２３", 123.0),
+            ("１，２３４．５", 1234.5),
+            (" 1 234 ", 1234.0),
+            ("1\u{3000}000", 1000.0),
+            ("－５", -5.0),
+            ("12,345,678", 12345678.0),
+            ("3.5e2", 350.0),
+        ] {
+            assert_eq!(parse_number(text), Some(want), "{text}");
+        }
+        for text in [
+            "inf",
+            "-inf",
+            "NaN",
+            "１２万",
+            "abc",
+            ",",
+            "",
+            "1.2.3",
+            "infinity",
+        ] {
+            assert_eq!(parse_number(text), None, "{text}");
+        }
     }
 
     #[test]

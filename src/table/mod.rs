@@ -11,15 +11,18 @@ pub mod cells;
 pub mod codes;
 pub mod columns;
 mod encoding;
+pub mod layout;
 pub mod pollutants;
 pub mod read;
 pub mod rejects;
 pub mod write;
 pub mod xlsx;
+pub(crate) mod xlsx_read;
 
 use std::path::Path;
 
 pub use columns::ColumnMap;
+pub use layout::{Layout, Numbered, Skipped};
 pub use read::{Encoding, Prefetch, ReadOptions, TableReader, open};
 pub use rejects::{Reject, Rejects};
 pub use write::{TableWriter, WriteBehind, WriteOptions, create};

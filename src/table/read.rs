@@ -4,7 +4,15 @@
 //! `Prefetch` reads a table ahead on its own thread (decoding overlaps the caller's work). Parquet
 //! text columns of a few distinct values can be read as dictionaries (`ReadOptions::dictionary`),
 //! and a Parquet reader knows its row count before reading (`TableReader::rows_hint`).
+//!
+//! Bureau exports as they are (SPEC §12, see `layout`): in CSV and XLSX the header is the first of
+//! the first rows that the caller's probe accepts (`ReadOptions::header`), blank and total rows are
+//! skipped and counted in every format, and each batch comes with the file row number of its
+//! first row (`TableReader::next_numbered`). Hostile input meets limits, not allocations: CSV and
+//! JSON lines over 16 MiB, more than 10 000 columns, JSON nested deeper than 64, XLSX parts past
+//! `ReadOptions::max_xlsx_bytes`.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -21,7 +29,10 @@ use parquet::arrow::arrow_reader::{
 
 use super::Format;
 use super::encoding::{DecodeReader, bad_text_offset};
-use crate::date::Date;
+use super::layout::{
+    DEFAULT_MAX_XLSX_BYTES, HEADER_SEARCH_ROWS, HeaderProbe, Layout, MAX_COLUMNS, MAX_JSON_DEPTH,
+    MAX_LINE_BYTES, Numbered, Skipped, human_bytes, json_depth_exceeds, split_skipped,
+};
 use crate::{Error, Result};
 
 /// Text encoding of CSV input (`--encoding`).
@@ -62,8 +73,15 @@ pub struct ReadOptions {
     pub encoding: Encoding,
     /// Rows per record batch.
     pub batch_rows: usize,
-    /// XLSX: the sheet to read (default: the first).
+    /// XLSX: the sheet to read, by name or 1-based number (`--sheet NAME|N`; default: the first
+    /// sheet whose first rows hold a header `header` accepts, else the first sheet).
     pub sheet: Option<String>,
+    /// CSV and XLSX: which of the first rows is the header (default: the first row). Readers of
+    /// tables with required columns pass [`super::layout::header_probe`], so a title row above the
+    /// header is passed over.
+    pub header: Option<HeaderProbe>,
+    /// XLSX: the most bytes the workbook's parts may decompress to (`--max-xlsx-bytes`).
+    pub max_xlsx_bytes: u64,
     /// Keep only the columns whose header passes (Parquet skips the others on disk).
     pub keep: Option<ColumnFilter>,
     /// Parquet: text columns whose header passes are read as dictionary arrays (Arrow
@@ -78,6 +96,8 @@ impl Default for ReadOptions {
             encoding: Encoding::Utf8,
             batch_rows: 64 * 1024,
             sheet: None,
+            header: None,
+            max_xlsx_bytes: DEFAULT_MAX_XLSX_BYTES,
             keep: None,
             dictionary: None,
         }
@@ -90,6 +110,8 @@ impl std::fmt::Debug for ReadOptions {
             .field("encoding", &self.encoding)
             .field("batch_rows", &self.batch_rows)
             .field("sheet", &self.sheet)
+            .field("header", &self.header.is_some())
+            .field("max_xlsx_bytes", &self.max_xlsx_bytes)
             .field("keep", &self.keep.is_some())
             .field("dictionary", &self.dictionary.is_some())
             .finish()
@@ -101,7 +123,7 @@ enum Inner {
     Parquet(ParquetRecordBatchReader),
     IpcFile(FileReader<BufReader<File>>),
     IpcStream(StreamReader<BufReader<File>>),
-    Batches(std::vec::IntoIter<RecordBatch>),
+    Numbered(std::vec::IntoIter<Numbered>),
     Jsonl(JsonlReader),
 }
 
@@ -116,6 +138,13 @@ pub struct TableReader {
     inner: Inner,
     rows: u64,
     rows_hint: Option<u64>,
+    layout: Layout,
+    skipped: Skipped,
+    /// Batches split around skipped rows, not yet handed out.
+    pending: VecDeque<Numbered>,
+    /// File row number (rejects convention) of the next raw row, for formats whose raw batches
+    /// are consecutive rows (CSV, Parquet, Arrow IPC).
+    next_row: u64,
 }
 
 impl TableReader {
@@ -150,8 +179,78 @@ impl TableReader {
         self.collect()
     }
 
+    /// Where the table was found in its file (sheet, header row).
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Blank and total rows skipped so far (all of them once the reader is exhausted).
+    pub fn skipped(&self) -> Skipped {
+        self.skipped
+    }
+
+    /// The next batch of data rows with the file row number of its first row (rows of one batch
+    /// are consecutive in the file; blank and total rows are skipped between batches).
+    pub fn next_numbered(&mut self) -> Option<Result<Numbered>> {
+        loop {
+            if let Some(n) = self.pending.pop_front() {
+                self.rows += n.batch.num_rows() as u64;
+                return Some(Ok(n));
+            }
+            let raw: std::result::Result<Numbered, String> = match &mut self.inner {
+                Inner::Numbered(r) => Ok(r.next()?),
+                Inner::Jsonl(r) => match r.next_batch() {
+                    Ok(Some(n)) => Ok(n),
+                    Ok(None) => {
+                        self.skipped.blank += std::mem::take(&mut r.blank_lines);
+                        return None;
+                    }
+                    Err(e) => Err(e),
+                },
+                inner => {
+                    let next = match inner {
+                        Inner::Csv(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
+                        Inner::Parquet(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
+                        Inner::IpcFile(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
+                        Inner::IpcStream(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
+                        Inner::Numbered(_) | Inner::Jsonl(_) => unreachable!("matched above"),
+                    };
+                    next?.map(|batch| {
+                        let first_row = self.next_row;
+                        self.next_row += batch.num_rows() as u64;
+                        Numbered { batch, first_row }
+                    })
+                }
+            };
+            let Numbered { batch, first_row } = match raw {
+                Ok(n) => n,
+                Err(e) => return Some(Err(self.bad(e))),
+            };
+            if let Inner::Jsonl(r) = &mut self.inner {
+                self.skipped.blank += std::mem::take(&mut r.blank_lines);
+            }
+            let batch = match &self.projection {
+                Some(p) => match batch.project(p) {
+                    Ok(b) => b,
+                    Err(e) => return Some(Err(self.bad(e))),
+                },
+                None => batch,
+            };
+            // Attach the (possibly renamed) schema so every batch reports the same one.
+            let batch = match RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec()) {
+                Ok(b) => b,
+                Err(e) => return Some(Err(self.bad(e))),
+            };
+            self.pending
+                .extend(split_skipped(batch, first_row, &mut self.skipped));
+        }
+    }
+
     fn bad(&self, message: impl std::fmt::Display) -> Error {
         let message = message.to_string();
+        if let Some(offset) = line_too_long_offset(&message) {
+            return line_too_long(&self.path, offset);
+        }
         if let Some(offset) = bad_text_offset(&message) {
             return Error::Encoding {
                 path: self.path.clone(),
@@ -171,32 +270,7 @@ impl Iterator for TableReader {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Result<RecordBatch>> {
-        let next: Option<std::result::Result<RecordBatch, String>> = match &mut self.inner {
-            Inner::Csv(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-            Inner::Parquet(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-            Inner::IpcFile(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-            Inner::IpcStream(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-            Inner::Batches(r) => r.next().map(Ok),
-            Inner::Jsonl(r) => r.next_batch().transpose(),
-        };
-        let batch = match next? {
-            Ok(b) => b,
-            Err(e) => return Some(Err(self.bad(e))),
-        };
-        let batch = match &self.projection {
-            Some(p) => match batch.project(p) {
-                Ok(b) => b,
-                Err(e) => return Some(Err(self.bad(e))),
-            },
-            None => batch,
-        };
-        // Attach the (possibly renamed) schema so every batch reports the same one.
-        let batch = match RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec()) {
-            Ok(b) => b,
-            Err(e) => return Some(Err(self.bad(e))),
-        };
-        self.rows += batch.num_rows() as u64;
-        Some(Ok(batch))
+        self.next_numbered().map(|r| r.map(|n| n.batch))
     }
 }
 
@@ -205,11 +279,13 @@ impl Iterator for TableReader {
 /// core). Batches arrive in file order; errors arrive where they happened. Dropping the reader
 /// stops the thread at its next batch.
 pub struct Prefetch {
-    rx: std::sync::mpsc::Receiver<Result<RecordBatch>>,
-    handle: Option<std::thread::JoinHandle<()>>,
+    rx: std::sync::mpsc::Receiver<(Result<Numbered>, Skipped)>,
+    handle: Option<std::thread::JoinHandle<Skipped>>,
     schema: SchemaRef,
     path: PathBuf,
     rows_hint: Option<u64>,
+    layout: Layout,
+    skipped: Skipped,
 }
 
 impl Prefetch {
@@ -218,14 +294,17 @@ impl Prefetch {
         let schema = reader.schema();
         let path = reader.path().to_path_buf();
         let rows_hint = reader.rows_hint();
+        let layout = reader.layout().clone();
+        let mut reader = reader;
         let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
         let work = move || {
-            for batch in reader {
+            while let Some(batch) = reader.next_numbered() {
                 let failed = batch.is_err();
-                if tx.send(batch).is_err() || failed {
+                if tx.send((batch, reader.skipped())).is_err() || failed {
                     break;
                 }
             }
+            reader.skipped()
         };
         // Spawning fails only when the OS is out of threads: not something a user input causes.
         let handle = std::thread::Builder::new()
@@ -238,6 +317,45 @@ impl Prefetch {
             schema,
             path,
             rows_hint,
+            layout,
+            skipped: Skipped::default(),
+        }
+    }
+
+    /// See [`TableReader::layout`].
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// See [`TableReader::skipped`]: the rows skipped before the last batch handed out, and all
+    /// of them once the reader is exhausted.
+    pub fn skipped(&self) -> Skipped {
+        self.skipped
+    }
+
+    /// See [`TableReader::next_numbered`].
+    pub fn next_numbered(&mut self) -> Option<Result<Numbered>> {
+        match self.rx.recv() {
+            Ok((b, skipped)) => {
+                self.skipped = skipped;
+                Some(b)
+            }
+            Err(_) => {
+                // The thread has finished: a panic there is a bug, reported rather than lost.
+                if let Some(h) = self.handle.take() {
+                    match h.join() {
+                        Ok(skipped) => self.skipped = skipped,
+                        Err(_) => {
+                            return Some(Err(Error::BadFile {
+                                path: self.path.clone(),
+                                format: "table",
+                                message: "the reading thread stopped unexpectedly".into(),
+                            }));
+                        }
+                    }
+                }
+                None
+            }
         }
     }
 
@@ -261,22 +379,7 @@ impl Iterator for Prefetch {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Result<RecordBatch>> {
-        match self.rx.recv() {
-            Ok(b) => Some(b),
-            Err(_) => {
-                // The thread has finished: a panic there is a bug, reported rather than lost.
-                if let Some(h) = self.handle.take()
-                    && h.join().is_err()
-                {
-                    return Some(Err(Error::BadFile {
-                        path: self.path.clone(),
-                        format: "table",
-                        message: "the reading thread stopped unexpectedly".into(),
-                    }));
-                }
-                None
-            }
-        }
+        self.next_numbered().map(|r| r.map(|n| n.batch))
     }
 }
 
@@ -284,7 +387,7 @@ fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::io(path, e))
 }
 
-fn utf8_schema(names: &[String]) -> SchemaRef {
+pub(crate) fn utf8_schema(names: &[String]) -> SchemaRef {
     Arc::new(Schema::new(
         names
             .iter()
@@ -302,8 +405,20 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         message,
     };
     let mut rows_hint = None;
+    let mut layout = Layout {
+        header_row: 1,
+        ..Layout::default()
+    };
+    let mut skipped = Skipped::default();
+    // The file row number (rejects convention) of the first raw row: the header's row.
+    let mut next_row = 1;
     let (schema, inner): (SchemaRef, Inner) = match format {
-        Format::Csv => open_csv(path, opts)?,
+        Format::Csv => {
+            let (schema, inner, header_row) = open_csv(path, opts)?;
+            layout.header_row = header_row;
+            next_row = header_row;
+            (schema, inner)
+        }
         Format::Parquet => {
             let file = open_file(path)?;
             if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
@@ -392,11 +507,27 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
             (r.schema.clone(), Inner::Jsonl(r))
         }
         Format::Xlsx => {
-            let (schema, batches) = read_xlsx(path, opts)?;
-            rows_hint = Some(batches.iter().map(|b| b.num_rows() as u64).sum());
-            (schema, Inner::Batches(batches.into_iter()))
+            let t = super::xlsx_read::read_xlsx(
+                path,
+                opts.sheet.as_deref(),
+                opts.header.as_ref(),
+                opts.max_xlsx_bytes,
+                opts.batch_rows,
+            )?;
+            rows_hint = Some(t.batches.iter().map(|b| b.batch.num_rows() as u64).sum());
+            layout = t.layout;
+            skipped = t.skipped;
+            (t.schema, Inner::Numbered(t.batches.into_iter()))
         }
     };
+    if schema.fields().len() > MAX_COLUMNS {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            what: format!("a table of {} columns", schema.fields().len()),
+            limit: format!("{MAX_COLUMNS} columns"),
+            hint: String::new(),
+        });
+    }
     if schema.fields().is_empty() {
         return Err(Error::EmptyFile {
             path: path.to_path_buf(),
@@ -427,6 +558,10 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         inner,
         rows: 0,
         rows_hint,
+        layout,
+        skipped,
+        pending: VecDeque::new(),
+        next_row,
     })
 }
 
@@ -438,48 +573,128 @@ fn decoded(path: &Path, opts: &ReadOptions) -> Result<Box<dyn Read + Send>> {
         std::io::stdin()
             .read_to_end(&mut buf)
             .map_err(|e| Error::io("-", e))?;
-        Ok(Box::new(DecodeReader::new(std::io::Cursor::new(buf), gb)))
+        Ok(Box::new(LineLimit::new(DecodeReader::new(
+            std::io::Cursor::new(buf),
+            gb,
+        ))))
     } else {
-        Ok(Box::new(DecodeReader::new(
+        Ok(Box::new(LineLimit::new(DecodeReader::new(
             BufReader::with_capacity(1 << 20, open_file(path)?),
             gb,
-        )))
+        ))))
     }
 }
 
-fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner)> {
+/// Opens a CSV file: the header is the first of the first records the probe accepts (the first
+/// record without a probe); returns the schema, the reader positioned after the header and the
+/// header's 1-based record number. Rows above the header are neither read nor skipped rows.
+fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner, u64)> {
     let bad_text = |e: &std::io::Error| {
-        bad_text_offset(&e.to_string()).map(|offset| Error::Encoding {
+        let msg = e.to_string();
+        if let Some(offset) = line_too_long_offset(&msg) {
+            return Some(line_too_long(path, offset));
+        }
+        bad_text_offset(&msg).map(|offset| Error::Encoding {
             path: path.to_path_buf(),
             encoding: opts.encoding.name(),
             offset,
         })
     };
     let mut reader = BufReader::with_capacity(1 << 20, decoded(path, opts)?);
-    // The header: the first record. Read it with the csv crate's rules via arrow's parser on the
-    // first line(s), so quoted headers with commas work.
-    let mut header_bytes = Vec::new();
-    loop {
-        let n = reader
-            .read_until(b'\n', &mut header_bytes)
-            .map_err(|e| bad_text(&e).unwrap_or_else(|| Error::io(path, e)))?;
-        // A quoted header may span lines: stop once the quotes balance.
-        if n == 0 || header_bytes.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
+    // Records are read one at a time from the top (a quoted field may span lines), so the reader
+    // stays right after the header for arrow's parser.
+    let read_record = |reader: &mut BufReader<Box<dyn Read + Send>>| -> Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        loop {
+            let n = reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|e| bad_text(&e).unwrap_or_else(|| Error::io(path, e)))?;
+            if n == 0 && bytes.is_empty() {
+                return Ok(None);
+            }
+            // A quoted header may span lines: stop once the quotes balance.
+            if n == 0 || bytes.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
+                break;
+            }
+        }
+        Ok(Some(bytes))
+    };
+    let fields = |bytes: &[u8]| -> Result<Vec<String>> {
+        let line = String::from_utf8_lossy(bytes);
+        let names = split_csv_record(line.trim_end_matches(['\n', '\r']));
+        if names.len() > MAX_COLUMNS {
+            return Err(Error::TooLarge {
+                path: path.to_path_buf(),
+                what: format!("a row of {} columns", names.len()),
+                limit: format!("{MAX_COLUMNS} columns"),
+                hint: String::new(),
+            });
+        }
+        Ok(names)
+    };
+    let empty = || Error::EmptyFile {
+        path: path.to_path_buf(),
+        expected: "a header row".into(),
+    };
+    let Some(probe) = &opts.header else {
+        let bytes = read_record(&mut reader)?.ok_or_else(empty)?;
+        let names = fields(&bytes)?;
+        if names.iter().all(|n| n.trim().is_empty()) {
+            return Err(empty());
+        }
+        return finish_csv(path, opts, names, reader, 1);
+    };
+    // Search the first rows; keep their bytes in case none is the header.
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    while seen.len() < HEADER_SEARCH_ROWS {
+        let Some(bytes) = read_record(&mut reader)? else {
             break;
+        };
+        let names = fields(&bytes)?;
+        let trimmed: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+        seen.push(bytes);
+        if trimmed.iter().all(String::is_empty) {
+            continue;
+        }
+        if probe(&trimmed) {
+            return finish_csv(path, opts, names, reader, seen.len() as u64);
         }
     }
-    let header_line = String::from_utf8_lossy(&header_bytes);
-    let header_line = header_line.trim_end_matches(['\n', '\r']);
-    if header_line.trim().is_empty() {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-            expected: "a header row".into(),
-        });
-    }
-    let names = split_csv_record(header_line);
+    // No row is the header: the first non-blank row is taken (the missing-column error then names
+    // what it lacks), and the rows after it are read again.
+    let Some(at) = seen.iter().position(|b| {
+        !String::from_utf8_lossy(b)
+            .trim()
+            .trim_matches(',')
+            .trim()
+            .is_empty()
+    }) else {
+        return Err(empty());
+    };
+    let names = fields(&seen[at])?;
+    let rest: Vec<u8> = seen[at + 1..].concat();
+    let chained: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(rest).chain(reader));
+    finish_csv(
+        path,
+        opts,
+        names,
+        BufReader::with_capacity(1 << 20, chained),
+        at as u64 + 1,
+    )
+}
+
+/// Builds arrow's CSV reader for the records after the header.
+fn finish_csv(
+    path: &Path,
+    opts: &ReadOptions,
+    names: Vec<String>,
+    reader: BufReader<Box<dyn Read + Send>>,
+    header_row: u64,
+) -> Result<(SchemaRef, Inner, u64)> {
     let schema = utf8_schema(&names);
     let r = arrow::csv::ReaderBuilder::new(schema.clone())
         .with_header(false)
+        .with_truncated_rows(true)
         .with_batch_size(opts.batch_rows)
         .build_buffered(reader)
         .map_err(|e| Error::BadFile {
@@ -487,7 +702,7 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner)> {
             format: "CSV",
             message: e.to_string(),
         })?;
-    Ok((schema, Inner::Csv(Box::new(r))))
+    Ok((schema, Inner::Csv(Box::new(r)), header_row))
 }
 
 /// Splits one CSV record (RFC 4180 quoting) into its fields.
@@ -512,22 +727,44 @@ pub(crate) fn split_csv_record(line: &str) -> Vec<String> {
 }
 
 /// JSON Lines reader: a first pass collects the keys (in order of first appearance), the second
-/// streams batches with every value as text (numbers as written, booleans `true`/`false`).
+/// streams batches with every value as text (numbers as written, booleans `true`/`false`). Each
+/// line is a row numbered by its line; blank lines are skipped rows; lines over 16 MiB, objects
+/// nested deeper than 64 and more than 10 000 keys are errors.
 struct JsonlReader {
     path: PathBuf,
     schema: SchemaRef,
-    lines: std::io::Lines<BufReader<File>>,
+    lines: std::io::Split<BufReader<LineLimit<File>>>,
     line_no: u64,
     batch_rows: usize,
+    /// Blank lines passed since the last batch.
+    blank_lines: u64,
+    /// A row read but not yet in a batch (it did not follow the batch's last line).
+    held: Option<(u64, serde_json::Map<String, serde_json::Value>)>,
+}
+
+fn jsonl_lines(path: &Path) -> Result<std::io::Split<BufReader<LineLimit<File>>>> {
+    Ok(BufReader::new(LineLimit::new(open_file(path)?)).split(b'\n'))
+}
+
+/// The next line as text, or an error naming the line.
+fn jsonl_line(path: &Path, line_no: u64, line: std::io::Result<Vec<u8>>) -> Result<String> {
+    let bytes = line.map_err(|e| match line_too_long_offset(&e.to_string()) {
+        Some(offset) => line_too_long(path, offset),
+        None => jsonl_io(path, line_no, e),
+    })?;
+    String::from_utf8(bytes).map_err(|_| Error::BadFile {
+        path: path.to_path_buf(),
+        format: "JSON Lines",
+        message: format!("line {line_no}: not UTF-8 (JSON Lines must be UTF-8)"),
+    })
 }
 
 impl JsonlReader {
     fn open(path: &Path, batch_rows: usize) -> Result<Self> {
         let mut keys: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let reader = BufReader::new(open_file(path)?);
-        for (i, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| jsonl_io(path, i as u64 + 1, e))?;
+        for (i, line) in jsonl_lines(path)?.enumerate() {
+            let line = jsonl_line(path, i as u64 + 1, line)?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -535,6 +772,14 @@ impl JsonlReader {
             for k in obj.keys() {
                 if seen.insert(k.clone()) {
                     keys.push(k.clone());
+                    if keys.len() > MAX_COLUMNS {
+                        return Err(Error::TooLarge {
+                            path: path.to_path_buf(),
+                            what: format!("line {}: more than {MAX_COLUMNS} keys", i + 1),
+                            limit: format!("{MAX_COLUMNS} columns"),
+                            hint: String::new(),
+                        });
+                    }
                 }
             }
         }
@@ -547,24 +792,46 @@ impl JsonlReader {
         Ok(JsonlReader {
             path: path.to_path_buf(),
             schema: utf8_schema(&keys),
-            lines: BufReader::new(open_file(path)?).lines(),
+            lines: jsonl_lines(path)?,
             line_no: 0,
             batch_rows,
+            blank_lines: 0,
+            held: None,
         })
     }
 
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
+    /// The next batch of consecutive lines with the line number of its first.
+    fn next_batch(&mut self) -> Result<Option<Numbered>, String> {
         let n = self.schema.fields().len();
         let mut builders: Vec<StringBuilder> = (0..n).map(|_| StringBuilder::new()).collect();
         let mut rows = 0;
+        let mut first = 0;
         while rows < self.batch_rows {
-            let Some(line) = self.lines.next() else { break };
-            self.line_no += 1;
-            let line = line.map_err(|e| jsonl_io(&self.path, self.line_no, e).to_string())?;
-            if line.trim().is_empty() {
-                continue;
+            let (line_no, obj) = match self.held.take() {
+                Some(h) => h,
+                None => {
+                    let Some(line) = self.lines.next() else { break };
+                    self.line_no += 1;
+                    let line =
+                        jsonl_line(&self.path, self.line_no, line).map_err(|e| e.to_string())?;
+                    if line.trim().is_empty() {
+                        self.blank_lines += 1;
+                        if rows > 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    let obj =
+                        parse_object(&self.path, self.line_no, &line).map_err(|e| e.to_string())?;
+                    (self.line_no, obj)
+                }
+            };
+            if rows == 0 {
+                first = line_no;
+            } else if line_no != first + rows as u64 {
+                self.held = Some((line_no, obj));
+                break;
             }
-            let obj = parse_object(&self.path, self.line_no, &line).map_err(|e| e.to_string())?;
             for (f, b) in self.schema.fields().iter().zip(builders.iter_mut()) {
                 match obj.get(f.name()) {
                     None | Some(serde_json::Value::Null) => b.append_null(),
@@ -582,7 +849,12 @@ impl JsonlReader {
             .map(|b| Arc::new(b.finish()) as ArrayRef)
             .collect();
         RecordBatch::try_new(self.schema.clone(), cols)
-            .map(Some)
+            .map(|batch| {
+                Some(Numbered {
+                    batch,
+                    first_row: first,
+                })
+            })
             .map_err(|e| e.to_string())
     }
 }
@@ -600,6 +872,14 @@ fn parse_object(
     line: u64,
     text: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
+    if json_depth_exceeds(text, MAX_JSON_DEPTH) {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            what: format!("line {line}: JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+            limit: format!("{MAX_JSON_DEPTH} levels"),
+            hint: String::new(),
+        });
+    }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(_) => Err(Error::BadFile {
@@ -615,109 +895,82 @@ fn parse_object(
     }
 }
 
-/// Formats an XLSX cell as text: whole numbers without `.0`, dates as `YYYY-MM-DD`.
-fn xlsx_cell_text(cell: &calamine::Data) -> Option<String> {
-    use calamine::Data;
-    match cell {
-        Data::Empty => None,
-        Data::String(s) => Some(s.clone()),
-        Data::Int(i) => Some(i.to_string()),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                Some(format!("{}", *f as i64))
-            } else {
-                Some(f.to_string())
-            }
-        }
-        Data::Bool(b) => Some(b.to_string()),
-        Data::DateTime(d) => Some(Date::from_excel_serial(d.as_f64()).to_string()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
-        Data::Error(e) => Some(format!("#{e:?}")),
-    }
+/// Marker inside the `io::Error` of [`LineLimit`], so callers can turn it into
+/// `Error::TooLarge`.
+const LINE_TOO_LONG: &str = "spotcheck-line-too-long-at-byte ";
+
+fn line_too_long_offset(msg: &str) -> Option<u64> {
+    let i = msg.find(LINE_TOO_LONG)?;
+    msg[i + LINE_TOO_LONG.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
-fn read_xlsx(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    use calamine::Reader;
-    let bad = |message: String| Error::BadFile {
+fn line_too_long(path: &Path, offset: u64) -> Error {
+    Error::TooLarge {
         path: path.to_path_buf(),
-        format: "XLSX",
-        message,
-    };
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| match e {
-        calamine::XlsxError::Io(e) => Error::io(path, e),
-        e => bad(e.to_string()),
-    })?;
-    let names = wb.sheet_names();
-    let sheet = match &opts.sheet {
-        Some(s) => {
-            if !names.contains(s) {
-                return Err(bad(format!(
-                    "no sheet named {s:?} (sheets: {})",
-                    names.join(", ")
-                )));
-            }
-            s.clone()
-        }
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| bad("the workbook has no sheet".into()))?,
-    };
-    let range = wb.worksheet_range(&sheet).map_err(|e| bad(e.to_string()))?;
-    let mut rows = range.rows();
-    let header: Vec<String> = match rows.next() {
-        Some(h) => h
-            .iter()
-            .map(|c| xlsx_cell_text(c).unwrap_or_default())
-            .collect(),
-        None => {
-            return Err(Error::EmptyFile {
-                path: path.to_path_buf(),
-                expected: format!("a header row in sheet {sheet:?}"),
-            });
-        }
-    };
-    // Trailing blank header cells are not columns.
-    let width = header
-        .iter()
-        .rposition(|h| !h.trim().is_empty())
-        .map_or(0, |i| i + 1);
-    let header = &header[..width];
-    let schema = utf8_schema(header);
-    let mut batches = Vec::new();
-    let mut builders: Vec<StringBuilder> = (0..width).map(|_| StringBuilder::new()).collect();
-    let mut n = 0;
-    for row in rows {
-        if row.iter().all(|c| matches!(c, calamine::Data::Empty)) {
-            continue;
-        }
-        for (j, b) in builders.iter_mut().enumerate() {
-            match row.get(j).and_then(xlsx_cell_text) {
-                Some(s) => b.append_value(s),
-                None => b.append_null(),
-            }
-        }
-        n += 1;
-        if n == opts.batch_rows {
-            batches.push(finish_batch(&schema, &mut builders).map_err(bad)?);
-            n = 0;
-        }
+        what: format!("the line starting at byte {offset}"),
+        limit: human_bytes(MAX_LINE_BYTES as u64),
+        hint: String::new(),
     }
-    if n > 0 {
-        batches.push(finish_batch(&schema, &mut builders).map_err(bad)?);
-    }
-    Ok((schema, batches))
 }
 
-fn finish_batch(
-    schema: &SchemaRef,
-    builders: &mut [StringBuilder],
-) -> std::result::Result<RecordBatch, String> {
-    let cols: Vec<ArrayRef> = builders
-        .iter_mut()
-        .map(|b| Arc::new(b.finish()) as ArrayRef)
-        .collect();
-    RecordBatch::try_new(schema.clone(), cols).map_err(|e| e.to_string())
+/// A reader that fails once a line (bytes between two `\n`) grows past [`MAX_LINE_BYTES`], so no
+/// parser above it ever buffers more than that for one line.
+pub(crate) struct LineLimit<R> {
+    inner: R,
+    /// Bytes since the last newline.
+    run: usize,
+    /// Bytes handed out so far.
+    offset: u64,
+}
+
+impl<R: Read> LineLimit<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineLimit {
+            inner,
+            run: 0,
+            offset: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = &buf[..n];
+        match got.iter().position(|&b| b == b'\n') {
+            Some(first) => {
+                if self.run + first > MAX_LINE_BYTES {
+                    self.run += first;
+                    self.offset += first as u64;
+                    return Err(self.too_long());
+                }
+                // Only a line running to the end of the buffer can pass the limit across reads;
+                // one within the buffer is shorter than the buffer (reads are far below 16 MiB).
+                let last = got.iter().rposition(|&b| b == b'\n').unwrap_or(first);
+                self.run = n - last - 1;
+            }
+            None => self.run += n,
+        }
+        self.offset += n as u64;
+        if self.run > MAX_LINE_BYTES {
+            return Err(self.too_long());
+        }
+        Ok(n)
+    }
+}
+
+impl<R> LineLimit<R> {
+    fn too_long(&self) -> std::io::Error {
+        let start = (self.offset).saturating_sub(self.run as u64);
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{LINE_TOO_LONG}{start}"),
+        )
+    }
 }
 
 #[cfg(test)]

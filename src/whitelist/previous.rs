@@ -42,11 +42,13 @@ const DATE_EXPECTED: &str = "a date such as 2026-01-05 (also 2026/1/5, 2026年1�
 pub fn read_previous(path: &Path, opts: &ReadOptions) -> Result<Vec<PreviousEntry>> {
     let format = Format::from_path(path)?;
     let mut opts = opts.clone();
-    if format == Format::Xlsx && opts.sheet.is_none() && has_sheet(path, LIST_SHEET) {
-        opts.sheet = Some(LIST_SHEET.to_string());
+    if format == Format::Xlsx && opts.sheet.is_none() {
+        // Measured before calamine opens it (an XLSX bomb is refused here, not read).
+        crate::table::xlsx_read::check_zip_sizes(path, opts.max_xlsx_bytes)?;
+        if has_sheet(path, LIST_SHEET) {
+            opts.sheet = Some(LIST_SHEET.to_string());
+        }
     }
-    let reader = crate::table::open(path, &opts)?;
-    let schema = reader.schema();
     let known = [
         cols::USCC,
         cols::NAME,
@@ -62,6 +64,12 @@ pub fn read_previous(path: &Path, opts: &ReadOptions) -> Result<Vec<PreviousEntr
         cols::LISTED_ON,
         cols::EXPIRES_ON,
     ];
+    // A title row above the header (a list someone retitled in Excel) is passed over.
+    opts.header = Some(std::sync::Arc::new(move |names: &[String]| {
+        required.iter().all(|c| names.iter().any(|n| c.matches(n)))
+    }));
+    let mut reader = crate::table::open(path, &opts)?;
+    let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, &known, &required, path)?;
     // Invariant: resolve() checked that every required column is present.
     let [cu, cn, cd, cl, ce] = required.map(|c| map.get(&c).expect("required column resolved"));
@@ -78,14 +86,15 @@ pub fn read_previous(path: &Path, opts: &ReadOptions) -> Result<Vec<PreviousEntr
 
     let mut out: Vec<PreviousEntry> = Vec::new();
     let mut first_row: HashMap<String, u64> = HashMap::new();
-    let mut row = 0u64;
-    for batch in reader {
-        let batch = batch?;
+    while let Some(numbered) = reader.next_numbered() {
+        let numbered = numbered?;
+        let batch = numbered.batch;
         let text = |j: usize| TextColumn::new(batch.column(j), path);
         let (us, na, di, li, ex) = (text(cu)?, text(cn)?, text(cd)?, text(cl)?, text(ce)?);
         let st = cs.map(text).transpose()?;
         for i in 0..batch.num_rows() {
-            row += 1;
+            // The file's row minus one (blank and total rows skipped keep their numbers).
+            let row = numbered.first_row + i as u64;
             let status = match st.as_ref().and_then(|s| s.get(i)) {
                 None => None,
                 Some(s) if is_on_list_word(s) => None,
@@ -166,22 +175,8 @@ fn has_sheet(path: &Path, sheet: &str) -> bool {
 /// in an XLSX file, an Excel serial number (a date cell formatted as a number).
 pub fn parse_date(s: &str, excel: bool) -> Option<Date> {
     let s = s.trim();
-    if let Some(d) = Date::parse(s) {
+    if let Some(d) = Date::parse_cell(s) {
         return Some(d);
-    }
-    if let Some(rest) = s.strip_suffix('日') {
-        let (y, rest) = rest.split_once('年')?;
-        let (m, d) = rest.split_once('月')?;
-        let n = |t: &str| t.trim().parse::<u32>().ok();
-        let y = i32::try_from(n(y)?)
-            .ok()
-            .filter(|y| (1000..=9999).contains(y))?;
-        return Date::new(y, n(m)?, n(d)?);
-    }
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-        let y = i32::try_from(n(0..4)?).ok().filter(|y| *y >= 1000)?;
-        return Date::new(y, n(4..6)?, n(6..8)?);
     }
     if excel {
         let v: f64 = s.parse().ok()?;
@@ -207,7 +202,11 @@ mod tests {
         assert_eq!(parse_date("2026-01-05 00:00:00", false), d);
         // Excel shows serial 46027 as 2026-01-05 (46357 is 2026-12-01, see date.rs; 330 days earlier).
         assert_eq!(parse_date("46027", true), d);
-        assert_eq!(parse_date("46027", false), None);
+        // Serials of 1950–2099 read from any format (a CSV saved from Excel keeps the number);
+        // wider ones only from XLSX, where a cell is known to be a number.
+        assert_eq!(parse_date("46027", false), d);
+        assert_eq!(parse_date("2026", false), None);
+        assert_eq!(parse_date("2026", true), Date::new(1905, 7, 18));
         assert_eq!(parse_date("2026年2月30日", false), None);
         assert_eq!(parse_date("明年", true), None);
         assert_eq!(parse_date("", true), None);

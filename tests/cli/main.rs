@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod bureau;
 mod determinism;
+mod fuzz_regressions;
 mod r#gen;
 mod golden;
 mod hostile;
