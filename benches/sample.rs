@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use spotcheck::sample::Date;
 use spotcheck::sample::{
-    Capacity, DrawDepartment, DrawParams, HistoryIndex, Month, OrderKeys, SampleFrame,
+    Algorithm, Capacity, DrawDepartment, DrawParams, HistoryIndex, Month, OrderKeys, SampleFrame,
     SamplingParams, Strata, draw, prepare,
 };
 use spotcheck::schema::{CreditClass, Department, Mode, Tier};
@@ -107,6 +107,7 @@ fn params(department: DrawDepartment, capacity: Capacity, strata: Strata) -> Dra
             cooldown_months: 3,
             team_size: 2,
         },
+        algorithm: Algorithm::Systematic,
     }
 }
 

@@ -15,9 +15,9 @@ use spotcheck::sample::io::{
     inspectors_from_rows, public_batch, read_frame, read_sample_lines, sample_batch,
 };
 use spotcheck::sample::{
-    Assignment, Capacity, Date, Draw, DrawDepartment, DrawParams, FileRecord, HistoryIndex,
-    InputRecord, Inspector, Manifest, Month, SampleFrame, SampleLine, SamplingParams, Strata,
-    assign, draw, tasks, verify,
+    Algorithm, Assignment, Capacity, Date, Draw, DrawDepartment, DrawParams, FileRecord,
+    HistoryIndex, InputRecord, Inspector, Manifest, Month, SampleFrame, SampleLine, SamplingParams,
+    Strata, assign, draw, tasks, verify,
 };
 use spotcheck::schema::Lang;
 use spotcheck::table::{ReadOptions, Rejects, WriteOptions, create, sha256_file};
@@ -246,6 +246,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         strata,
         capacity,
         sampling: sampling_params(&policy),
+        algorithm: Algorithm::Systematic,
     };
     params.validate()?;
     let mut ins: Vec<&Path> = vec![&a.scored];
