@@ -680,6 +680,7 @@ struct VectorCase {
     capacity: Capacity,
     history: bool,
     inspectors: bool,
+    algorithm: Algorithm,
 }
 
 fn vector_cases() -> Vec<VectorCase> {
@@ -692,6 +693,11 @@ fn vector_cases() -> Vec<VectorCase> {
         capacity,
         history,
         inspectors,
+        algorithm: Algorithm::Systematic,
+    };
+    let coordinated = |c: VectorCase| VectorCase {
+        algorithm: Algorithm::Coordinated,
+        ..c
     };
     vec![
         case(
@@ -744,6 +750,28 @@ fn vector_cases() -> Vec<VectorCase> {
             true,
             true,
         ),
+        // §4.7: the same frame, seed and capacities as "joint-capacity-district-inspectors",
+        // coordinated; then uncapped by tier without history.
+        coordinated(case(
+            "joint-coordinated-capacity-district-inspectors",
+            VECTOR_SEEDS[2],
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::District,
+            cap(Some(10), Some(7)),
+            true,
+            true,
+        )),
+        coordinated(case(
+            "joint-coordinated-uncapped-tier",
+            VECTOR_SEEDS[0],
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::Tier,
+            Capacity::NONE,
+            false,
+            false,
+        )),
     ]
 }
 
@@ -813,9 +841,24 @@ fn vector_json() -> String {
             }));
         }
     }
+    let prn_keys = PrnKeys::new(VECTOR_SEEDS[0], "2026-12");
+    let prn: Vec<Value> = units
+        .iter()
+        .map(|u| {
+            json!({
+                "uscc": u.uscc,
+                "u64": prn_keys.u64(&u.uscc).to_string(),
+                "u": prn_keys.u(&u.uscc),
+            })
+        })
+        .collect();
     let mut cases = Vec::new();
     for c in vector_cases() {
-        let p = params(c.seed, c.month, c.department, c.strata, c.capacity);
+        let p = DrawParams {
+            algorithm: c.algorithm,
+            ..params(c.seed, c.month, c.department, c.strata, c.capacity)
+        };
+        let coordinated = c.algorithm == Algorithm::Coordinated;
         let h = if c.history { &history } else { &empty };
         let d = draw(&frame, h, &p).unwrap();
         let mut departments = Vec::new();
@@ -833,13 +876,18 @@ fn vector_json() -> String {
                 .filter(|s| s.department == *dep)
                 .map(|s| serde_json::to_value(s).unwrap())
                 .collect();
-            departments.push(json!({
+            let mut entry = json!({
                 "department": dep.en(),
                 "exclusions": stats.exclusions,
                 "selected": stats.selected,
                 "pi": pi,
                 "strata": strata,
-            }));
+            });
+            if coordinated {
+                entry["expected"] = json!(stats.expected);
+                entry["size_sd"] = json!(stats.size_sd);
+            }
+            departments.push(entry);
         }
         let assignment = c.inspectors.then(|| {
             assign(
@@ -856,13 +904,17 @@ fn vector_json() -> String {
             .iter()
             .enumerate()
             .map(|(t, s)| {
-                json!({
+                let mut row = json!({
                     "seq": s.seq,
                     "uscc": s.uscc,
                     "stratum": s.stratum,
                     "departments": s.departments.en(),
                     "inspectors": assignment.as_ref().map(|a| a.team_ids(t, &inspectors)),
-                })
+                });
+                if let Some(u) = s.u {
+                    row["u"] = json!(u);
+                }
+                row
             })
             .collect();
         let unstaffed: Vec<Value> = assignment
@@ -874,7 +926,7 @@ fn vector_json() -> String {
                     .collect()
             })
             .unwrap_or_default();
-        cases.push(json!({
+        let mut case = json!({
             "name": c.name,
             "seed": c.seed,
             "month": c.month,
@@ -886,13 +938,19 @@ fn vector_json() -> String {
             "departments": departments,
             "sample": sample,
             "unstaffed": unstaffed,
-        }));
+        });
+        if coordinated {
+            case["algorithm"] = json!(c.algorithm.id());
+            case["coordination"] = json!(d.coordination);
+        }
+        cases.push(case);
     }
     let doc = json!({
-        "about": "Test vectors of SPEC §4 (sys-pps-sha256/1) on frame.csv, history.csv and inspectors.csv; see README.md. u64 values are decimal strings; floats are shortest round-trip decimals.",
+        "about": "Test vectors of SPEC §4 (sys-pps-sha256/1; cases with \"algorithm\" prn-poisson-sha256/1, §4.7) on frame.csv, history.csv and inspectors.csv; see README.md. u64 values are decimal strings; floats are shortest round-trip decimals.",
         "algorithm": ALGORITHM,
         "sampling": SAMPLING,
         "keys": {"seed": VECTOR_SEEDS[0], "month": "2026-12", "keys": keys},
+        "prn": {"seed": VECTOR_SEEDS[0], "month": "2026-12", "units": prn},
         "cases": cases,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap();
