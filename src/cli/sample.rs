@@ -41,7 +41,8 @@ use super::{InputOpts, parse_lang};
 /// drawn by both gets one joint visit as often as possible (进一次门、查多项事). Sample sizes are
 /// then random around Σπ; the summary and the manifest give the expected size and its standard
 /// deviation per department and stratum, and the joint visits and visits in all against an
-/// independent draw.
+/// independent draw. Example: spotcheck sample scored.csv --month 2026-12 --department joint
+/// --coordinate --seed "2026年12月 第1期" -o sample.csv
 ///
 /// Exit codes: 0 done; 1 the sample is written but some tasks could not be staffed (listed);
 /// 2 an input cannot be used.
@@ -274,8 +275,9 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
 /// Re-derive a draw from its manifest and check every hash and every selected unit.
 ///
 /// Reads the manifest written by `spotcheck sample`, re-reads the scored file, history,
-/// inspectors and policy it names, draws again with the recorded seed, month, department, strata
-/// and capacity, and compares: input files and policy (SHA-256), the sample file (edited after the
+/// inspectors and policy it names, draws again with the recorded algorithm (sys-pps-sha256/1, or
+/// prn-poisson-sha256/1 for a coordinated joint draw), seed, month, department, strata and
+/// capacity, and compares: input files and policy (SHA-256), the sample file (edited after the
 /// draw?), per-stratum figures, and every unit (added, removed, changed team). Paths are tried as
 /// recorded, then relative to the manifest's folder.
 ///
