@@ -172,6 +172,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("draw_joint_capacity_history", n), |b| {
         b.iter(|| black_box(draw(&f, &hist, &joint)))
     });
+    // The same joint draw coordinated (SPEC §4.7): one more hash per eligible unit and
+    // department (u), no walk.
+    let coordinated = DrawParams {
+        algorithm: Algorithm::Coordinated,
+        ..joint.clone()
+    };
+    g.bench_function(
+        BenchmarkId::new("draw_joint_coordinated_capacity_history", n),
+        |b| b.iter(|| black_box(draw(&f, &hist, &coordinated))),
+    );
     g.finish();
 }
 

@@ -27,16 +27,19 @@ use super::frame::SampleFrame;
 use super::keys::PrnKeys;
 use crate::schema::Department;
 
+/// A selected unit and its permanent random number u.
+type Pick = (EligibleUnit, f64);
+
 /// One department's selection: per stratum its stats, and the selected units with their u.
 struct Taken {
     stats: DepartmentStats,
     strata: Vec<StratumStats>,
-    selected: Vec<(EligibleUnit, f64)>,
+    selected: Vec<Pick>,
 }
 
 /// Selects `u < π` over one department frame (units in processing order).
 fn take(df: &DepartmentFrame, prn: &PrnKeys, frame: &SampleFrame) -> Taken {
-    let per: Vec<(StratumStats, f64, Vec<(EligibleUnit, f64)>)> = df
+    let per: Vec<(StratumStats, f64, Vec<Pick>)> = df
         .strata
         .par_iter()
         .map(|slice| {
@@ -47,7 +50,7 @@ fn take(df: &DepartmentFrame, prn: &PrnKeys, frame: &SampleFrame) -> Taken {
                 pi_sum += u.pi;
                 var += u.pi * (1.0 - u.pi);
             }
-            let selected: Vec<(EligibleUnit, f64)> = units
+            let selected: Vec<Pick> = units
                 .par_iter()
                 .with_min_len(4096)
                 .filter_map(|e| {
