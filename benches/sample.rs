@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use spotcheck::sample::Date;
 use spotcheck::sample::{
-    Capacity, DrawDepartment, DrawParams, HistoryIndex, Month, OrderKeys, SampleFrame,
+    Algorithm, Capacity, DrawDepartment, DrawParams, HistoryIndex, Month, OrderKeys, SampleFrame,
     SamplingParams, Strata, draw, prepare,
 };
 use spotcheck::schema::{CreditClass, Department, Mode, Tier};
@@ -107,6 +107,7 @@ fn params(department: DrawDepartment, capacity: Capacity, strata: Strata) -> Dra
             cooldown_months: 3,
             team_size: 2,
         },
+        algorithm: Algorithm::Systematic,
     }
 }
 
@@ -171,6 +172,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("draw_joint_capacity_history", n), |b| {
         b.iter(|| black_box(draw(&f, &hist, &joint)))
     });
+    // The same joint draw coordinated (SPEC §4.7): one more hash per eligible unit and
+    // department (u), no walk.
+    let coordinated = DrawParams {
+        algorithm: Algorithm::Coordinated,
+        ..joint.clone()
+    };
+    g.bench_function(
+        BenchmarkId::new("draw_joint_coordinated_capacity_history", n),
+        |b| b.iter(|| black_box(draw(&f, &hist, &coordinated))),
+    );
     g.finish();
 }
 

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use spotcheck::report::{self, FileRole, InputFile, ReportInputs};
+use spotcheck::sample::Manifest;
 use spotcheck::schema::Lang;
 use spotcheck::table::{Encoding, ReadOptions, sha256_file};
 
@@ -39,6 +40,12 @@ pub struct ReportArgs {
     /// and departments, English or Chinese headers).
     #[arg(long, value_name = "FILE")]
     pub sample: Option<PathBuf>,
+    /// The sample's manifest (written by `spotcheck sample`). Default: <sample stem>.manifest.json
+    /// beside --sample, when it exists and records that sample. For a coordinated draw
+    /// (--coordinate) the report then shows the joint visits and visits in all, drawn and
+    /// expected, against an independent draw.
+    #[arg(long, value_name = "FILE", requires = "sample")]
+    pub manifest: Option<PathBuf>,
     /// This period's positive list (output of `spotcheck whitelist`: .xlsx, .csv or .jsonl).
     #[arg(long, value_name = "FILE")]
     pub whitelist: Option<PathBuf>,
@@ -94,13 +101,62 @@ fn input(role: FileRole, path: &Path) -> Result<InputFile> {
     })
 }
 
+/// The manifest of the sample: the one given (an error when it does not record this sample), or
+/// `<sample stem>.manifest.json` beside it when that exists and records it (else none, with a
+/// note on stderr when it names another sample file).
+fn sample_manifest(
+    sample: &Path,
+    given: Option<&Path>,
+    sample_sha: &str,
+) -> Result<Option<(PathBuf, Manifest)>> {
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let stem = sample
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let p = sample.with_file_name(format!("{stem}.manifest.json"));
+            if !p.is_file() {
+                return Ok(None);
+            }
+            p
+        }
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let m = Manifest::from_json(&text, &path)?;
+    if m.output.sha256 != sample_sha {
+        let why = format!(
+            "{}: this manifest records another sample file than {} (SHA-256 {} in the manifest, {} \
+             now): was the sample edited or redrawn?",
+            path.display(),
+            sample.display(),
+            m.output.sha256,
+            sample_sha
+        );
+        if given.is_some() {
+            anyhow::bail!(why);
+        }
+        eprintln!("note: not using {why}");
+        return Ok(None);
+    }
+    Ok(Some((path, m)))
+}
+
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
     let mut ins: Vec<&Path> = vec![&a.scored];
     ins.extend(
-        [&a.sample, &a.whitelist, &a.previous_scored, &a.policy]
-            .into_iter()
-            .flatten()
-            .map(PathBuf::as_path),
+        [
+            &a.sample,
+            &a.manifest,
+            &a.whitelist,
+            &a.previous_scored,
+            &a.policy,
+        ]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path),
     );
     check_output(&a.output, &ins)?;
     if !a
@@ -156,6 +212,13 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
     if let Some(p) = &a.sample {
         files.push(input(FileRole::Sample, p)?);
     }
+    let manifest = match &a.sample {
+        Some(sample) => sample_manifest(sample, a.manifest.as_deref(), &files[1].sha256)?,
+        None => None,
+    };
+    if let Some((p, _)) = &manifest {
+        files.push(input(FileRole::Manifest, p)?);
+    }
     if let Some(p) = &a.whitelist {
         files.push(input(FileRole::Whitelist, p)?);
     }
@@ -179,6 +242,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         policy: &policy,
         files: &files,
         month: a.month.as_deref(),
+        coordination: manifest.as_ref().and_then(|(_, m)| m.coordination.as_ref()),
     });
     progress.phase("writing the page");
     let page = report::html::render(&data, lang);
@@ -195,6 +259,17 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
             .map(|s| format!(", {} drawn", s.drawn.visits()))
             .unwrap_or_default()
     );
+    if let Some(c) = data.sample.as_ref().and_then(|s| s.coordination.as_ref()) {
+        println!(
+            "coordinated draw: {} joint visits (expected {:.1}, independently {:.2}), {} visits in all (expected {:.1}, independently {:.1})",
+            c.joint_drawn,
+            c.joint_expected,
+            c.independent_joint_expected,
+            c.visits_drawn,
+            c.visits_expected,
+            c.independent_visits_expected
+        );
+    }
     println!("→ {}", a.output.display());
     Ok(ExitCode::SUCCESS)
 }

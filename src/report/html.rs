@@ -365,6 +365,9 @@ fn inspections(p: &mut Page<'_>) {
                 ),
             };
             p.note(&text);
+            if let Some(c) = &s.coordination {
+                coordination(p, c);
+            }
             if s.not_in_scored > 0 {
                 let w = match lang {
                     Lang::En => format!(
@@ -394,6 +397,31 @@ fn inspections(p: &mut Page<'_>) {
         sample_profile(p, s);
         sample_list(p, s);
     }
+}
+
+/// What a coordinated draw (SPEC §4.7) bought, as `spotcheck sample` printed it.
+fn coordination(p: &mut Page<'_>, c: &crate::sample::Coordination) {
+    let text = match p.lang {
+        Lang::En => format!(
+            "Coordinated draw (prn-poisson-sha256/1: one random number per enterprise shared by both departments, so that an enterprise both draw gets one visit): {} joint visits (expected {}; {} if the departments had drawn independently), {} visits in all (expected {}, instead of {} drawn independently). Figures of the draw's manifest, with its capacity and history.",
+            c.joint_drawn,
+            num(c.joint_expected, 1),
+            num(c.independent_joint_expected, 2),
+            c.visits_drawn,
+            num(c.visits_expected, 1),
+            num(c.independent_visits_expected, 1),
+        ),
+        Lang::Zh => format!(
+            "协同抽取（prn-poisson-sha256/1：两部门共用每家企业同一个随机数，两部门都抽中的企业只检查一次，进一次门、查多项事）：联合检查 {} 户（预计 {} 户；两部门各自独立抽取时预计 {} 户），合计检查 {} 户（预计 {} 户，独立抽取时预计 {} 户）。数字取自抽取记录（manifest），已计入检查能力和检查历史。",
+            c.joint_drawn,
+            num(c.joint_expected, 1),
+            num(c.independent_joint_expected, 2),
+            c.visits_drawn,
+            num(c.visits_expected, 1),
+            num(c.independent_visits_expected, 1),
+        ),
+    };
+    p.note(&text);
 }
 
 fn district_inspection_table(p: &mut Page<'_>) {

@@ -20,6 +20,10 @@
 //!   50–80 %, 80–100 %), lower bound included: the ratios of SPEC §3.4/§3.5 cluster on a few
 //!   values, and fixed bands keep two months' charts comparable.
 //! - Enterprises are matched across files by their credit code, trimmed and upper-cased.
+//! - A coordinated draw (SPEC §4.7, `prn-poisson-sha256/1`) is known from its manifest: the
+//!   report then shows what coordination bought exactly as `spotcheck sample` printed it (joint
+//!   visits and visits in all, drawn and expected, against the independent draw's expectation
+//!   with the same π), from the manifest's figures, which include capacity and history.
 
 pub mod html;
 pub mod markup;
@@ -31,6 +35,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub use read::{Departments, ListRow, SampleRow, read_list, read_sample};
 
 use crate::policy::Policy;
+use crate::sample::Coordination;
 use crate::schema::{CreditClass, Lang, Tier, out};
 use crate::scored::ScoredRows;
 use crate::whitelist::Status;
@@ -54,6 +59,8 @@ pub enum FileRole {
     PreviousScored,
     /// 政策文件: the policy in force (`--policy`, or the built-in default).
     Policy,
+    /// 抽取记录: the draw's manifest (`--manifest`, or found beside the sample).
+    Manifest,
 }
 
 impl FileRole {
@@ -70,6 +77,8 @@ impl FileRole {
             (FileRole::Whitelist, Lang::Zh) => "正面清单",
             (FileRole::PreviousScored, Lang::Zh) => "上期评分结果",
             (FileRole::Policy, Lang::Zh) => "政策文件",
+            (FileRole::Manifest, Lang::En) => "draw manifest",
+            (FileRole::Manifest, Lang::Zh) => "抽取记录",
         }
     }
 }
@@ -101,6 +110,9 @@ pub struct ReportInputs<'a> {
     pub files: &'a [InputFile],
     /// The month reported on (`YYYY-MM`), shown in the title, if known.
     pub month: Option<&'a str>,
+    /// What a coordinated draw bought (SPEC §4.7), from the sample's manifest, if the sample was
+    /// drawn coordinated.
+    pub coordination: Option<&'a Coordination>,
 }
 
 /// Expected on-site inspections of one month (SPEC §4 π without capacity).
@@ -262,6 +274,8 @@ pub struct SampleSummary {
     pub not_in_scored: usize,
     /// The drawn enterprises in file order.
     pub rows_in_order: Vec<SampleRow>,
+    /// A coordinated draw's figures (SPEC §4.7), as its manifest records them.
+    pub coordination: Option<Coordination>,
 }
 
 /// This period's positive list summed up.
@@ -438,6 +452,7 @@ pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
             staffed: 0,
             not_in_scored: 0,
             rows_in_order: rows.to_vec(),
+            coordination: inputs.coordination.copied(),
         };
         for r in rows {
             let d = district_row(&mut districts, r.district);

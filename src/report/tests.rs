@@ -82,6 +82,7 @@ fn inputs<'a>(s: &'a ScoredRows, policy: &'a Policy) -> ReportInputs<'a> {
         policy,
         files: &[],
         month: Some("2026-12"),
+        coordination: None,
     }
 }
 
@@ -525,4 +526,41 @@ fn a_list_without_a_status_column_is_an_error_naming_it() {
         msg.contains("list.csv") && msg.contains("\"status\"") && msg.contains("状态"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_coordinated_draw_shows_what_coordination_bought() {
+    let s = four();
+    let p = Policy::default();
+    let rows = vec![
+        sample_row(2, HAIDIAN, Departments::Joint, None),
+        sample_row(4, CHAOYANG, Departments::Market, None),
+    ];
+    let c = crate::sample::Coordination {
+        joint_drawn: 1,
+        joint_expected: 10.94,
+        visits_drawn: 2,
+        visits_expected: 35.21,
+        independent_joint_expected: 0.162,
+        independent_visits_expected: 45.93,
+    };
+    let d = build(&ReportInputs {
+        sample: Some(&rows),
+        coordination: Some(&c),
+        ..inputs(&s, &p)
+    });
+    assert_eq!(d.sample.as_ref().unwrap().coordination, Some(c));
+    let en = super::html::render(&d, Lang::En);
+    assert!(
+        en.contains("1 joint visits (expected 10.9; 0.16 if the departments had drawn independently), 2 visits in all (expected 35.2, instead of 45.9 drawn independently)"),
+        "{en}"
+    );
+    let zh = super::html::render(&d, Lang::Zh);
+    assert!(zh.contains("联合检查 1 户（预计 10.9 户；两部门各自独立抽取时预计 0.16 户）"));
+    // Without a manifest (an independent draw, or none given) the page says nothing of it.
+    let plain = build(&ReportInputs {
+        sample: Some(&rows),
+        ..inputs(&s, &p)
+    });
+    assert!(!super::html::render(&plain, Lang::En).contains("Coordinated draw"));
 }

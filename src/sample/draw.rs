@@ -10,7 +10,8 @@
 //! Joint draws (§4.5) draw market and ecology independently; a unit drawn by both becomes one
 //! visit `market+ecology`. Output order (the spec only says "by stratum and order"): strata in
 //! ascending byte order; inside a stratum first the units market drew (joint visits included) in
-//! market order, then the units only ecology drew in ecology order.
+//! market order, then the units only ecology drew in ecology order. Coordinated joint draws
+//! (§4.7, `--coordinate`) share eligibility, keys and π with these and select in `coordinated`.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -237,6 +238,49 @@ pub struct SamplingParams {
     pub team_size: usize,
 }
 
+/// The sampling algorithm of a draw, recorded by its id in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Algorithm {
+    /// `sys-pps-sha256/1` (§4.3–4.5): systematic πps per department and stratum; a joint draw's
+    /// departments are drawn independently.
+    #[default]
+    Systematic,
+    /// `prn-poisson-sha256/1` (§4.7, `--coordinate`): one permanent random number u per
+    /// enterprise shared by both departments; department d takes every eligible unit with
+    /// u < π_d (Poisson sampling, coordinated). Joint draws only.
+    Coordinated,
+}
+
+impl Algorithm {
+    /// Every algorithm this spotcheck implements.
+    pub const ALL: [Algorithm; 2] = [Algorithm::Systematic, Algorithm::Coordinated];
+
+    /// The id recorded in the manifest and the public list.
+    pub fn id(self) -> &'static str {
+        match self {
+            Algorithm::Systematic => "sys-pps-sha256/1",
+            Algorithm::Coordinated => "prn-poisson-sha256/1",
+        }
+    }
+
+    /// The algorithm of an id, if this spotcheck implements it.
+    ///
+    /// ```
+    /// use spotcheck::sample::Algorithm;
+    /// assert_eq!(Algorithm::from_id("prn-poisson-sha256/1"), Some(Algorithm::Coordinated));
+    /// assert_eq!(Algorithm::from_id("sys-pps-sha256/2"), None);
+    /// ```
+    pub fn from_id(id: &str) -> Option<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.id() == id)
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 /// Everything a draw depends on besides the frame and the history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrawParams {
@@ -247,12 +291,24 @@ pub struct DrawParams {
     pub strata: Strata,
     pub capacity: Capacity,
     pub sampling: SamplingParams,
+    /// Systematic (the default) or coordinated (`--coordinate`, joint draws only).
+    pub algorithm: Algorithm,
 }
 
 impl DrawParams {
-    /// Checks the parameters: a seed that is not blank, a team of at least one, and no capacity
-    /// given only for a department that is not drawn.
+    /// Checks the parameters: a seed that is not blank, a team of at least one, no capacity
+    /// given only for a department that is not drawn, and coordination only for a joint draw.
     pub fn validate(&self) -> Result<()> {
+        if self.algorithm == Algorithm::Coordinated && self.department != DrawDepartment::Joint {
+            return Err(Error::Argument {
+                argument: "coordinate".into(),
+                message: format!(
+                    "coordination shares one random number per enterprise between market and \
+                     ecology: it needs --department joint, not {}",
+                    self.department
+                ),
+            });
+        }
         if self.seed.trim().is_empty() {
             return Err(Error::Argument {
                 argument: "seed".into(),
@@ -428,12 +484,22 @@ pub struct StratumStats {
     /// Units of the frame in the stratum.
     pub units: usize,
     pub eligible: usize,
-    /// The start's 64-bit hash value (decimal text in JSON) and the start `(u64 >> 11) × 2⁻⁵³`.
-    #[serde(with = "serde_u64_text")]
-    pub start_u64: u64,
-    pub start: f64,
-    /// Σπ as the walk accumulated it.
+    /// The start's 64-bit hash value (decimal text in JSON) and the start `(u64 >> 11) × 2⁻⁵³`
+    /// (systematic draws; a coordinated draw has no start).
+    #[serde(
+        with = "serde_opt_u64_text",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_u64: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Σπ as the walk accumulated it (units in processing order): the expected sample size.
     pub pi_sum: f64,
+    /// Coordinated draws: the standard deviation of the sample size, √Σπ(1−π) (accumulated in
+    /// processing order). A systematic draw's size is ⌊Σπ⌋ or ⌈Σπ⌉ and has none recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_sd: Option<f64>,
     pub selected: usize,
 }
 
@@ -444,6 +510,12 @@ pub struct DepartmentStats {
     pub department: Department,
     pub capacity: Option<u64>,
     pub exclusions: Exclusions,
+    /// Coordinated draws: the expected sample size Σπ (the strata's Σπ added in stratum order)
+    /// and its standard deviation √(Σ over strata of Σπ(1−π)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_sd: Option<f64>,
     pub selected: usize,
 }
 
@@ -469,6 +541,8 @@ pub struct Selected {
     pub market: Option<UnitDraw>,
     /// Ecology's key, π and ratio when ecology drew the unit.
     pub ecology: Option<UnitDraw>,
+    /// The permanent random number u of a coordinated draw (§4.7); `None` in a systematic one.
+    pub u: Option<f64>,
 }
 
 impl Selected {
@@ -490,6 +564,29 @@ pub struct Draw {
     pub departments: Vec<DepartmentStats>,
     /// Per department and stratum, in processing order.
     pub strata: Vec<StratumStats>,
+    /// What coordination bought (coordinated draws only).
+    pub coordination: Option<Coordination>,
+}
+
+/// What a coordinated joint draw bought (§4.7), against the independent joint draw of §4.5 with
+/// the same π: joint visits (进一次门、查多项事) and visits in all, drawn and expected.
+///
+/// The sums run over the units eligible for market in market's processing order (stratum, key,
+/// code), with π_e = 0 for a unit ecology cannot draw: `joint_expected = Σ min(π_m, π_e)`,
+/// `independent_joint_expected = Σ π_m·π_e`; then `visits_expected = Σπ_m + Σπ_e −
+/// joint_expected` (= Σ max(π_m, π_e)) and `independent_visits_expected = Σπ_m + Σπ_e −
+/// independent_joint_expected`, with Σπ_d the department's expected size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordination {
+    /// Units drawn by both departments (u < min(π_m, π_e)): one joint visit each.
+    pub joint_drawn: usize,
+    pub joint_expected: f64,
+    /// Units drawn by either department: one visit each.
+    pub visits_drawn: usize,
+    pub visits_expected: f64,
+    /// The same π drawn independently (§4.5): expected joint visits and visits in all.
+    pub independent_joint_expected: f64,
+    pub independent_visits_expected: f64,
 }
 
 /// How a unit's stratum rank is found.
@@ -504,7 +601,7 @@ enum Lookup {
 
 /// The strata of a frame: labels in ascending byte order, how to find a unit's, units per stratum.
 pub(crate) struct StrataIndex {
-    labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     lookup: Lookup,
     units: Vec<usize>,
 }
@@ -620,7 +717,7 @@ pub fn prepare(
     prepare_with(frame, history, params, department, &strata, &window)
 }
 
-fn prepare_with(
+pub(crate) fn prepare_with(
     frame: &SampleFrame,
     history: &HistoryIndex,
     params: &DrawParams,
@@ -883,9 +980,10 @@ fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
                 stratum: slice.label.clone(),
                 units: slice.units,
                 eligible: units.len(),
-                start_u64,
-                start,
+                start_u64: Some(start_u64),
+                start: Some(start),
                 pi_sum: w.pi_sum,
+                size_sd: None,
                 selected: w.selected.len(),
             };
             (stats, w.selected.iter().map(|&p| units[p]).collect())
@@ -902,6 +1000,8 @@ fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
             department: df.department,
             capacity: df.capacity,
             exclusions: df.exclusions,
+            expected: None,
+            size_sd: None,
             selected: selected.len(),
         },
         strata,
@@ -909,11 +1009,11 @@ fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
     }
 }
 
-/// Draws the sample of SPEC §4.1–4.5.
+/// Draws the sample of SPEC §4.1–4.5, or §4.7 when `params.algorithm` is `Coordinated`.
 ///
 /// ```
-/// use spotcheck::sample::{draw, Capacity, DrawDepartment, DrawParams, FrameUnit, HistoryIndex,
-///     Month, SampleFrame, SamplingParams, Strata};
+/// use spotcheck::sample::{draw, Algorithm, Capacity, DrawDepartment, DrawParams, FrameUnit,
+///     HistoryIndex, Month, SampleFrame, SamplingParams, Strata};
 /// use spotcheck::schema::{CreditClass, Tier};
 /// let unit = |uscc: &str, ratio: f64| FrameUnit {
 ///     uscc: uscc.into(), name: String::new(), district: 110105, tier: Tier::Specialized,
@@ -928,6 +1028,7 @@ fn walk(df: &DepartmentFrame, seed: &str, month: &str) -> DepartmentDraw {
 ///     strata: Strata::None,
 ///     capacity: Capacity { market: Some(1), ecology: None },
 ///     sampling: SamplingParams { cooldown_months: 3, team_size: 2 },
+///     algorithm: Algorithm::Systematic,
 /// };
 /// let d = draw(&frame, &HistoryIndex::new(), &params).unwrap();
 /// assert_eq!(d.selected.len(), 1); // capacity 1 with --strata none: exactly one visit
@@ -938,11 +1039,23 @@ pub fn draw(frame: &SampleFrame, history: &HistoryIndex, params: &DrawParams) ->
     let strata = StrataIndex::build(frame, params.strata);
     let window = Window::new(params.month, params.sampling.cooldown_months);
     let month = params.month.to_string();
-    let mut draws = Vec::with_capacity(2);
+    let mut frames = Vec::with_capacity(2);
     for &d in params.department.departments() {
-        let df = prepare_with(frame, history, params, d, &strata, &window)?;
-        draws.push(walk(&df, &params.seed, &month));
+        frames.push(prepare_with(frame, history, params, d, &strata, &window)?);
     }
+    if params.algorithm == Algorithm::Coordinated {
+        return Ok(super::coordinated::draw_coordinated(
+            frame,
+            &strata.labels,
+            &frames,
+            &params.seed,
+            &month,
+        ));
+    }
+    let draws = frames
+        .iter()
+        .map(|df| walk(df, &params.seed, &month))
+        .collect();
     Ok(merge(frame, &strata, draws))
 }
 
@@ -983,6 +1096,7 @@ fn merge(frame: &SampleFrame, strata: &StrataIndex, draws: Vec<DepartmentDraw>) 
             departments,
             market: m,
             ecology: e,
+            u: None,
         });
     };
     // Both lists are in processing order, so stratum ranks ascend along each.
@@ -1013,6 +1127,7 @@ fn merge(frame: &SampleFrame, strata: &StrataIndex, draws: Vec<DepartmentDraw>) 
         selected,
         departments,
         strata: stats,
+        coordination: None,
     }
 }
 
@@ -1033,18 +1148,23 @@ pub(crate) mod serde_department {
     }
 }
 
-/// Serde for 64-bit hash values as decimal text, so that JSON readers without 64-bit integers
-/// (JavaScript) read them exactly, as in reference/sampling-vectors.json.
-pub(crate) mod serde_u64_text {
+/// Serde for an optional 64-bit hash value as decimal text (absent when `None`).
+pub(crate) mod serde_opt_u64_text {
     use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
-    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
+    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&v.to_string()),
+            None => s.serialize_none(),
+        }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse()
-            .map_err(|_| D::Error::custom(format!("{text:?} is not a decimal u64")))
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| {
+            t.parse()
+                .map_err(|_| D::Error::custom(format!("{t:?} is not a decimal u64")))
+        })
+        .transpose()
     }
 }

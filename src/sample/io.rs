@@ -1,6 +1,7 @@
 //! The sample's tables: reading the frame from a scored file (only the columns a draw needs, so a
 //! national file is read fast), writing the sample (SPEC §4: `seq, uscc, name, district, tier,
-//! credit_class, departments, pi, ratio, risk_score, inspectors`) and its public version for
+//! credit_class, departments, pi, ratio, risk_score, inspectors`; a joint draw adds `pi_market,
+//! pi_ecology`, a coordinated one also `u`) and its public version for
 //! publication (一公开: no ratios, scores or inspectors; the seed and algorithm id on every row),
 //! and reading a sample file back for `verify`. Rows that cannot be used go to the rejects file.
 
@@ -13,7 +14,6 @@ use arrow::datatypes::{DataType, Field, Schema};
 use super::draw::{Departments, Draw, DrawParams};
 use super::frame::{Names, SampleFrame};
 use super::inspectors::{Assignment, Inspector};
-use super::manifest::ALGORITHM;
 use super::verify::SampleLine;
 use crate::input::Counts;
 use crate::input::enterprise::reason;
@@ -45,6 +45,7 @@ pub mod cols {
     pub const MONTH: Col = c("month", "抽查月份");
     pub const SEED: Col = c("seed", "随机种子");
     pub const ALGORITHM: Col = c("algorithm", "抽取算法");
+    pub const U: Col = c("u", "永久随机数");
 }
 
 /// The scored columns a draw reads.
@@ -552,7 +553,9 @@ fn strings(it: impl Iterator<Item = Option<String>>) -> ArrayRef {
 }
 
 /// The sample table of SPEC §4 in output order. For a joint draw, `pi`/`ratio` are those of the
-/// department that drew the unit (market when both did) and `pi_market`/`pi_ecology` follow.
+/// department that drew the unit (market when both did) and `pi_market`/`pi_ecology` follow (each
+/// empty when that department did not draw the unit); a coordinated draw (§4.7) ends with `u`,
+/// the unit's permanent random number (department d drew it because u < π_d).
 pub fn sample_batch(
     draw: &Draw,
     frame: &SampleFrame,
@@ -643,6 +646,14 @@ pub fn sample_batch(
             columns.push(Arc::new(b.finish()));
         }
     }
+    if draw.coordination.is_some() {
+        fields.push(field(&cols::U, lang, DataType::Float64));
+        let mut b = Float64Builder::new();
+        for s in sel {
+            b.append_option(s.u);
+        }
+        columns.push(Arc::new(b.finish()));
+    }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|source| Error::Arrow {
         path: "<sample>".into(),
         source,
@@ -693,7 +704,7 @@ pub fn public_batch(
         })),
         constant(params.month.to_string()),
         constant(params.seed.clone()),
-        constant(ALGORITHM.to_string()),
+        constant(params.algorithm.id().to_string()),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|source| Error::Arrow {
         path: "<public sample>".into(),

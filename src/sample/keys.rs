@@ -1,5 +1,6 @@
 //! The SHA-256 constructions of SPEC §4 (normative, bit for bit): the order key of a unit (§4.3),
-//! the random start of a stratum (§4.4) and the inspector tie key (§4.6). Every hash is taken over
+//! the random start of a stratum (§4.4), the inspector tie key (§4.6) and the permanent random
+//! number of a coordinated joint draw (§4.7). Every hash is taken over
 //! UTF-8 bytes of its parts joined by the unit separator 0x1F. A `HashPrefix` absorbs the parts that
 //! are the same for every unit once, so that hashing a unit only adds its code: with a long seed the
 //! prefix fills SHA-256's first 64-byte block and each unit costs one compression instead of two.
@@ -154,6 +155,44 @@ pub fn start_from_u64(u: u64) -> f64 {
     (u >> 11) as f64 * TWO_POW_MINUS_53
 }
 
+/// Permanent random numbers of a coordinated joint draw (§4.7, `prn-poisson-sha256/1`): one per
+/// enterprise and month, shared by both departments, `u = (first 8 bytes, big-endian, of
+/// SHA-256(seed ‖ 0x1F ‖ "prn" ‖ 0x1F ‖ month ‖ 0x1F ‖ uscc) >> 11) × 2⁻⁵³`, with the prefix hashed
+/// once.
+#[derive(Clone)]
+pub struct PrnKeys(HashPrefix);
+
+impl PrnKeys {
+    /// Numbers for `seed` and `month` (`YYYY-MM`).
+    pub fn new(seed: &str, month: &str) -> PrnKeys {
+        PrnKeys(HashPrefix::new(&[seed, "prn", month]))
+    }
+
+    /// The 64-bit hash value behind one enterprise's number.
+    #[inline]
+    pub fn u64(&self, uscc: &str) -> u64 {
+        self.0.first_u64(uscc)
+    }
+
+    /// The permanent random number of one enterprise, in [0, 1).
+    #[inline]
+    pub fn u(&self, uscc: &str) -> f64 {
+        start_from_u64(self.u64(uscc))
+    }
+}
+
+/// The permanent random number u of one enterprise for a month (§4.7).
+///
+/// ```
+/// use spotcheck::sample::prn;
+/// // tests/vectors/cases.json, "prn" (u64 11167916130789182047).
+/// let u = prn("2026年12月 双随机 公开摇号 第1期", "2026-12", "91110302XF5XPUNX10");
+/// assert_eq!(u, 0.605413946556877);
+/// ```
+pub fn prn(seed: &str, month: &str, uscc: &str) -> f64 {
+    PrnKeys::new(seed, month).u(uscc)
+}
+
 /// The inspector tie key of §4.6 for one task: `SHA-256(seed ‖ 0x1F ‖ "inspector" ‖ 0x1F ‖ month
 /// ‖ 0x1F ‖ uscc ‖ 0x1F ‖ inspector_id)`, compared as bytes (lowest first).
 #[derive(Clone)]
@@ -291,6 +330,23 @@ mod tests {
         let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(sha256_hex(b"abc"), abc);
         assert_eq!(sha256_hex_reader(&b"abc"[..]).unwrap(), abc);
+    }
+
+    #[test]
+    fn prn_is_the_joined_message() {
+        let whole = Sha256::digest("s\x1fprn\x1f2026-12\x1f91110105K0XTF8H76J".as_bytes());
+        let v = u64::from_be_bytes(whole[..8].try_into().unwrap());
+        let keys = PrnKeys::new("s", "2026-12");
+        assert_eq!(keys.u64("91110105K0XTF8H76J"), v);
+        assert_eq!(
+            keys.u("91110105K0XTF8H76J"),
+            (v >> 11) as f64 / 2f64.powi(53)
+        );
+        // Not the department's order key: "prn" stands where the department would.
+        assert_ne!(
+            v,
+            order_key("s", Department::Market, "2026-12", "91110105K0XTF8H76J")
+        );
     }
 
     #[test]

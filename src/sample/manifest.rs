@@ -1,8 +1,12 @@
 //! The manifest of a draw (SPEC §4): a JSON record of everything needed to re-derive and check the
-//! sample (一公开) — the spotcheck version, the algorithm id `sys-pps-sha256/1`, the seed, month,
-//! department, strata, capacity and sampling keys, the policy file's SHA-256, each input's path,
-//! SHA-256 and row counts, per department the exclusions of §4.1, per stratum the start, eligible
-//! units, Σπ and selected count, unstaffed tasks, and the output's SHA-256. Hashing files is the
+//! sample (一公开) — the spotcheck version, the algorithm id (`sys-pps-sha256/1`, or
+//! `prn-poisson-sha256/1` for a coordinated joint draw, §4.7), the seed, month, department,
+//! strata, capacity and sampling keys, the policy file's SHA-256, each input's path, SHA-256 and
+//! row counts, per department the exclusions of §4.1, per stratum the start (systematic),
+//! eligible units, Σπ (the expected size), its standard deviation (coordinated) and selected
+//! count, what coordination bought (coordinated), unstaffed tasks, and the output's SHA-256.
+//! Fields a coordinated draw adds are left out of a systematic draw's manifest, so manifests
+//! written before §4.7 read and verify unchanged. Hashing files is the
 //! CLI's job (`keys::sha256_hex_reader` helps); this file only builds, writes and reads the record.
 
 use std::path::Path;
@@ -10,14 +14,15 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::draw::{
-    Capacity, DepartmentStats, Draw, DrawDepartment, DrawParams, SamplingParams, Strata,
-    StratumStats,
+    Algorithm, Capacity, Coordination, DepartmentStats, Draw, DrawDepartment, DrawParams,
+    SamplingParams, Strata, StratumStats,
 };
 use super::inspectors::Assignment;
 use super::month::Month;
 use crate::{Error, Result};
 
-/// The algorithm id of SPEC §4; a manifest with another id cannot be re-derived by this version.
+/// The algorithm id of SPEC §4.3–4.5 (systematic πps), the default; `Algorithm::id` gives every
+/// id this version re-derives.
 pub const ALGORITHM: &str = "sys-pps-sha256/1";
 
 /// A file and its SHA-256 (lower-case hex).
@@ -62,6 +67,9 @@ pub struct Manifest {
     pub inputs: Vec<InputRecord>,
     pub departments: Vec<DepartmentStats>,
     pub per_stratum: Vec<StratumStats>,
+    /// What coordination bought (coordinated draws only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordination: Option<Coordination>,
     pub selected: usize,
     /// Whether inspectors were assigned (an inspectors table was given).
     pub inspectors_assigned: bool,
@@ -81,7 +89,7 @@ impl Manifest {
     ) -> Manifest {
         Manifest {
             spotcheck_version: env!("CARGO_PKG_VERSION").to_owned(),
-            algorithm: ALGORITHM.to_owned(),
+            algorithm: params.algorithm.id().to_owned(),
             seed: params.seed.clone(),
             month: params.month.to_string(),
             department: params.department.en().to_owned(),
@@ -92,6 +100,7 @@ impl Manifest {
             inputs,
             departments: draw.departments.clone(),
             per_stratum: draw.strata.clone(),
+            coordination: draw.coordination,
             selected: draw.selected.len(),
             inspectors_assigned: assignment.is_some(),
             unstaffed: assignment
@@ -136,13 +145,17 @@ impl Manifest {
             value: value.to_owned(),
             expected: expected.to_owned(),
         };
-        if self.algorithm != ALGORITHM {
+        let Some(algorithm) = Algorithm::from_id(&self.algorithm) else {
+            let ids: Vec<&str> = Algorithm::ALL.iter().map(|a| a.id()).collect();
             return Err(bad(
                 "algorithm",
                 &self.algorithm,
-                &format!("{ALGORITHM} (the algorithm this spotcheck implements)"),
+                &format!(
+                    "{} (the algorithms this spotcheck implements)",
+                    ids.join(" or ")
+                ),
             ));
-        }
+        };
         let month =
             Month::parse(&self.month).ok_or_else(|| bad("month", &self.month, "YYYY-MM"))?;
         let department = DrawDepartment::parse(&self.department)
@@ -156,6 +169,7 @@ impl Manifest {
             strata,
             capacity: self.capacity,
             sampling: self.sampling,
+            algorithm,
         })
     }
 }

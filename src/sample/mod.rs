@@ -9,11 +9,18 @@
 //!    visits (§4.5);
 //! 5. `inspectors` — teams with recusal, district preference and balanced load (§4.6);
 //! 6. `manifest` and `verify` — the JSON record of a draw and the comparison `spotcheck verify`
-//!    reports.
+//!    reports;
+//! 7. `run` — the same steps as work over files (load and hash the inputs, draw, write the
+//!    sample, re-derive a manifest), shared by the CLI, `results` and the console.
 //!
-//! Everything here is pure: in-memory frames in, plain values out. Reading tables, hashing files
-//! and printing belong to the CLI.
+//! Algorithm `prn-poisson-sha256/1` (§4.7, `--department joint --coordinate`) shares steps 1–2
+//! and replaces 3–4 and the merge: `coordinated` selects with one permanent random number per
+//! enterprise shared by both departments.
+//!
+//! Everything but `io` and `run` is pure: in-memory frames in, plain values out. Printing belongs
+//! to the CLI.
 
+pub mod coordinated;
 pub mod draw;
 pub mod eligibility;
 pub mod frame;
@@ -23,18 +30,19 @@ pub mod keys;
 pub mod manifest;
 pub mod month;
 pub mod probability;
+pub mod run;
 pub mod systematic;
 pub mod verify;
 
 pub use draw::{
-    Capacity, DepartmentFrame, DepartmentStats, Departments, Draw, DrawDepartment, DrawParams,
-    EligibleUnit, Exclusions, SamplingParams, Selected, Strata, StratumSlice, StratumStats,
-    UnitDraw, draw, prepare,
+    Algorithm, Capacity, Coordination, DepartmentFrame, DepartmentStats, Departments, Draw,
+    DrawDepartment, DrawParams, EligibleUnit, Exclusions, SamplingParams, Selected, Strata,
+    StratumSlice, StratumStats, UnitDraw, draw, prepare,
 };
 pub use eligibility::{Exclusion, HistoryIndex, Window};
 pub use frame::{FrameUnit, SampleFrame};
 pub use inspectors::{Assignment, Inspector, Task, Unstaffed, assign, tasks};
-pub use keys::{OrderKeys, order_key, stratum_start, stratum_start_u64};
+pub use keys::{OrderKeys, PrnKeys, order_key, prn, stratum_start, stratum_start_u64};
 pub use manifest::{ALGORITHM, FileRecord, InputRecord, Manifest};
 pub use month::{Date, Month};
 pub use verify::{DiffKind, Difference, SampleLine, VerifyReport, verify};

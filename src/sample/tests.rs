@@ -34,6 +34,7 @@ fn params(
         strata,
         capacity,
         sampling: SAMPLING,
+        algorithm: Algorithm::Systematic,
     }
 }
 
@@ -681,6 +682,7 @@ struct VectorCase {
     capacity: Capacity,
     history: bool,
     inspectors: bool,
+    algorithm: Algorithm,
 }
 
 fn vector_cases() -> Vec<VectorCase> {
@@ -693,6 +695,11 @@ fn vector_cases() -> Vec<VectorCase> {
         capacity,
         history,
         inspectors,
+        algorithm: Algorithm::Systematic,
+    };
+    let coordinated = |c: VectorCase| VectorCase {
+        algorithm: Algorithm::Coordinated,
+        ..c
     };
     vec![
         case(
@@ -745,6 +752,28 @@ fn vector_cases() -> Vec<VectorCase> {
             true,
             true,
         ),
+        // §4.7: the same frame, seed and capacities as "joint-capacity-district-inspectors",
+        // coordinated; then uncapped by tier without history.
+        coordinated(case(
+            "joint-coordinated-capacity-district-inspectors",
+            VECTOR_SEEDS[2],
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::District,
+            cap(Some(10), Some(7)),
+            true,
+            true,
+        )),
+        coordinated(case(
+            "joint-coordinated-uncapped-tier",
+            VECTOR_SEEDS[0],
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::Tier,
+            Capacity::NONE,
+            false,
+            false,
+        )),
     ]
 }
 
@@ -814,9 +843,24 @@ fn vector_json() -> String {
             }));
         }
     }
+    let prn_keys = PrnKeys::new(VECTOR_SEEDS[0], "2026-12");
+    let prn: Vec<Value> = units
+        .iter()
+        .map(|u| {
+            json!({
+                "uscc": u.uscc,
+                "u64": prn_keys.u64(&u.uscc).to_string(),
+                "u": prn_keys.u(&u.uscc),
+            })
+        })
+        .collect();
     let mut cases = Vec::new();
     for c in vector_cases() {
-        let p = params(c.seed, c.month, c.department, c.strata, c.capacity);
+        let p = DrawParams {
+            algorithm: c.algorithm,
+            ..params(c.seed, c.month, c.department, c.strata, c.capacity)
+        };
+        let coordinated = c.algorithm == Algorithm::Coordinated;
         let h = if c.history { &history } else { &empty };
         let d = draw(&frame, h, &p).unwrap();
         let mut departments = Vec::new();
@@ -834,13 +878,18 @@ fn vector_json() -> String {
                 .filter(|s| s.department == *dep)
                 .map(|s| serde_json::to_value(s).unwrap())
                 .collect();
-            departments.push(json!({
+            let mut entry = json!({
                 "department": dep.en(),
                 "exclusions": stats.exclusions,
                 "selected": stats.selected,
                 "pi": pi,
                 "strata": strata,
-            }));
+            });
+            if coordinated {
+                entry["expected"] = json!(stats.expected);
+                entry["size_sd"] = json!(stats.size_sd);
+            }
+            departments.push(entry);
         }
         let assignment = c.inspectors.then(|| {
             assign(
@@ -857,13 +906,17 @@ fn vector_json() -> String {
             .iter()
             .enumerate()
             .map(|(t, s)| {
-                json!({
+                let mut row = json!({
                     "seq": s.seq,
                     "uscc": s.uscc,
                     "stratum": s.stratum,
                     "departments": s.departments.en(),
                     "inspectors": assignment.as_ref().map(|a| a.team_ids(t, &inspectors)),
-                })
+                });
+                if let Some(u) = s.u {
+                    row["u"] = json!(u);
+                }
+                row
             })
             .collect();
         let unstaffed: Vec<Value> = assignment
@@ -875,7 +928,7 @@ fn vector_json() -> String {
                     .collect()
             })
             .unwrap_or_default();
-        cases.push(json!({
+        let mut case = json!({
             "name": c.name,
             "seed": c.seed,
             "month": c.month,
@@ -887,13 +940,19 @@ fn vector_json() -> String {
             "departments": departments,
             "sample": sample,
             "unstaffed": unstaffed,
-        }));
+        });
+        if coordinated {
+            case["algorithm"] = json!(c.algorithm.id());
+            case["coordination"] = json!(d.coordination);
+        }
+        cases.push(case);
     }
     let doc = json!({
-        "about": "Test vectors of SPEC §4 (sys-pps-sha256/1) on frame.csv, history.csv and inspectors.csv; see README.md. u64 values are decimal strings; floats are shortest round-trip decimals.",
+        "about": "Test vectors of SPEC §4 (sys-pps-sha256/1; cases with \"algorithm\" prn-poisson-sha256/1, §4.7) on frame.csv, history.csv and inspectors.csv; see README.md. u64 values are decimal strings; floats are shortest round-trip decimals.",
         "algorithm": ALGORITHM,
         "sampling": SAMPLING,
         "keys": {"seed": VECTOR_SEEDS[0], "month": "2026-12", "keys": keys},
+        "prn": {"seed": VECTOR_SEEDS[0], "month": "2026-12", "units": prn},
         "cases": cases,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap();
@@ -1163,4 +1222,357 @@ fn names_in_pieces_read_like_one_array() {
         ["甲", "丙", "丁"]
     );
     assert!(std::panic::catch_unwind(|| names.get(5)).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinated joint draws (§4.7, prn-poisson-sha256/1)
+
+fn coordinated(p: DrawParams) -> DrawParams {
+    DrawParams {
+        algorithm: Algorithm::Coordinated,
+        ..p
+    }
+}
+
+/// π of every eligible unit of a department, by code.
+fn pis(
+    frame: &SampleFrame,
+    h: &HistoryIndex,
+    p: &DrawParams,
+    d: Department,
+) -> HashMap<String, f64> {
+    prepare(frame, h, p, d)
+        .unwrap()
+        .units
+        .iter()
+        .map(|u| (frame.uscc(u.frame_index()).to_owned(), u.pi))
+        .collect()
+}
+
+#[test]
+fn coordinated_draw_takes_u_below_pi_and_orders_by_u() {
+    let units = synthetic(500, 21);
+    let frame = SampleFrame::from_units(&units);
+    let mut history = HistoryIndex::new();
+    for u in units.iter().step_by(7) {
+        history.add(
+            &u.uscc,
+            Department::Market,
+            Mode::Onsite,
+            Date::parse("2026-10-02").unwrap(),
+        );
+    }
+    for (strata, capacity) in [
+        (Strata::District, Capacity::NONE),
+        (Strata::Tier, cap(Some(60), Some(25))),
+        (Strata::None, cap(Some(500), None)),
+    ] {
+        let p = coordinated(params(
+            "coordinated",
+            "2026-12",
+            DrawDepartment::Joint,
+            strata,
+            capacity,
+        ));
+        let d = draw(&frame, &history, &p).unwrap();
+        // π are those of the systematic draw with the same parameters (steps 1–2 unchanged).
+        let pm = pis(&frame, &history, &p, Department::Market);
+        let pe = pis(&frame, &history, &p, Department::Ecology);
+        let sys = DrawParams {
+            algorithm: Algorithm::Systematic,
+            ..p.clone()
+        };
+        assert_eq!(pm, pis(&frame, &history, &sys, Department::Market));
+        let prn = PrnKeys::new(&p.seed, "2026-12");
+        // Every unit: drawn by d exactly when eligible for d and u < π_d; u as hashed.
+        let by: HashMap<&str, &Selected> =
+            d.selected.iter().map(|s| (s.uscc.as_str(), s)).collect();
+        let (mut joint, mut visits) = (0usize, 0usize);
+        for u in &units {
+            let x = prn.u(&u.uscc);
+            let m = pm.get(&u.uscc).is_some_and(|&pi| x < pi);
+            let e = pe.get(&u.uscc).is_some_and(|&pi| x < pi);
+            let got = by.get(u.uscc.as_str());
+            assert_eq!(got.is_some(), m || e, "{}", u.uscc);
+            if let Some(s) = got {
+                assert_eq!(s.u, Some(x));
+                assert_eq!(s.market.map(|v| v.pi), m.then(|| pm[&u.uscc]));
+                assert_eq!(s.ecology.map(|v| v.pi), e.then(|| pe[&u.uscc]));
+                let want = match (m, e) {
+                    (true, true) => Departments::Joint,
+                    (true, false) => Departments::Market,
+                    _ => Departments::Ecology,
+                };
+                assert_eq!(s.departments, want);
+            }
+            joint += usize::from(m && e);
+            visits += usize::from(m || e);
+        }
+        // A unit is drawn by both exactly when u < min(π_m, π_e); stats add up.
+        let c = d.coordination.unwrap();
+        assert_eq!((c.joint_drawn, c.visits_drawn), (joint, visits));
+        assert_eq!(d.selected.len(), visits);
+        let min_sum: f64 = units
+            .iter()
+            .map(|u| {
+                let a = pm.get(&u.uscc).copied().unwrap_or(0.0);
+                let b = pe.get(&u.uscc).copied().unwrap_or(0.0);
+                a.min(b)
+            })
+            .sum();
+        assert!((c.joint_expected - min_sum).abs() < 1e-9);
+        let (sm, se): (f64, f64) = (pm.values().sum(), pe.values().sum());
+        assert!((c.visits_expected - (sm + se - min_sum)).abs() < 1e-9);
+        assert!(c.independent_joint_expected <= c.joint_expected);
+        assert!(c.visits_expected <= c.independent_visits_expected);
+        for dep in &d.departments {
+            let x = if dep.department == Department::Market {
+                sm
+            } else {
+                se
+            };
+            assert!((dep.expected.unwrap() - x).abs() < 1e-9);
+            let strata: Vec<&StratumStats> = d
+                .strata
+                .iter()
+                .filter(|s| s.department == dep.department)
+                .collect();
+            let selected: usize = strata.iter().map(|s| s.selected).sum();
+            assert_eq!(selected, dep.selected);
+            let var: f64 = strata.iter().map(|s| s.size_sd.unwrap().powi(2)).sum();
+            assert!((dep.size_sd.unwrap() - var.sqrt()).abs() < 1e-9);
+            assert!(
+                strata
+                    .iter()
+                    .all(|s| s.start.is_none() && s.start_u64.is_none())
+            );
+        }
+        // Output: by stratum, then u, then code; seq 1, 2, 3 …
+        for (i, w) in d.selected.windows(2).enumerate() {
+            assert_eq!(w[0].seq, i as u64 + 1);
+            assert!(
+                (w[0].stratum.as_str(), w[0].u.unwrap()) < (w[1].stratum.as_str(), w[1].u.unwrap()),
+                "{:?} {:?}",
+                w[0],
+                w[1]
+            );
+        }
+        // The same draw from the rows in another order.
+        let mut shuffled = units.clone();
+        shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(3));
+        let again = draw(&SampleFrame::from_units(&shuffled), &history, &p).unwrap();
+        assert_eq!(selected_usccs(&again), selected_usccs(&d));
+        assert_eq!(again.strata, d.strata);
+        assert_eq!(again.coordination, d.coordination);
+    }
+}
+
+#[test]
+fn coordination_needs_a_joint_draw() {
+    let units = vec![unit(
+        "91110105AAAAAAAA01",
+        110105,
+        Tier::None,
+        (0.3, 2),
+        (0.2, 2),
+    )];
+    let p = coordinated(params(
+        "s",
+        "2026-12",
+        DrawDepartment::Market,
+        Strata::District,
+        Capacity::NONE,
+    ));
+    let e = draw(&SampleFrame::from_units(&units), &HistoryIndex::new(), &p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--department joint") && e.contains("market"),
+        "{e}"
+    );
+}
+
+#[test]
+fn coordinated_frequencies_match_pi_and_joint_matches_min() {
+    // Ten units in two districts, each eligible for both departments except two (ratio 0 for
+    // one department), capacity 4 for each (market: the two 0.8 units get π = 1, the rest
+    // 1.504 × ratio; ecology: π = ratio, Σ = 4): over N fixed seeds each unit's
+    // market and ecology selection counts are Binomial(N, π_d) and its joint count
+    // Binomial(N, min(π_m, π_e)) when the hashed u behave as uniform. Tolerance 5 binomial σ, as
+    // in `empirical_frequency_matches_pi`: P(any of the 30 |z| > 5) ≈ 2e-5 under the null, and
+    // the seeds are fixed, so the test is deterministic. The independent draw's joint rate
+    // π_m·π_e is far outside these bounds for the units where it differs from the minimum.
+    let units = vec![
+        unit("91110105AAAAAAAA01", 110105, Tier::None, (0.8, 4), (0.6, 2)),
+        unit("91110105AAAAAAAA02", 110105, Tier::None, (0.3, 2), (0.9, 2)),
+        unit("91110105AAAAAAAA03", 110105, Tier::None, (0.1, 1), (0.3, 2)),
+        unit("91110105AAAAAAAA04", 110105, Tier::None, (0.1, 1), (0.0, 0)),
+        unit("91110105AAAAAAAA05", 110105, Tier::None, (0.3, 2), (1.0, 2)),
+        unit(
+            "91110108AAAAAAAA06",
+            110108,
+            Tier::None,
+            (0.3, 2),
+            (0.45, 2),
+        ),
+        unit(
+            "91110108AAAAAAAA07",
+            110108,
+            Tier::None,
+            (0.03, 1),
+            (0.2, 2),
+        ),
+        unit("91110108AAAAAAAA08", 110108, Tier::None, (0.0, 0), (0.3, 2)),
+        unit(
+            "91110108AAAAAAAA09",
+            110108,
+            Tier::None,
+            (0.2, 1),
+            (0.15, 2),
+        ),
+        unit("91110108AAAAAAAA10", 110108, Tier::None, (0.8, 4), (0.1, 2)),
+    ];
+    let frame = SampleFrame::from_units(&units);
+    let n = 20_000u32;
+    let mut counts: HashMap<String, [u32; 3]> = HashMap::new();
+    let at = |i: u32| {
+        coordinated(params(
+            &format!("coordination-{i}"),
+            "2026-12",
+            DrawDepartment::Joint,
+            Strata::District,
+            cap(Some(4), Some(4)),
+        ))
+    };
+    for i in 0..n {
+        let d = draw(&frame, &HistoryIndex::new(), &at(i)).unwrap();
+        for s in &d.selected {
+            let c = counts.entry(s.uscc.clone()).or_default();
+            c[0] += u32::from(s.market.is_some());
+            c[1] += u32::from(s.ecology.is_some());
+            c[2] += u32::from(s.departments == Departments::Joint);
+        }
+    }
+    let h = HistoryIndex::new();
+    let pm = pis(&frame, &h, &at(0), Department::Market);
+    let pe = pis(&frame, &h, &at(0), Department::Ecology);
+    assert_eq!(pm["91110105AAAAAAAA01"], 1.0);
+    assert_eq!(pm["91110108AAAAAAAA10"], 1.0);
+    assert_eq!(pe["91110105AAAAAAAA02"], 0.9);
+    let mut independent_far = 0;
+    for u in &units {
+        let m = pm.get(&u.uscc).copied().unwrap_or(0.0);
+        let e = pe.get(&u.uscc).copied().unwrap_or(0.0);
+        let c = counts.get(&u.uscc).copied().unwrap_or_default();
+        for (what, p, k) in [
+            ("market", m, c[0]),
+            ("ecology", e, c[1]),
+            ("joint", m.min(e), c[2]),
+        ] {
+            let f = f64::from(k) / f64::from(n);
+            let sigma = (p * (1.0 - p) / f64::from(n)).sqrt();
+            assert!(
+                (f - p).abs() <= 5.0 * sigma + 1e-12,
+                "{} {what}: frequency {f} vs {p} (σ {sigma})",
+                u.uscc
+            );
+            if what == "joint" && (f - m * e).abs() > 5.0 * sigma.max(1e-3) {
+                independent_far += 1;
+            }
+        }
+    }
+    // The test can tell coordination from independence: the five units eligible for both with
+    // π_m·π_e ≠ min(π_m, π_e) (neither π is 1) have joint rates far from π_m·π_e.
+    assert_eq!(independent_far, 5, "{independent_far}");
+}
+
+#[test]
+fn coordinated_manifest_round_trips_and_verify_sees_tampering() {
+    let (units, history_rows, _) = vector_inputs();
+    let mut history = HistoryIndex::new();
+    for (u, d, dep, mode) in &history_rows {
+        history.add(u, *dep, *mode, *d);
+    }
+    let frame = SampleFrame::from_units(&units);
+    let p = coordinated(params(
+        VECTOR_SEEDS[2],
+        "2026-12",
+        DrawDepartment::Joint,
+        Strata::District,
+        cap(Some(10), Some(7)),
+    ));
+    let d = draw(&frame, &history, &p).unwrap();
+    let lines = SampleLine::from_draw(&d, None, &[]);
+    let m = Manifest::new(
+        &p,
+        &d,
+        None,
+        file("policy.toml", "pol"),
+        vec![input("scored", "in", 48)],
+        file("sample.csv", "out"),
+    );
+    let json = m.to_json();
+    assert!(json.contains("\"algorithm\": \"prn-poisson-sha256/1\""));
+    assert!(json.contains("\"size_sd\"") && json.contains("\"joint_expected\""));
+    assert!(!json.contains("\"start\""));
+    let path = std::path::Path::new("m.json");
+    let back = Manifest::from_json(&json, path).unwrap();
+    assert_eq!(back, m);
+    assert_eq!(back.draw_params(path).unwrap(), p);
+    assert!(verify(&m, &back, "out", &lines, &lines).is_match());
+
+    // Re-derived systematically, the same files give another algorithm, figures and units.
+    let sys = DrawParams {
+        algorithm: Algorithm::Systematic,
+        ..p.clone()
+    };
+    let ds = draw(&frame, &history, &sys).unwrap();
+    let ms = Manifest::new(
+        &sys,
+        &ds,
+        None,
+        file("policy.toml", "pol"),
+        vec![input("scored", "in", 48)],
+        file("sample.csv", "out"),
+    );
+    let report = verify(
+        &m,
+        &ms,
+        "out",
+        &lines,
+        &SampleLine::from_draw(&ds, None, &[]),
+    );
+    let params: Vec<String> = report
+        .of(DiffKind::Parameter)
+        .map(|d| d.subject.clone())
+        .collect();
+    assert_eq!(params, ["algorithm"]);
+    assert!(
+        report
+            .of(DiffKind::Statistic)
+            .any(|d| d.subject == "coordination")
+    );
+
+    // A systematic manifest carries none of the coordinated fields: manifests written before
+    // §4.7 are the same text, and they still read and re-derive.
+    let sys_json = ms.to_json();
+    for field in ["size_sd", "coordination", "expected"] {
+        assert!(!sys_json.contains(field), "{field}");
+    }
+    assert!(sys_json.contains("\"start_u64\": \""));
+    let back = Manifest::from_json(&sys_json, path).unwrap();
+    assert_eq!(back.draw_params(path).unwrap(), sys);
+    assert_eq!(back, ms);
+
+    // A tampered figure or an unknown algorithm is caught.
+    let mut edited = m.clone();
+    edited.coordination.as_mut().unwrap().joint_drawn += 1;
+    assert!(!verify(&edited, &m, "out", &lines, &lines).is_match());
+    let mut edited = m.clone();
+    edited.per_stratum[0].size_sd = Some(0.5);
+    assert!(!verify(&edited, &m, "out", &lines, &lines).is_match());
+    let mut other = m.clone();
+    other.algorithm = "prn-poisson-sha256/2".into();
+    let e = other.draw_params(path).unwrap_err().to_string();
+    assert!(e.contains("prn-poisson-sha256/1"), "{e}");
 }

@@ -236,8 +236,17 @@ pub fn verify(
     let dept_text = |s: &super::draw::DepartmentStats| {
         let e = &s.exclusions;
         format!(
-            "units {} eligible {} zero_ratio {} yearly_cap {} cooldown {} selected {}",
-            e.units, e.eligible, e.zero_ratio, e.yearly_cap, e.cooldown, s.selected
+            "units {} eligible {} zero_ratio {} yearly_cap {} cooldown {} selected {}{}",
+            e.units,
+            e.eligible,
+            e.zero_ratio,
+            e.yearly_cap,
+            e.cooldown,
+            s.selected,
+            match (s.expected, s.size_sd) {
+                (Some(x), Some(sd)) => format!(" expected {x} sd {sd}"),
+                _ => String::new(),
+            }
         )
     };
     let n = recorded.departments.len().max(derived.departments.len());
@@ -257,10 +266,15 @@ pub fn verify(
     for r in &recorded.per_stratum {
         let subject = format!("{} stratum {:?}", r.department, r.stratum);
         let text = |s: &super::draw::StratumStats| {
-            format!(
-                "units {} eligible {} start {} selected {}",
-                s.units, s.eligible, s.start_u64, s.selected
-            )
+            let mut t = format!("units {} eligible {}", s.units, s.eligible);
+            if let Some(start) = s.start_u64 {
+                t.push_str(&format!(" start {start}"));
+            }
+            if let Some(sd) = s.size_sd {
+                t.push_str(&format!(" sd {sd}"));
+            }
+            t.push_str(&format!(" selected {}", s.selected));
+            t
         };
         match now.get(&key(r)) {
             None => diff(DiffKind::Statistic, subject, text(r), "absent".into()),
@@ -285,6 +299,27 @@ pub fn verify(
             );
         }
     }
+
+    // What coordination bought (coordinated draws).
+    let coordination = |c: &Option<super::draw::Coordination>| match c {
+        None => "absent".to_owned(),
+        Some(c) => format!(
+            "joint visits {} (expected {}), visits {} (expected {}); independent: joint {}, \
+             visits {}",
+            c.joint_drawn,
+            c.joint_expected,
+            c.visits_drawn,
+            c.visits_expected,
+            c.independent_joint_expected,
+            c.independent_visits_expected
+        ),
+    };
+    diff(
+        DiffKind::Statistic,
+        "coordination".into(),
+        coordination(&recorded.coordination),
+        coordination(&derived.coordination),
+    );
 
     // Units.
     let derived_by: HashMap<&str, &SampleLine> =

@@ -1,6 +1,7 @@
 //! `spotcheck sample` and `spotcheck verify` end to end on generated data: the same seed gives the
 //! same bytes, another seed another sample, shuffled input changes nothing, history exclusions
-//! hold, inspectors are never conflicted, and verify catches an edited input, policy and sample.
+//! hold, inspectors are never conflicted, and verify catches an edited input, policy and sample;
+//! and the coordinated joint draw (`--coordinate`, SPEC §4.7) on data/sample.
 
 use std::collections::HashSet;
 
@@ -326,4 +327,203 @@ fn bad_arguments_are_clear() {
     ]);
     assert_eq!(o.status.code(), Some(2), "the seed is required");
     assert!(!w.path("a.csv").exists());
+}
+
+/// Scores data/sample (3000 enterprises) into `scored.csv` in `w`.
+fn score_data_sample(w: &Work) {
+    let data = super::repo().join("data/sample");
+    let o = w.run(&[
+        "score",
+        data.join("enterprises.csv").to_str().unwrap(),
+        "--emissions",
+        data.join("emissions.csv").to_str().unwrap(),
+        "-o",
+        "scored.csv",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+fn coordinated(w: &Work, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sample",
+        "scored.csv",
+        "--month",
+        "2026-12",
+        "--department",
+        "joint",
+        "--coordinate",
+        "--seed",
+        "2026年12月 第1期",
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    w.run(&args)
+}
+
+#[test]
+fn coordinated_draw_on_data_sample_verifies_and_catches_edits() {
+    let w = Work::new();
+    score_data_sample(&w);
+    let o = coordinated(&w, "a.csv", &[]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    // What coordination bought on data/sample (no history, no capacity): expected Σ min(π_m, π_e)
+    // = 10.9 joint visits against Σ π_m·π_e = 0.16 drawn independently, and Σ max(π_m, π_e) =
+    // 35.2 visits in all against 45.9 (the figures of issue 17 and SPEC §4.7).
+    assert!(
+        out.contains("coordinated (prn-poisson-sha256/1): 9 joint visits (expected 10.9; drawn independently 0.16), 39 visits in all (expected 35.2; drawn independently 45.9)"),
+        "{out}"
+    );
+    // Per department and stratum: expected size ± its standard deviation, and the drawn size.
+    assert!(out.contains("market: 3000 eligible"), "{out}");
+    assert!(out.contains("expected 29.34 ± 5.35, drawn 32"), "{out}");
+    assert!(
+        out.contains("  stratum 110108: 811 eligible, expected 7.80 ± 2.76, drawn 10"),
+        "{out}"
+    );
+
+    // The rows: u, pi_market, pi_ecology; each department drew exactly the units with u < π_d.
+    let rows = read_csv(&w.path("a.csv"));
+    let head = &rows[0];
+    assert_eq!(
+        head[head.len() - 3..],
+        ["pi_market".to_string(), "pi_ecology".into(), "u".into()]
+    );
+    assert_eq!(rows.len() - 1, 39);
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (c_uscc, c_dep, c_pm, c_pe, c_u) = (
+        col("uscc"),
+        col("departments"),
+        col("pi_market"),
+        col("pi_ecology"),
+        col("u"),
+    );
+    let mut joint = 0;
+    for r in &rows[1..] {
+        let u: f64 = r[c_u].parse().unwrap();
+        assert_eq!(
+            u,
+            spotcheck::sample::prn("2026年12月 第1期", "2026-12", &r[c_uscc])
+        );
+        let below = |c: usize| !r[c].is_empty() && u < r[c].parse::<f64>().unwrap();
+        let want = match (below(c_pm), below(c_pe)) {
+            (true, true) => "market+ecology",
+            (true, false) => "market",
+            (false, true) => "ecology",
+            (false, false) => panic!("{r:?}: u above both π"),
+        };
+        assert_eq!(r[c_dep], want, "{r:?}");
+        joint += usize::from(want == "market+ecology");
+    }
+    assert_eq!(joint, 9);
+
+    // The manifest records the algorithm and what coordination bought.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("a.manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["algorithm"], "prn-poisson-sha256/1");
+    assert_eq!(m["coordination"]["joint_drawn"], 9);
+    assert_eq!(m["coordination"]["visits_drawn"], 39);
+    assert!(m["per_stratum"][0]["size_sd"].as_f64().unwrap() > 0.0);
+    assert!(m["per_stratum"][0].get("start_u64").is_none());
+
+    // Deterministic: the same seed gives the same bytes.
+    let o = coordinated(&w, "b.csv", &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read(w.path("a.csv")).unwrap(),
+        std::fs::read(w.path("b.csv")).unwrap()
+    );
+
+    // Verified as drawn; an edited row is caught.
+    let o = w.run(&["verify", "a.manifest.json"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("verified: 39 visits"), "{out}");
+    let original = std::fs::read_to_string(w.path("a.csv")).unwrap();
+    let victim = &rows[1];
+    let edited_line = original.lines().nth(1).unwrap().replacen(
+        &format!(",{},", victim[c_dep]),
+        ",market+ecology,",
+        1,
+    );
+    let edited = original.replacen(original.lines().nth(1).unwrap(), &edited_line, 1);
+    assert_ne!(edited, original);
+    w.write("a.csv", &edited);
+    let o = w.run(&["verify", "a.manifest.json"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("sample edited")
+            && out.contains(&format!("unit changed: {} departments", victim[c_uscc])),
+        "{out}"
+    );
+    w.write("a.csv", &original);
+
+    // The monthly report shows the same figures, from the manifest beside the sample.
+    let o = w.run(&["report", "scored.csv", "--sample", "a.csv", "-o", "r.html"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("coordinated draw: 9 joint visits (expected 10.9, independently 0.16), 39 visits in all (expected 35.2, independently 45.9)"),
+        "{out}"
+    );
+    let html = std::fs::read_to_string(w.path("r.html")).unwrap();
+    assert!(html.contains("9 joint visits (expected 10.9; 0.16 if the departments had drawn independently), 39 visits in all (expected 35.2, instead of 45.9 drawn independently)"));
+    assert!(html.contains("a.manifest.json"));
+}
+
+#[test]
+fn coordinated_draw_with_history_inspectors_and_capacity() {
+    let w = Work::new();
+    score_data_sample(&w);
+    let data = super::repo().join("data/sample");
+    let (h, i) = (data.join("history.csv"), data.join("inspectors.csv"));
+    let o = coordinated(
+        &w,
+        "a.xlsx",
+        &[
+            "--history",
+            h.to_str().unwrap(),
+            "--inspectors",
+            i.to_str().unwrap(),
+            "--capacity",
+            "market=40,ecology=20",
+            "--strata",
+            "none",
+            "--public",
+            "pub.csv",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    // With a capacity each department's expected size is its capacity (C < eligible units).
+    assert!(out.contains("expected 40.00 ± "), "{out}");
+    assert!(out.contains("expected 20.00 ± "), "{out}");
+    assert!(out.contains("  stratum (all): "), "{out}");
+    let public = read_csv(&w.path("pub.csv"));
+    assert!(public[1..].iter().all(|r| r[7] == "prn-poisson-sha256/1"));
+    let o = w.run(&["verify", "a.manifest.json"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+
+    // --coordinate is for joint draws only.
+    let o = w.run(&[
+        "sample",
+        "scored.csv",
+        "--month",
+        "2026-12",
+        "--department",
+        "market",
+        "--coordinate",
+        "--seed",
+        "z",
+        "-o",
+        "m.csv",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--department joint"), "{err}");
+    assert!(!w.path("m.csv").exists());
 }

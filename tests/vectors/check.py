@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Independent check of spotcheck's sampling vectors (SPEC §4, sys-pps-sha256/1).
+"""Independent check of spotcheck's sampling vectors (SPEC §4: sys-pps-sha256/1, and the
+coordinated joint draw of §4.7, prn-poisson-sha256/1).
 
 A second implementation of SPEC §4 written from the spec's text in plain Python (standard library
 only). It reads frame.csv, history.csv, inspectors.csv and cases.json from this folder, re-derives
-every order key, π, stratum start, Σπ, sample and inspector team, and compares them with the
-published values exactly (floats bit for bit). It also checks reference-sampling-vectors.json.
+every order key, permanent random number u, π, stratum start, Σπ, sample and inspector team, and
+compares them with the published values exactly (floats bit for bit). It also checks
+reference-sampling-vectors.json.
 
     python3 tests/vectors/check.py        # prints "ok: …" or the first mismatches, exit 1
 """
@@ -37,6 +39,15 @@ def start_u64(seed, dept, month, stratum):
 
 def start_of(u):
     return (u >> 11) * 2.0 ** -53
+
+
+def prn_u64(seed, month, uscc):
+    """§4.7: the 64-bit value behind an enterprise's permanent random number."""
+    return u64(seed, "prn", month, uscc)
+
+
+def prn(seed, month, uscc):
+    return start_of(prn_u64(seed, month, uscc))
 
 
 # ---- §4.1 eligibility -------------------------------------------------------------------------
@@ -145,6 +156,86 @@ def draw_department(frame, history, case, dept, cooldown):
     return excl, pi, strata, selected, keys, labels
 
 
+# ---- §4.7 coordinated joint draw (prn-poisson-sha256/1) -----------------------------------------
+
+def coordinated_department(frame, history, case, dept, cooldown):
+    """Eligibility, keys and π as §4.1–4.3; selection u < π. Per stratum Σπ and Σπ(1−π) are
+    accumulated in processing order (stratum, key, code), as the systematic walk does."""
+    seed, month = case["seed"], case["month"]
+    ratio_col, max_col = ("market_ratio", "market_max_per_year") if dept == "market" else (
+        "eco_ratio", "eco_max_per_year")
+    excl = {"units": len(frame), "eligible": 0, "zero_ratio": 0, "yearly_cap": 0, "cooldown": 0}
+    eligible = []
+    for u in frame:
+        dates = history.get((u["uscc"], dept), []) if case["history"] else []
+        why = eligibility(float(u[ratio_col]), int(u[max_col]), dates, month, cooldown)
+        if why is None:
+            eligible.append(u)
+            excl["eligible"] += 1
+        else:
+            excl[why] += 1
+    keys = {u["uscc"]: order_key(seed, dept, month, u["uscc"]) for u in eligible}
+    cap = (case["capacity"] or {}).get(dept)
+    pi = probabilities([(u["uscc"], float(u[ratio_col])) for u in eligible], cap, keys.get)
+    labels = sorted({stratum_value(u, case["strata"]) for u in frame}, key=lambda s: s.encode())
+    strata, selected, order = [], [], []
+    expected, var_total = 0.0, 0.0
+    for s in labels:
+        members = sorted((u for u in eligible if stratum_value(u, case["strata"]) == s),
+                         key=lambda u: (keys[u["uscc"]], u["uscc"]))
+        order.extend(members)
+        t, var, count = 0.0, 0.0, 0
+        for u in members:
+            p = pi[u["uscc"]]
+            t += p
+            var += p * (1.0 - p)
+            if prn(seed, month, u["uscc"]) < p:
+                selected.append((s, u))
+                count += 1
+        strata.append({
+            "department": dept, "stratum": s,
+            "units": sum(1 for u in frame if stratum_value(u, case["strata"]) == s),
+            "eligible": len(members), "pi_sum": t, "size_sd": math.sqrt(var), "selected": count,
+        })
+        expected += t
+        var_total += var
+    return excl, pi, strata, selected, order, labels, expected, math.sqrt(var_total)
+
+
+def coordinated_rows(case, results, labels):
+    """One row per unit drawn by either department: by stratum, then u, then code."""
+    seed, month = case["seed"], case["month"]
+    drawn = {}
+    for dept in ("market", "ecology"):
+        for s, u in results[dept]:
+            drawn.setdefault(u["uscc"], [s, u, set()])[2].add(dept)
+    rows = []
+    for code, (s, u, depts) in drawn.items():
+        rows.append((labels.index(s), prn(seed, month, code), code, s, u,
+                     "market+ecology" if len(depts) == 2 else depts.pop()))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    return [(s, u, d, x) for _, x, _, s, u, d in rows]
+
+
+def coordination(pi_m, pi_e, market_order, expected_m, expected_e, rows):
+    """Σ min(π_m, π_e) and Σ π_m·π_e over market's processing order (π_e = 0 where ecology
+    cannot draw), then the visits as Σπ_m + Σπ_e minus the joint figure."""
+    joint, independent = 0.0, 0.0
+    for u in market_order:
+        m, e = pi_m[u["uscc"]], pi_e.get(u["uscc"], 0.0)
+        joint += min(m, e)
+        independent += m * e
+    both = expected_m + expected_e
+    return {
+        "joint_drawn": sum(1 for r in rows if r[2] == "market+ecology"),
+        "joint_expected": joint,
+        "visits_drawn": len(rows),
+        "visits_expected": both - joint,
+        "independent_joint_expected": independent,
+        "independent_visits_expected": both - independent,
+    }
+
+
 # ---- §4.5 joint merge (spotcheck's documented order) and §4.6 inspectors -------------------------
 
 def merge(results, labels):
@@ -231,8 +322,17 @@ def check_cases():
         same("key %s %s" % (e["department"], e["uscc"]),
              str(order_key(k["seed"], e["department"], k["month"], e["uscc"])), e["key"])
 
+    p = doc["prn"]
+    for e in p["units"]:
+        v = prn_u64(p["seed"], p["month"], e["uscc"])
+        same("prn u64 %s" % e["uscc"], str(v), e["u64"])
+        same("prn u %s" % e["uscc"], start_of(v), e["u"])
+
     for case in doc["cases"]:
         name = case["name"]
+        if case.get("algorithm", doc["algorithm"]) == "prn-poisson-sha256/1":
+            check_coordinated(case, frame, history, inspectors, cooldown, team_size)
+            continue
         results, labels = {}, []
         for pub in case["departments"]:
             dept = pub["department"]
@@ -253,6 +353,47 @@ def check_cases():
         same("%s unstaffed" % name, unstaffed,
              [{"seq": x["seq"], "uscc": x["uscc"]} for x in case["unstaffed"]])
     return len(doc["cases"])
+
+
+def check_coordinated(case, frame, history, inspectors, cooldown, team_size):
+    name = case["name"]
+    same("%s department" % name, case["department"], "joint")
+    results, pis, orders, expected, labels = {}, {}, {}, {}, []
+    for pub in case["departments"]:
+        dept = pub["department"]
+        excl, pi, strata, selected, order, labels, exp, sd = coordinated_department(
+            frame, history, case, dept, cooldown)
+        same("%s %s exclusions" % (name, dept), excl, pub["exclusions"])
+        same("%s %s pi" % (name, dept), pi, pub["pi"])
+        same("%s %s strata" % (name, dept), strata, pub["strata"])
+        same("%s %s selected" % (name, dept), len(selected), pub["selected"])
+        same("%s %s expected" % (name, dept), exp, pub["expected"])
+        same("%s %s size_sd" % (name, dept), sd, pub["size_sd"])
+        results[dept], pis[dept], orders[dept], expected[dept] = selected, pi, order, exp
+    rows = coordinated_rows(case, results, labels)
+    teams, unstaffed = (assign([(s, u, d) for s, u, d, _ in rows], inspectors, case["seed"],
+                               case["month"], team_size)
+                        if case["inspectors"] else (None, []))
+    derived = [{"seq": n, "uscc": u["uscc"], "stratum": s, "departments": d,
+                "inspectors": teams[n - 1] if teams is not None else None, "u": x}
+               for n, (s, u, d, x) in enumerate(rows, 1)]
+    same("%s sample" % name, derived, case["sample"])
+    same("%s unstaffed" % name, unstaffed,
+         [{"seq": x["seq"], "uscc": x["uscc"]} for x in case["unstaffed"]])
+    same("%s coordination" % name,
+         coordination(pis["market"], pis["ecology"], orders["market"], expected["market"],
+                      expected["ecology"], rows),
+         case["coordination"])
+    # What §4.7 promises, checked on the published numbers themselves: department d drew a unit
+    # exactly when u < π_d, and both drew it exactly when u < min(π_m, π_e).
+    by = {r["uscc"]: r for r in case["sample"]}
+    for u in frame:
+        x = prn(case["seed"], case["month"], u["uscc"])
+        m = x < pis["market"].get(u["uscc"], 0.0)
+        e = x < pis["ecology"].get(u["uscc"], 0.0)
+        want = {(True, True): "market+ecology", (True, False): "market",
+                (False, True): "ecology"}.get((m, e))
+        same("%s %s drawn" % (name, u["uscc"]), by.get(u["uscc"], {}).get("departments"), want)
 
 
 def check_reference():
@@ -282,4 +423,5 @@ if __name__ == "__main__":
         for e in errors[:20]:
             print("MISMATCH", e)
         sys.exit(1)
-    print("ok: %d cases of cases.json and reference-sampling-vectors.json re-derived exactly" % n)
+    print("ok: %d cases of cases.json (sys-pps-sha256/1 and prn-poisson-sha256/1) and "
+          "reference-sampling-vectors.json re-derived exactly" % n)
