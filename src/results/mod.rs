@@ -12,6 +12,8 @@
 
 pub mod category;
 pub mod estimate;
+pub mod estimates;
+pub mod io;
 pub mod special;
 
 #[cfg(test)]
