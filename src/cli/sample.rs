@@ -5,22 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
-use spotcheck::input::Counts;
-use spotcheck::input::tables::{read_history, read_inspectors};
-use spotcheck::policy::Policy;
-use spotcheck::sample::io::{
-    inspectors_from_rows, public_batch, read_frame, read_sample_lines, sample_batch,
+use spotcheck::sample::run::{
+    DrawFiles, load, policy_record, rederive, run_draw, sampling_params, write_public,
+    write_sample, write_text,
 };
 use spotcheck::sample::{
-    Assignment, Capacity, Date, Draw, DrawDepartment, DrawParams, FileRecord, HistoryIndex,
-    InputRecord, Inspector, Manifest, Month, SampleFrame, SampleLine, SamplingParams, Strata,
-    assign, draw, tasks, verify,
+    Capacity, DrawDepartment, DrawParams, FileRecord, Manifest, Month, Strata,
 };
 use spotcheck::schema::Lang;
-use spotcheck::table::{ReadOptions, Rejects, WriteOptions, create, sha256_file};
 
 use super::common::{check_output, load_policy, print_counts};
 use super::{InputOpts, parse_lang};
@@ -93,140 +88,6 @@ fn bad_arg(name: &str, value: &str, expected: &str) -> anyhow::Error {
     anyhow::anyhow!("--{name} {value:?}: expected {expected}")
 }
 
-/// Everything a draw reads, loaded and validated.
-struct Loaded {
-    frame: SampleFrame,
-    history: HistoryIndex,
-    inspectors: Vec<Inspector>,
-    inputs: Vec<InputRecord>,
-    counts: Vec<(PathBuf, Counts)>,
-}
-
-fn record(role: &str, path: &Path, c: &Counts) -> Result<InputRecord> {
-    record_hashed(role, path, c, sha256_file(path)?)
-}
-
-fn record_hashed(role: &str, path: &Path, c: &Counts, sha256: String) -> Result<InputRecord> {
-    Ok(InputRecord {
-        role: role.into(),
-        path: path.display().to_string(),
-        sha256,
-        rows_read: c.read,
-        rows_accepted: c.accepted,
-        rows_rejected: c.rejected,
-    })
-}
-
-fn load(
-    scored: &Path,
-    history: Option<&Path>,
-    inspectors: Option<&Path>,
-    opts: &ReadOptions,
-    rejects: &mut Rejects,
-) -> Result<Loaded> {
-    // The scored file's hash (for the manifest) is taken on another thread while it is read.
-    let hashing = {
-        let p = scored.to_path_buf();
-        std::thread::spawn(move || sha256_file(&p))
-    };
-    let (frame, fc) = read_frame(scored, opts, rejects).context("reading the scored file")?;
-    let sha = hashing
-        .join()
-        .map_err(|_| anyhow::anyhow!("hashing {} stopped unexpectedly", scored.display()))??;
-    let mut inputs = vec![record_hashed("scored", scored, &fc, sha)?];
-    let mut counts = vec![(scored.to_path_buf(), fc)];
-    let mut index = HistoryIndex::new();
-    if let Some(p) = history {
-        let (rows, c) = read_history(p, opts, rejects).context("reading the history")?;
-        for r in rows {
-            // Invariant: crate::date::Date holds real calendar days in years 1000–9999.
-            let d = Date::new(r.date.year as u16, r.date.month as u8, r.date.day as u8)
-                .expect("a validated date is a real calendar day");
-            index.add(&r.uscc, r.department, r.mode, d);
-        }
-        inputs.push(record("history", p, &c)?);
-        counts.push((p.to_path_buf(), c));
-    }
-    let mut team = Vec::new();
-    if let Some(p) = inspectors {
-        let (rows, c) = read_inspectors(p, opts, rejects).context("reading the inspectors")?;
-        team = inspectors_from_rows(&rows);
-        inputs.push(record("inspectors", p, &c)?);
-        counts.push((p.to_path_buf(), c));
-    }
-    Ok(Loaded {
-        frame,
-        history: index,
-        inspectors: team,
-        inputs,
-        counts,
-    })
-}
-
-fn sampling_params(policy: &Policy) -> SamplingParams {
-    SamplingParams {
-        cooldown_months: policy.sampling.cooldown_months,
-        team_size: policy.sampling.team_size,
-    }
-}
-
-/// Draws and assigns.
-fn run_draw(l: &Loaded, params: &DrawParams) -> Result<(Draw, Option<Assignment>)> {
-    let d = draw(&l.frame, &l.history, params)?;
-    let a = if l.inspectors.is_empty() {
-        None
-    } else {
-        let t = tasks(&d, &l.frame);
-        Some(assign(
-            &t,
-            &l.inspectors,
-            &params.seed,
-            &params.month.to_string(),
-            params.sampling.team_size,
-        )?)
-    };
-    Ok((d, a))
-}
-
-/// Writes the sample table and returns its SHA-256.
-fn write_sample(
-    path: &Path,
-    l: &Loaded,
-    d: &Draw,
-    a: Option<&Assignment>,
-    params: &DrawParams,
-    lang: Lang,
-    bom: bool,
-) -> Result<String> {
-    let batch = sample_batch(
-        d,
-        &l.frame,
-        a,
-        &l.inspectors,
-        params.department == DrawDepartment::Joint,
-        lang,
-    )?;
-    let opts = WriteOptions {
-        bom,
-        sheet: match lang {
-            Lang::En => "sample".into(),
-            Lang::Zh => "抽查名单".into(),
-        },
-        ..WriteOptions::default()
-    };
-    let mut w = create(path, batch.schema(), &opts)?;
-    w.write(&batch)?;
-    w.finish()?;
-    Ok(sha256_file(path)?)
-}
-
-fn policy_record(policy: &Policy) -> FileRecord {
-    FileRecord {
-        path: policy.path().display().to_string(),
-        sha256: policy.sha256_hex(),
-    }
-}
-
 pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let policy = load_policy(a.policy.as_deref())?;
     let month = Month::parse(&a.month)
@@ -264,12 +125,15 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let progress = super::progress::Progress::phases(a.input.quiet, "sample");
     progress.phase("reading the scored file");
     let loaded = load(
-        &a.scored,
-        a.history.as_deref(),
-        a.inspectors.as_deref(),
+        DrawFiles {
+            scored: &a.scored,
+            history: a.history.as_deref(),
+            inspectors: a.inspectors.as_deref(),
+        },
         &opts,
         &mut rejects,
-    )?;
+    )
+    .context("reading the inputs of the draw")?;
     progress.phase("drawing");
     let (d, assignment) = run_draw(&loaded, &params)?;
     progress.phase("writing the sample");
@@ -283,18 +147,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         a.bom,
     )?;
     if let Some(p) = &a.public {
-        let batch = public_batch(&d, &loaded.frame, &params, a.lang)?;
-        let wopts = WriteOptions {
-            bom: a.bom,
-            sheet: match a.lang {
-                Lang::En => "public".into(),
-                Lang::Zh => "抽查结果公示".into(),
-            },
-            ..WriteOptions::default()
-        };
-        let mut w = create(p, batch.schema(), &wopts)?;
-        w.write(&batch)?;
-        w.finish()?;
+        write_public(p, &loaded, &d, &params, a.lang, a.bom)?;
     }
     let manifest = Manifest::new(
         &params,
@@ -366,14 +219,6 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a text file atomically (temp + rename).
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    let tmp = spotcheck::table::write::temp_path(path);
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", path.display()))?;
-    spotcheck::table::write::commit(&tmp, path)?;
-    Ok(())
-}
-
 /// Re-derive a draw from its manifest and check every hash and every selected unit.
 ///
 /// Reads the manifest written by `spotcheck sample`, re-reads the scored file, history,
@@ -396,125 +241,26 @@ pub struct VerifyArgs {
     pub input: InputOpts,
 }
 
-/// A recorded path, as given or relative to the manifest's folder.
-fn locate(recorded: &str, manifest: &Path) -> PathBuf {
-    let p = PathBuf::from(recorded);
-    if p.exists() || p.is_absolute() {
-        return p;
-    }
-    match manifest.parent() {
-        Some(dir) if dir.join(&p).exists() => dir.join(&p),
-        _ => p,
-    }
-}
-
 pub fn run_verify(a: VerifyArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.manifest)
-        .with_context(|| format!("reading {}", a.manifest.display()))?;
-    let recorded = Manifest::from_json(&text, &a.manifest)?;
-    let mut params = recorded.draw_params(&a.manifest)?;
     let policy = match &a.policy {
-        Some(p) => load_policy(Some(p))?,
-        None => {
-            let p = locate(&recorded.policy.path, &a.manifest);
-            if p.exists() {
-                load_policy(Some(&p))?
-            } else {
-                Policy::default()
-            }
-        }
-    };
-    params.sampling = sampling_params(&policy);
-    let find = |role: &str| {
-        recorded
-            .inputs
-            .iter()
-            .find(|i| i.role == role)
-            .map(|i| locate(&i.path, &a.manifest))
-    };
-    let Some(scored) = find("scored") else {
-        bail!(
-            "{}: the manifest names no scored input",
-            a.manifest.display()
-        );
+        Some(p) => Some(load_policy(Some(p))?),
+        None => None,
     };
     let opts = a.input.read_options();
-    let mut rejects = Rejects::new(false);
-    let loaded = load(
-        &scored,
-        find("history").as_deref(),
-        find("inspectors").as_deref(),
-        &opts,
-        &mut rejects,
-    )?;
-    let (d, assignment) = run_draw(&loaded, &params)?;
-    let sample_path = locate(&recorded.output.path, &a.manifest);
-    let (recorded_lines, lang) =
-        read_sample_lines(&sample_path, &opts).context("reading the sample")?;
-    let sample_sha = sha256_file(&sample_path)?;
-    // Render the re-derived sample the way the recorded one was (format and language) and hash it.
-    let dir = tempfile_dir(&a.manifest)?;
-    let ext = sample_path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("csv");
-    let rendered = dir.join(format!("rederived.{ext}"));
-    let bom = std::fs::read(&sample_path)
-        .map(|b| b.starts_with(b"\xEF\xBB\xBF"))
-        .unwrap_or(false);
-    let derived_sha = write_sample(
-        &rendered,
-        &loaded,
-        &d,
-        assignment.as_ref(),
-        &params,
-        lang,
-        bom,
-    )?;
-    let _ = std::fs::remove_dir_all(&dir);
-    let derived = Manifest::new(
-        &params,
-        &d,
-        assignment.as_ref(),
-        policy_record(&policy),
-        loaded.inputs.clone(),
-        FileRecord {
-            path: recorded.output.path.clone(),
-            sha256: derived_sha,
-        },
-    );
-    let derived_lines = SampleLine::from_draw(&d, assignment.as_ref(), &loaded.inspectors);
-    let report = verify(
-        &recorded,
-        &derived,
-        &sample_sha,
-        &recorded_lines,
-        &derived_lines,
-    );
-    for diff in &report.differences {
+    let r = rederive(&a.manifest, policy, &opts)
+        .with_context(|| format!("verifying {}", a.manifest.display()))?;
+    for diff in &r.report.differences {
         println!("{diff}");
     }
-    if report.is_match() {
+    if r.report.is_match() {
         println!(
             "verified: {} visits re-derived from seed {:?}; every hash and every unit matches",
-            d.selected.len(),
-            params.seed
+            r.draw.selected.len(),
+            r.params.seed
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("NOT verified: {} difference(s)", report.differences.len());
+        println!("NOT verified: {} difference(s)", r.report.differences.len());
         Ok(ExitCode::from(1))
     }
-}
-
-/// A fresh scratch folder beside the manifest (removed after use).
-fn tempfile_dir(manifest: &Path) -> Result<PathBuf> {
-    let base = manifest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!(".spotcheck-verify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
 }

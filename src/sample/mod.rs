@@ -9,10 +9,12 @@
 //!    visits (§4.5);
 //! 5. `inspectors` — teams with recusal, district preference and balanced load (§4.6);
 //! 6. `manifest` and `verify` — the JSON record of a draw and the comparison `spotcheck verify`
-//!    reports.
+//!    reports;
+//! 7. `run` — the same steps as work over files (load and hash the inputs, draw, write the
+//!    sample, re-derive a manifest), shared by the CLI, `results` and the console.
 //!
-//! Everything here is pure: in-memory frames in, plain values out. Reading tables, hashing files
-//! and printing belong to the CLI.
+//! Everything but `io` and `run` is pure: in-memory frames in, plain values out. Printing belongs
+//! to the CLI.
 
 pub mod draw;
 pub mod eligibility;
@@ -23,6 +25,7 @@ pub mod keys;
 pub mod manifest;
 pub mod month;
 pub mod probability;
+pub mod run;
 pub mod systematic;
 pub mod verify;
 
