@@ -13,17 +13,18 @@ use arrow::datatypes::{DataType, Field, Schema};
 use clap::Args;
 
 use spotcheck::input::tables::HistoryRow;
+use spotcheck::input::tables::read_history;
 use spotcheck::results::category::{self, Kind};
 use spotcheck::results::estimates::{
     DrawnUnit, EstimateRow, FrameCounts, Outcome, estimate_department, estimates_batch,
 };
 use spotcheck::results::io::{ResultRow, read_results};
+use spotcheck::sample::run::{Rederived, locate, rederive};
 use spotcheck::sample::{DrawParams, Month, prepare};
 use spotcheck::schema::{Col, Department, Lang, Mode, hist, out};
 use spotcheck::table::{ColumnMap, WriteOptions, create};
 
 use super::common::{check_output, print_counts};
-use super::sample::{Rederived, rederive};
 use super::{InputOpts, parse_lang};
 
 /// Read the inspections' results: publish them, estimate the violation rate, feed next month.
@@ -78,6 +79,10 @@ pub struct ResultsArgs {
 /// A verified draw and, per department it drew, what became of each of its units.
 struct Month_ {
     d: Rederived,
+    /// The scored file the draw read.
+    scored: PathBuf,
+    /// The history the draw read: its SHA-256 and rows.
+    history_rows: Option<(String, Vec<HistoryRow>)>,
     /// Per department drawn: position in `draw.selected` → the result row (index), if any.
     results: Vec<(Department, HashMap<usize, usize>)>,
     /// uscc → position in `draw.selected`.
@@ -123,7 +128,7 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     let mut months: Vec<Month_> = Vec::new();
     let mut slots: HashMap<(Month, Department), (usize, usize)> = HashMap::new();
     for m in manifests {
-        let d = rederive(m, &opts).with_context(|| format!("verifying {}", m.display()))?;
+        let d = rederive(m, None, &opts).with_context(|| format!("verifying {}", m.display()))?;
         if !d.report.is_match() {
             for diff in &d.report.differences {
                 eprintln!("{diff}");
@@ -155,8 +160,23 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
             .enumerate()
             .map(|(i, s)| (s.uscc.clone(), i))
             .collect();
+        let input = |role: &str| d.recorded.inputs.iter().find(|i| i.role == role);
+        // rederive() read the scored input, so the manifest names one.
+        let scored = locate(&input("scored").expect("a scored input").path, m);
+        let history_rows = match input("history") {
+            Some(h) if a.history_out.is_some() => {
+                let p = locate(&h.path, m);
+                let mut ignore = spotcheck::table::Rejects::new(false);
+                let (rows, _) = read_history(&p, &opts, &mut ignore)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                Some((h.sha256.clone(), rows))
+            }
+            _ => None,
+        };
         months.push(Month_ {
             d,
+            scored,
+            history_rows,
             results,
             by_uscc,
         });
@@ -173,8 +193,8 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
                 .is_some_and(|&i| mo.d.draw.selected[i].by(dep).is_some())
         })
     };
-    let (rows, counts) = read_results(results_path, &opts, &mut rejects, &drawn)
-        .context("reading the results")?;
+    let (rows, counts) =
+        read_results(results_path, &opts, &mut rejects, &drawn).context("reading the results")?;
     for (r, row) in rows.iter().enumerate() {
         // Accepted rows are drawn: the reader asked `drawn`.
         let &(at, k) = &slots[&(row.month, row.department)];
@@ -187,7 +207,7 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     progress.phase("estimating");
     let mut estimates: Vec<EstimateRow> = Vec::new();
     for mo in &months {
-        let (frame, draw, params) = (&mo.d.frame, &mo.d.draw, &mo.d.params);
+        let (frame, draw, params) = (&mo.d.loaded.frame, &mo.d.draw, &mo.d.params);
         for (dep, res) in &mo.results {
             let units: Vec<DrawnUnit> = draw
                 .selected
@@ -218,7 +238,10 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     let est_batch = estimates_batch(&estimates, a.lang)?;
 
     // 4. The other outputs, built before anything is written.
-    let public = a.public.as_ref().map(|_| public_batch(&months, &rows, a.lang));
+    let public = a
+        .public
+        .as_ref()
+        .map(|_| public_batch(&months, &rows, a.lang));
     let history = match &a.history_out {
         Some(_) => Some(history_batch(&months, &rows, a.lang)?),
         None => None,
@@ -229,7 +252,16 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     };
     progress.phase("writing");
     let zh = a.lang == Lang::Zh;
-    write_batch(&a.output, &est_batch, if zh { "抽查结果估计" } else { "estimates" }, a.bom)?;
+    write_batch(
+        &a.output,
+        &est_batch,
+        if zh {
+            "抽查结果估计"
+        } else {
+            "estimates"
+        },
+        a.bom,
+    )?;
     if let (Some(p), Some(b)) = (&a.public, public) {
         write_batch(p, &b?, if zh { "抽查结果公示" } else { "results" }, a.bom)?;
     }
@@ -245,7 +277,10 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
 
     // 5. The summary.
     print_counts(results_path, &counts);
-    for r in estimates.iter().filter(|r| r.domain == spotcheck::results::estimates::Domain::All) {
+    for r in estimates
+        .iter()
+        .filter(|r| r.domain == spotcheck::results::estimates::Domain::All)
+    {
         let rate = match (r.rate, r.ci) {
             (Some(p), Some((lo, hi))) => format!(
                 "estimated violation rate {:.1} % (95 % interval {:.1}–{:.1} %)",
@@ -292,20 +327,24 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
 
 /// The frame of one department's draw, counted per domain (π > 0) and not covered (π = 0).
 fn frame_counts(d: &Rederived, params: &DrawParams, dep: Department) -> Result<FrameCounts> {
-    let df = prepare(&d.frame, &d.history, params, dep)?;
-    let mut pi = vec![0.0; d.frame.len()];
+    let frame = &d.loaded.frame;
+    let df = prepare(frame, &d.loaded.history, params, dep)?;
+    let mut pi = vec![0.0; frame.len()];
     for u in &df.units {
         pi[u.frame_index()] = u.pi;
     }
     let mut fc = FrameCounts::default();
     for (i, &p) in pi.iter().enumerate() {
-        fc.add(d.frame.district[i], d.frame.tier[i], d.frame.credit_class[i], p);
+        fc.add(frame.district[i], frame.tier[i], frame.credit_class[i], p);
     }
     Ok(fc)
 }
 
 /// Each (month, result row) in sample order: months as given, then seq, market before ecology.
-fn in_sample_order<'a>(months: &'a [Month_], rows: &'a [ResultRow]) -> Vec<(&'a Month_, usize, &'a ResultRow)> {
+fn in_sample_order<'a>(
+    months: &'a [Month_],
+    rows: &'a [ResultRow],
+) -> Vec<(&'a Month_, usize, &'a ResultRow)> {
     let mut out = Vec::new();
     for mo in months {
         for (i, _) in mo.d.draw.selected.iter().enumerate() {
@@ -332,7 +371,10 @@ fn public_batch(months: &[Month_], rows: &[ResultRow], lang: Lang) -> Result<Rec
     use spotcheck::results::io::cols;
     use spotcheck::sample::io::cols as scols;
     let list = in_sample_order(months, rows);
-    let seq: Vec<u64> = list.iter().map(|(mo, i, _)| mo.d.draw.selected[*i].seq).collect();
+    let seq: Vec<u64> = list
+        .iter()
+        .map(|(mo, i, _)| mo.d.draw.selected[*i].seq)
+        .collect();
     let fields = vec![
         Field::new(scols::SEQ.header(lang), DataType::UInt64, false),
         text_field(&out::USCC, lang),
@@ -347,15 +389,31 @@ fn public_batch(months: &[Month_], rows: &[ResultRow], lang: Lang) -> Result<Rec
         strings(list.iter().map(|(_, _, r)| r.uscc.clone()).collect()),
         strings(
             list.iter()
-                .map(|(mo, i, _)| mo.d.frame.name(mo.d.draw.selected[*i].index).to_string())
+                .map(|(mo, i, _)| {
+                    mo.d.loaded
+                        .frame
+                        .name(mo.d.draw.selected[*i].index)
+                        .to_string()
+                })
                 .collect(),
         ),
-        strings(list.iter().map(|(_, _, r)| r.department.label(lang).to_string()).collect()),
+        strings(
+            list.iter()
+                .map(|(_, _, r)| r.department.label(lang).to_string())
+                .collect(),
+        ),
         strings(list.iter().map(|(_, _, r)| r.month.to_string()).collect()),
-        strings(list.iter().map(|(_, _, r)| r.inspected_on.to_string()).collect()),
+        strings(
+            list.iter()
+                .map(|(_, _, r)| r.inspected_on.to_string())
+                .collect(),
+        ),
         strings(list.iter().map(|(_, _, r)| result_label(r, lang)).collect()),
     ];
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Next month's history: the draws' history files (each once) and an onsite row per result.
@@ -363,7 +421,7 @@ fn history_batch(months: &[Month_], rows: &[ResultRow], lang: Lang) -> Result<Re
     let mut seen = HashSet::new();
     let mut all: Vec<HistoryRow> = Vec::new();
     for mo in months {
-        if let Some((sha, h)) = &mo.d.history_rows
+        if let Some((sha, h)) = &mo.history_rows
             && seen.insert(sha.clone())
         {
             all.extend(h.iter().cloned());
@@ -386,10 +444,17 @@ fn history_batch(months: &[Month_], rows: &[ResultRow], lang: Lang) -> Result<Re
     let columns = vec![
         strings(all.iter().map(|h| h.uscc.clone()).collect()),
         strings(all.iter().map(|h| h.date.to_string()).collect()),
-        strings(all.iter().map(|h| h.department.label(lang).to_string()).collect()),
+        strings(
+            all.iter()
+                .map(|h| h.department.label(lang).to_string())
+                .collect(),
+        ),
         strings(all.iter().map(|h| h.mode.label(lang).to_string()).collect()),
     ];
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Columns `--labels-out` adds to the scored rows.
@@ -431,11 +496,13 @@ fn labels_batch(
                 };
                 // A result row exists only for a department that drew the unit.
                 let pi = s.by(*dep).map_or(f64::NAN, |u| u.pi);
-                want.entry(s.uscc.as_str()).or_default().push((y, *dep, 1.0 / pi, order));
+                want.entry(s.uscc.as_str())
+                    .or_default()
+                    .push((y, *dep, 1.0 / pi, order));
                 order += 1;
             }
         }
-        let path = &mo.d.scored;
+        let path = &mo.scored;
         let reader = spotcheck::table::open(path, opts)
             .with_context(|| format!("reading {}", path.display()))?;
         let schema = reader.schema();
@@ -474,13 +541,27 @@ fn labels_batch(
             })
             .collect::<std::result::Result<_, _>>()?;
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(label_cols::VIOLATION.header(lang), DataType::UInt32, false));
+        fields.push(Field::new(
+            label_cols::VIOLATION.header(lang),
+            DataType::UInt32,
+            false,
+        ));
         fields.push(text_field(&label_cols::DEPARTMENT, lang));
-        fields.push(Field::new(label_cols::DESIGN_WEIGHT.header(lang), DataType::Float64, false));
+        fields.push(Field::new(
+            label_cols::DESIGN_WEIGHT.header(lang),
+            DataType::Float64,
+            false,
+        ));
         let mut cols = cols;
-        cols.push(Arc::new(picks.iter().map(|p| p.3 as u32).collect::<UInt32Array>()));
-        cols.push(strings(picks.iter().map(|p| p.4.label(lang).to_string()).collect()));
-        cols.push(Arc::new(picks.iter().map(|p| p.5).collect::<Float64Array>()));
+        cols.push(Arc::new(
+            picks.iter().map(|p| p.3 as u32).collect::<UInt32Array>(),
+        ));
+        cols.push(strings(
+            picks.iter().map(|p| p.4.label(lang).to_string()).collect(),
+        ));
+        cols.push(Arc::new(
+            picks.iter().map(|p| p.5).collect::<Float64Array>(),
+        ));
         batches.push(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?);
     }
     let schema = batches[0].schema();
@@ -488,7 +569,7 @@ fn labels_batch(
         if b.schema() != schema {
             bail!(
                 "the draws read scored files with different columns ({} differs from the first): write --labels-out per scored file",
-                mo.d.scored.display()
+                mo.scored.display()
             );
         }
     }
