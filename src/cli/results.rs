@@ -48,7 +48,7 @@ use super::{InputOpts, parse_lang};
 #[derive(Debug, Args)]
 pub struct ResultsArgs {
     /// The manifests written by `spotcheck sample`, then the results table (any format).
-    #[arg(required = true, num_args = 2.., value_name = "MANIFEST.json… RESULTS")]
+    #[arg(required = true, num_args = 2.., value_names = ["MANIFEST.json", "RESULTS"])]
     pub files: Vec<PathBuf>,
     /// The estimates table (SPEC §9.3; any format).
     #[arg(short, long, value_name = "FILE")]
