@@ -247,6 +247,36 @@ fn a_month_of_results_is_estimated_published_and_fed_forward() {
         assert!(l["violation"] == "0" || l["violation"] == "1");
     }
 
+    // The labels train a model that learns the population: weighted by design_weight.
+    let o = w.run(&[
+        "train",
+        "labels.csv",
+        "--target",
+        "violation",
+        "--weight",
+        "design_weight",
+        "--exclude",
+        "department,credit_class,credit_source,credit_points,credit_reasons",
+        "-o",
+        "v.json",
+        "-q",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("rows weighted by design_weight"), "{out}");
+    assert!(out.contains("saved model refitted on all"), "{out}");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("v.json")).unwrap()).unwrap();
+    assert_eq!(model["training"]["weight_column"], "design_weight");
+    assert_eq!(model["training"]["refit"], true);
+    assert!(
+        model["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["name"] != "design_weight")
+    );
+
     // History: the old rows, then one onsite row per result (out of scope included).
     let h0 = rows(&w, "h.csv");
     let h2 = rows(&w, "h2.csv");
