@@ -321,3 +321,85 @@ pub fn read_results(
     }
     Ok((out, counts))
 }
+
+/// Reads an estimates table written by `spotcheck results` (any format, English or Chinese
+/// headers and values) back into rows, for `report --results`. Empty cells are `None`; a cell
+/// that cannot be read is an error naming its row and column.
+pub fn read_estimates(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Vec<super::estimates::EstimateRow>> {
+    use super::estimates::{Domain, EstimateRow, cols as ec};
+    let reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, ec::ALL, ec::ALL, path)?;
+    // Invariant: resolve() checked that every column is present.
+    let at = |c: &Col| map.get(c).expect("required column resolved");
+    let mut out = Vec::new();
+    let mut row = 0u64;
+    let bad = |row: u64, c: &Col, value: &str, expected: &str| crate::Error::BadValue {
+        path: path.to_path_buf(),
+        row,
+        column: c.name.to_string(),
+        value: value.to_string(),
+        expected: expected.to_string(),
+    };
+    for raw in reader {
+        let raw = raw?;
+        let text = |c: &Col| TextColumn::new(raw.column(at(c)), path);
+        let num = |c: &Col| NumColumn::new(raw.column(at(c)), path);
+        let (mo, de, dk, dv) = (
+            text(&ec::MONTH)?,
+            text(&ec::DEPARTMENT)?,
+            text(&ec::DOMAIN_KIND)?,
+            text(&ec::DOMAIN)?,
+        );
+        let nums: Vec<NumColumn> = ec::ALL[4..].iter().map(num).collect::<Result<_>>()?;
+        for i in 0..raw.num_rows() {
+            row += 1;
+            let m = mo.get(i).unwrap_or("");
+            let month = Month::parse(m).ok_or_else(|| bad(row, &ec::MONTH, m, "YYYY-MM"))?;
+            let d = de.get(i).unwrap_or("");
+            let department = Department::parse(d)
+                .ok_or_else(|| bad(row, &ec::DEPARTMENT, d, Department::EXPECTED))?;
+            let (k, v) = (dk.get(i).unwrap_or(""), dv.get(i).unwrap_or(""));
+            let domain = Domain::parse(k, v).ok_or_else(|| {
+                bad(
+                    row,
+                    &ec::DOMAIN,
+                    &format!("{k} {v}"),
+                    "a domain kind and value as `results` writes them",
+                )
+            })?;
+            let mut f = Vec::with_capacity(nums.len());
+            for (c, n) in ec::ALL[4..].iter().zip(&nums) {
+                f.push(match n.get(i) {
+                    Num::Null => None,
+                    Num::Value(x) => Some(x),
+                    Num::Bad(s) => return Err(bad(row, c, s, "a number")),
+                });
+            }
+            let count = |x: Option<f64>| x.unwrap_or(0.0) as u64;
+            out.push(EstimateRow {
+                month,
+                department,
+                domain,
+                frame_units: count(f[0]),
+                drawn: count(f[1]),
+                inspected: count(f[2]),
+                pending: count(f[3]),
+                out_of_scope: count(f[4]),
+                violations: count(f[5]),
+                hit_rate: f[6],
+                rate: f[7],
+                se: f[8],
+                ci: f[9].zip(f[10]),
+                est_violators: f[11],
+                lift: f[12],
+                caught_share: f[13],
+                not_covered: f[14].map(|x| x as u64),
+            });
+        }
+    }
+    Ok(out)
+}

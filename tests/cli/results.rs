@@ -223,6 +223,35 @@ fn a_month_of_results_is_estimated_published_and_fed_forward() {
         }
     }
 
+    // The report shows them: rate and interval per department, lift per class as a chart.
+    let o = w.run(&[
+        "report",
+        "s.csv",
+        "--sample",
+        "sample.csv",
+        "--results",
+        "est.csv",
+        "-o",
+        "r.html",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let page = std::fs::read_to_string(w.path("r.html")).unwrap();
+    let found = &page[page
+        .find("1b. What the inspections found")
+        .expect("the section")..];
+    let market = est
+        .iter()
+        .find(|r| r["department"] == "market" && r["domain_kind"] == "all")
+        .unwrap();
+    let rate: f64 = market["rate"].parse().unwrap();
+    assert!(
+        found.contains(&format!("{:.1}%", rate * 100.0)),
+        "market rate missing"
+    );
+    let svg = found.find("<svg").expect("a chart");
+    assert!(found[svg..].contains("Lift of risk targeting by credit class"));
+    assert!(found.contains(&format!("<td class=\"n\">{}</td>", market["not_covered"])));
+
     // The public list: one row per accepted result, in sample order, with the English name.
     let public = rows(&w, "pub.csv");
     assert_eq!(public.len(), good);
