@@ -15,6 +15,7 @@ pub mod r#gen;
 pub mod interrupt;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod sample;
 pub mod score;
 pub mod scored;
@@ -45,6 +46,7 @@ pub enum Command {
     Gen(r#gen::GenArgs),
     Sample(sample::SampleArgs),
     Verify(sample::VerifyArgs),
+    Results(results::ResultsArgs),
     Train(train::TrainArgs),
     Evaluate(train::EvaluateArgs),
 }
@@ -244,6 +246,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen(a) => r#gen::run(a),
         Command::Sample(a) => sample::run_sample(a),
         Command::Verify(a) => sample::run_verify(a),
+        Command::Results(a) => results::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
     }

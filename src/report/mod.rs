@@ -61,6 +61,8 @@ pub enum FileRole {
     Policy,
     /// 抽取记录: the draw's manifest (`--manifest`, or found beside the sample).
     Manifest,
+    /// 抽查结果估计: the estimates of `spotcheck results` (`--results`).
+    Results,
 }
 
 impl FileRole {
@@ -72,6 +74,8 @@ impl FileRole {
             (FileRole::Whitelist, Lang::En) => "positive list",
             (FileRole::PreviousScored, Lang::En) => "previous scored enterprises",
             (FileRole::Policy, Lang::En) => "policy",
+            (FileRole::Results, Lang::En) => "inspection results: estimates",
+            (FileRole::Results, Lang::Zh) => "抽查结果估计",
             (FileRole::Scored, Lang::Zh) => "评分结果",
             (FileRole::Sample, Lang::Zh) => "抽查样本",
             (FileRole::Whitelist, Lang::Zh) => "正面清单",
@@ -369,6 +373,8 @@ pub struct ReportData {
     pub policy: Policy,
     /// The input files and their hashes.
     pub files: Vec<InputFile>,
+    /// With `--results`: the estimates of `spotcheck results` (SPEC §9.3), as written.
+    pub results: Option<Vec<crate::results::estimates::EstimateRow>>,
 }
 
 impl ReportData {
@@ -500,6 +506,7 @@ pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
         changes,
         policy: inputs.policy.clone(),
         files: inputs.files.to_vec(),
+        results: None,
     }
 }
 

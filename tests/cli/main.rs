@@ -12,6 +12,7 @@ mod golden;
 mod hostile;
 mod kill;
 mod report;
+mod results;
 mod sample;
 mod score;
 mod train;
