@@ -21,6 +21,8 @@ pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod score;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod table;
 pub mod uscc;
 pub mod whitelist;

@@ -9,6 +9,8 @@ mod golden;
 mod report;
 mod sample;
 mod score;
+#[cfg(feature = "serve")]
+mod serve;
 mod train;
 mod validate;
 mod whitelist;
