@@ -12,7 +12,9 @@ pub mod auth;
 pub mod error;
 pub mod jobs;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
+pub mod session;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -43,6 +45,8 @@ pub const DEFAULT_MAX_UPLOAD: usize = 256 << 20;
 pub struct AppState {
     pub store: Arc<store::Store>,
     pub jobs: Arc<jobs::Jobs>,
+    /// The console's browser sessions (issue 15).
+    pub sessions: Arc<session::Sessions>,
 }
 
 /// Opens (creating and migrating) the store in `config.data`, taking the folder's lock; fails if
@@ -60,6 +64,7 @@ pub fn open_state(config: &Config) -> Result<(AppState, store::DirLock), store::
         AppState {
             store: s,
             jobs: Arc::new(jobs::Jobs::default()),
+            sessions: Arc::new(session::Sessions::default()),
         },
         lock,
     ))
@@ -68,6 +73,7 @@ pub fn open_state(config: &Config) -> Result<(AppState, store::DirLock), store::
 /// The application: every route of SPEC §10, the body limit, JSON for unknown routes.
 pub fn app(state: AppState, max_upload: usize) -> Router {
     routes::router()
+        .merge(pages::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("this route does not take this method".into())

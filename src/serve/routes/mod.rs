@@ -43,7 +43,6 @@ pub fn router() -> Router<AppState> {
             get(draws::public_list),
         )
         .route("/api/files/{name}", get(draws::file))
-        .route("/public/verify", get(draws::verify))
         .route(
             "/api/whitelist",
             post(whitelist::create).get(whitelist::download),
