@@ -14,6 +14,7 @@ pub mod ecology;
 pub mod emissions;
 pub mod envrisk;
 pub mod explain;
+pub mod lookup;
 pub mod file;
 pub mod market;
 pub mod output;

@@ -209,6 +209,17 @@ test('a whole month through the console, then an anonymous verification', { time
   assert.equal(await page.locator('#progress').getAttribute('value'), '100');
   await look(page, 'score-done');
 
+  // Look an enterprise up: the library's explanation, in Chinese.
+  const someUscc = good.split(',')[0];
+  await page.goto(`${base}/months/2026-12`);
+  await page.fill('#uscc', someUscc);
+  await page.click('#lookup button');
+  await page.waitForURL(new RegExp(`/months/2026-12/enterprises\\?uscc=${someUscc}`));
+  const explained = await page.locator('#explain').innerText();
+  assert.ok(explained.includes(someUscc), explained);
+  assert.match(explained, /信用/);
+  await look(page, 'explain');
+
   // Announce the seed, draw.
   await page.goto(`${base}/months/2026-12`);
   await page.selectOption('#seed-department', 'market');

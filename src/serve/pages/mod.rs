@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
             get(month::upload_page).post(month::upload),
         )
         .route("/months/{month}/score", post(month::score))
+        .route("/months/{month}/enterprises", get(month::lookup))
         .route("/months/{month}/jobs/{job}", get(month::job))
         .route("/months/{month}/scored", get(month::scored))
         .route("/months/{month}/seeds", post(month::seed))
@@ -322,12 +323,29 @@ pub fn read_table(
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApiError::Internal(format!("formatting a table: {e}")))?;
             for i in 0..b.num_rows().min(limit - rows.len()) {
-                rows.push(cols.iter().map(|c| c.value(i).to_string()).collect());
+                rows.push(
+                    cols.iter()
+                        .zip(b.columns())
+                        .map(|(f, col)| cell(f, col.as_ref(), i))
+                        .collect(),
+                );
             }
         }
         total += b.num_rows();
     }
     Ok((header, rows, total))
+}
+
+/// One cell for display: decimals as the report and `explain` write them (at most 6 places,
+/// trailing zeros dropped: `0.025`, not `0.024999999999999998`), everything else as Arrow shows it.
+fn cell(f: &arrow::util::display::ArrayFormatter<'_>, col: &dyn arrow::array::Array, i: usize) -> String {
+    use arrow::array::{Array, Float64Array};
+    if let Some(a) = col.as_any().downcast_ref::<Float64Array>()
+        && !a.is_null(i)
+    {
+        return crate::score::explain::num(a.value(i));
+    }
+    f.value(i).to_string()
 }
 
 /// A table of strings, with a caption and a note when rows were left out.

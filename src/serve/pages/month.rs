@@ -281,6 +281,18 @@ fn month_page(
             }
         }
 
+        section #lookup {
+            h2 { (ctx.t("查询企业", "Look up an enterprise")) }
+            form.inline method="get" action=(format!("/months/{month}/enterprises")) {
+                div.field.(if errors.get("uscc").is_some() { "has-error" } else { "" }) {
+                    label for="uscc" { (ctx.t("统一社会信用代码", "Unified social credit code")) }
+                    (errors.beside("uscc"))
+                    input #uscc type="text" name="uscc" maxlength="18" autocomplete="off" spellcheck="false";
+                }
+                button type="submit" { (ctx.t("查询评分说明", "Explain its score")) }
+            }
+        }
+
         section #seeds {
             h2 { "3. " (ctx.t("公布随机种子", "Announce the seed")) }
             @if !ms.seeds.is_empty() {
@@ -809,4 +821,113 @@ pub async fn file(
     draws::file(State(state), Analyst(user), Ok(Path(name)))
         .await
         .map_err(|e| api_error(&ctx, e))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LookupQuery {
+    uscc: Option<String>,
+}
+
+/// `/months/{month}/enterprises?uscc=`: one enterprise of the month's scored upload, explained
+/// by the library (`score::lookup`, what `spotcheck explain` prints) with the same policy and
+/// credit model the month's scoring used. A GET form: it changes nothing.
+pub async fn lookup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(month): Path<String>,
+    Query(q): Query<LookupQuery>,
+) -> PageResult {
+    analyst(&ctx)?;
+    let month = month_of(&ctx, &month)?;
+    let uscc = q.uscc.unwrap_or_default().trim().to_string();
+    let m = month.clone();
+    let files: Option<(String, Option<String>)> = db(
+        &ctx,
+        state.store.with(move |c| {
+            Ok(rusqlite::OptionalExtension::optional(c.query_row(
+                "SELECT enterprises_file, emissions_file FROM scored WHERE month = ?1
+                 ORDER BY id DESC LIMIT 1",
+                [m],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ))?)
+        }),
+    )?;
+    let mut errors = Errors::default();
+    if uscc.is_empty() {
+        errors.add("uscc", ctx.t("请输入统一社会信用代码", "Enter the unified social credit code"));
+    } else if files.is_none() {
+        errors.add("uscc", ctx.t("本月尚未评分：请先评分再查询", "The month is not scored yet: score it first"));
+    }
+    if !errors.is_empty() {
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+    }
+    let Some((ent, emi)) = files else {
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+    };
+    let (ent, emi) = (
+        state.store.file_path(&ent),
+        emi.map(|e| state.store.file_path(&e)),
+    );
+    let (code, lang) = (uscc.clone(), ctx.lang);
+    let found = db(
+        &ctx,
+        tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            let opts = crate::table::ReadOptions::default();
+            let policy = crate::policy::Policy::default();
+            // The shipped credit model when the table has its features, as the score job decides.
+            let schema = crate::input::EnterpriseReader::open(&ent, &opts)?.schema();
+            let model = crate::credit::CreditModel::from_json(
+                crate::credit::DEFAULT_MODEL_JSON,
+                "models/credit-default.json (built in)",
+            )
+            .ok()
+            .filter(|m| {
+                m.feature_columns(&arrow::array::RecordBatch::new_empty(schema.clone()))
+                    .is_ok()
+            });
+            Ok(crate::score::lookup::explain_in_files(
+                &ent,
+                emi.as_deref(),
+                &code,
+                &policy,
+                model.as_ref().map(|m| m as &dyn crate::predict::CreditPredictor),
+                &opts,
+                lang,
+            )?)
+        })
+        .await
+        .map_err(ApiError::from)
+        .and_then(|r| r),
+    )?;
+    use crate::score::lookup::Lookup;
+    let text = match found {
+        Lookup::Found { text, .. } => text,
+        Lookup::Malformed => {
+            errors.add("uscc", ctx.t(
+                "这不是统一社会信用代码（18 位，由数字和除 I、O、S、V、Z 以外的大写字母组成）",
+                "This is not a unified social credit code (18 characters from 0-9 and A-Y without I, O, S, V, Z)",
+            ));
+            return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        }
+        Lookup::NotFound { uscc } => {
+            errors.add("uscc", format!("{}{uscc}", ctx.t("本月评分的企业名录中没有该代码：", "No enterprise of the month's scoring has the code ")));
+            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
+        }
+        Lookup::Rejected { uscc, row, reason, detail } => {
+            errors.add("uscc", format!("{uscc}: {} {row} {}: {reason} ({detail})", ctx.t("该企业所在行", "its row"), ctx.t("被拒绝", "was rejected")));
+            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
+        }
+    };
+    let title = format!("{month} · {uscc}");
+    let body = html! {
+        p.crumbs { a href="/months" { (ctx.t("月份", "Months")) } " › " a href=(format!("/months/{month}")) { (month) } " › " (uscc) }
+        h1 { (ctx.t("企业评分说明", "Why this enterprise scored as it did")) }
+        div #explain.explain {
+            @for line in text.lines() {
+                @if line.trim().is_empty() { br; } @else { p { (line) } }
+            }
+        }
+        p { a href=(format!("/months/{month}#lookup")) { (ctx.t("查询其他企业", "Look up another enterprise")) } }
+    };
+    Ok(page(&ctx, StatusCode::OK, &title, body))
 }
