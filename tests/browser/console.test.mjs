@@ -25,6 +25,7 @@ const root = resolve(here, '..', '..');
 const bin = process.env.SPOTCHECK_BIN || join(root, 'target', 'debug', 'spotcheck');
 const shots = join(root, 'target', 'screenshots');
 const sample = join(root, 'data', 'sample');
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 
 const data = mkdtempSync(join(tmpdir(), 'spotcheck-console-'));

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+#[cfg(feature = "serve")]
+mod console;
 mod r#gen;
 mod golden;
 mod report;

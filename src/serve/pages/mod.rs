@@ -345,7 +345,15 @@ fn cell(f: &arrow::util::display::ArrayFormatter<'_>, col: &dyn arrow::array::Ar
     {
         return crate::score::explain::num(a.value(i));
     }
-    f.value(i).to_string()
+    let s = f.value(i).to_string();
+    // A decimal stored as text (CSV) with more places than anyone reads: shown as above.
+    match s.split_once('.') {
+        Some((_, frac)) if frac.len() > 6 && frac.bytes().all(|b| b.is_ascii_digit()) => s
+            .parse::<f64>()
+            .map(crate::score::explain::num)
+            .unwrap_or(s),
+        _ => s,
+    }
 }
 
 /// A table of strings, with a caption and a note when rows were left out.
