@@ -31,6 +31,7 @@ fn help_texts() {
         "explain",
         "sample",
         "verify",
+        "results",
         "whitelist",
         "train",
         "evaluate",

@@ -7,6 +7,7 @@ use std::process::Output;
 mod r#gen;
 mod golden;
 mod report;
+mod results;
 mod sample;
 mod score;
 #[cfg(feature = "serve")]
