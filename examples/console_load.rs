@@ -15,7 +15,14 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 50;
 const REQUESTS_PER_CLIENT: usize = 200;
 
-fn request(addr: &str, method: &str, path: &str, token: &str, ct: &str, body: &[u8]) -> (u16, Vec<u8>) {
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    ct: &str,
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(300))).ok();
     let head = format!(
@@ -70,14 +77,32 @@ fn main() {
             &bytes,
         );
         assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
-        println!("upload {kind}: {:?} ({} rows read)", t.elapsed(), field(&body, "read"));
+        println!(
+            "upload {kind}: {:?} ({} rows read)",
+            t.elapsed(),
+            field(&body, "read")
+        );
     }
     let t = Instant::now();
-    let (st, body) = request(addr, "POST", &format!("/api/months/{month}/score"), token, "application/json", b"{}");
+    let (st, body) = request(
+        addr,
+        "POST",
+        &format!("/api/months/{month}/score"),
+        token,
+        "application/json",
+        b"{}",
+    );
     assert_eq!(st, 202, "{}", String::from_utf8_lossy(&body));
     let job = field(&body, "job");
     loop {
-        let (_, b) = request(addr, "GET", &format!("/api/jobs/{job}"), token, "application/json", b"");
+        let (_, b) = request(
+            addr,
+            "GET",
+            &format!("/api/jobs/{job}"),
+            token,
+            "application/json",
+            b"",
+        );
         match field(&b, "state").as_str() {
             "done" => break,
             "failed" => panic!("score failed: {}", String::from_utf8_lossy(&b)),
@@ -105,7 +130,10 @@ fn main() {
     );
     let draw = t.elapsed();
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
-    println!("draw through the API: {draw:?} ({} visits)", field(&body, "visits"));
+    println!(
+        "draw through the API: {draw:?} ({} visits)",
+        field(&body, "visits")
+    );
 
     let paths = [
         format!("/api/months/{month}/draws/market/public"),
@@ -130,7 +158,10 @@ fn main() {
             })
         })
         .collect();
-    let mut all: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().expect("client")).collect();
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client"))
+        .collect();
     let wall = t.elapsed();
     all.sort();
     println!(

@@ -39,7 +39,9 @@ fn main() -> Result<()> {
             data.display()
         );
     }
+    // The shipped model keeps its holdout out of the fit (it predates refitting by default).
     let params = TrainParams::new("credit_class")
+        .refit(false)
         .features(FeatureSelection::Include(features))
         .holdout(0.3)
         .seed(42)
@@ -178,6 +180,23 @@ fn card(model: &CreditModel, report: &TrainReport, data: &Path) -> String {
          models/credit-bureau.json\nspotcheck evaluate next-month.xlsx --model \
          models/credit-bureau.json --target 信用风险分类\n```\n\nand score with `--model \
          models/credit-bureau.json`. Keep the model file with the data's SHA-256 it records."
+    );
+    let _ = writeln!(
+        s,
+        "\n`spotcheck train` measures on the holdout, then by default refits the saved model on \
+         every labelled row (the file records `\"refit\": true` and `train_rows` counts them \
+         all); `--no-refit` saves the model fitted without the holdout, as this shipped model \
+         was.\n\n## Learning from inspection results\n\n`spotcheck results … --labels-out \
+         labels.csv` gives each inspected enterprise its scored row, `violation` (0/1) and \
+         `design_weight` = 1/π. The sample is risk-targeted, so an unweighted model learns the \
+         sample; weighted, it learns the population:\n\n```\nspotcheck train labels.csv \
+         --target violation --weight design_weight --exclude department -o \
+         models/violation.json\n```\n\nWith `--weight COL` the weights (scaled to mean 1) \
+         multiply each row's good/bad counts in the bins, the WoE and the IV, and its \
+         log-likelihood in the logistic regression, which is then fitted by Newton's method \
+         (linfa has no row weights; with weights of 1 both agree to 1e-3). Minimum bin sizes, \
+         the class cut-offs and the printed metrics stay counts of rows. The model file \
+         records `weight_column`."
     );
     s
 }

@@ -18,6 +18,7 @@ pub mod input;
 pub mod policy;
 pub mod predict;
 pub mod report;
+pub mod results;
 pub mod sample;
 pub mod schema;
 pub mod score;

@@ -14,6 +14,7 @@ pub mod explain;
 pub mod r#gen;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod sample;
 pub mod score;
 pub mod scored;
@@ -48,6 +49,7 @@ pub enum Command {
     Gen(r#gen::GenArgs),
     Sample(sample::SampleArgs),
     Verify(sample::VerifyArgs),
+    Results(results::ResultsArgs),
     Train(train::TrainArgs),
     Evaluate(train::EvaluateArgs),
     #[cfg(feature = "serve")]
@@ -192,6 +194,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen(a) => r#gen::run(a),
         Command::Sample(a) => sample::run_sample(a),
         Command::Verify(a) => sample::run_verify(a),
+        Command::Results(a) => results::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
         #[cfg(feature = "serve")]

@@ -46,6 +46,11 @@ pub struct ReportArgs {
     /// Last period's scored enterprises, to count changes of class and of list eligibility.
     #[arg(long, value_name = "FILE")]
     pub previous_scored: Option<PathBuf>,
+    /// The estimates written by `spotcheck results` (any format, English or Chinese): adds "what
+    /// the inspections found" — the estimated violation rate and its interval per department,
+    /// hit rate and lift per credit class (table and chart), the enterprises not covered.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
     /// Policy file the scores were made with (default: the shipped data/policy/default.toml,
     /// built in).
     #[arg(long, value_name = "FILE")]
@@ -157,6 +162,9 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
     if let Some(p) = &a.previous_scored {
         files.push(input(FileRole::PreviousScored, p)?);
     }
+    if let Some(p) = &a.results {
+        files.push(input(FileRole::Results, p)?);
+    }
     files.push(InputFile {
         role: FileRole::Policy,
         path: match &a.policy {
@@ -175,6 +183,12 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         files: &files,
         month: a.month.as_deref(),
     });
+    let mut data = data;
+    if let Some(p) = &a.results {
+        let rows = spotcheck::results::io::read_estimates(p, &opts)
+            .with_context(|| format!("reading the estimates {}", p.display()))?;
+        data.results = Some(rows);
+    }
     let page = report::html::render(&data, lang);
     let tmp = temp_path(&a.output);
     let written = std::fs::write(&tmp, page.as_bytes())

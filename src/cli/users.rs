@@ -25,8 +25,9 @@ pub enum UsersCommand {
 
 /// Add a user: prints `password: …` and `token: …` (shown once; stored only as hashes).
 ///
-/// Roles: analyst (uploads, scores, announces seeds, draws), admin (also reads the audit log and
-/// manages users), inspector (its own tasks). Works while the server runs.
+/// Roles: analyst (uploads, scores, announces seeds, draws, builds the positive list), admin
+/// (also reads the audit log), inspector (signs in; its own tasks come with the console's pages).
+/// Works while the server runs; whoever can write the data folder can add users.
 ///
 /// Example: spotcheck users add alice --role admin --data console
 #[derive(Debug, Args)]

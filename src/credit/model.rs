@@ -119,6 +119,14 @@ pub struct TrainingInfo {
     pub alpha: f64,
     /// How the class cut-offs were fitted.
     pub cutoff_rule: String,
+    /// The column of row weights the fit used (`train --weight`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_column: Option<String>,
+    /// Whether the saved model was refitted on every labelled row after the holdout was measured
+    /// (then `train_rows` counts them all). Written only when true; absent means false (the
+    /// shipped model and models of earlier versions).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refit: bool,
 }
 
 /// Train and holdout metrics.

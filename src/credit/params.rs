@@ -109,6 +109,8 @@ pub struct TrainParams {
     scaling: Scaling,
     alpha: f64,
     data_sha256: Option<String>,
+    weight: Option<String>,
+    refit: bool,
 }
 
 /// Checked training parameters: the only thing [`crate::credit::train`] accepts.
@@ -132,7 +134,24 @@ impl TrainParams {
             scaling: Scaling::default(),
             alpha: DEFAULT_ALPHA,
             data_sha256: None,
+            weight: None,
+            refit: true,
         }
+    }
+
+    /// A column of row weights (e.g. `design_weight` = 1/π from `spotcheck results
+    /// --labels-out`): every row counts with its weight in the WoE, IV and logistic fit, so the
+    /// model learns the population the rows were drawn from (default: none, every row weighs 1).
+    pub fn weight(mut self, column: impl Into<String>) -> Self {
+        self.weight = Some(column.into());
+        self
+    }
+
+    /// After measuring on the holdout, refit the saved model on every labelled row (default
+    /// true); false keeps the holdout rows out of the saved model.
+    pub fn refit(mut self, refit: bool) -> Self {
+        self.refit = refit;
+        self
     }
 
     /// Which columns become features (default: auto-detect).
@@ -286,6 +305,14 @@ impl TrainParams {
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {
             return Err(bad_arg("--alpha", format!("{} is not ≥ 0", self.alpha)));
         }
+        if let Some(w) = &self.weight
+            && w.trim().is_empty()
+        {
+            return Err(bad_arg(
+                "--weight",
+                "the weight column name is empty".into(),
+            ));
+        }
         if let Some(h) = &self.data_sha256
             && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
         {
@@ -348,6 +375,15 @@ impl ValidTrainParams {
         self.0.alpha
     }
     /// Caller-supplied SHA-256 of the training data.
+    /// The column of row weights, if any.
+    pub fn weight(&self) -> Option<&str> {
+        self.0.weight.as_deref()
+    }
+    /// Whether the saved model is refitted on every labelled row.
+    pub fn refit(&self) -> bool {
+        self.0.refit
+    }
+
     pub fn data_sha256(&self) -> Option<&str> {
         self.0.data_sha256.as_deref()
     }

@@ -227,7 +227,35 @@ fn binary_target_and_monotonic_numeric_bins() {
     let missing = years.bins.last().unwrap();
     assert_eq!(missing.rule, BinRule::Missing);
     let n_missing = s.years.iter().filter(|y| y.is_none()).count() as u64;
+    // Refitted on every labelled row after the holdout was measured (the default): the bins
+    // count them all.
+    assert_eq!(missing.count, n_missing);
+    let t = &model.spec().training;
+    assert!(t.refit);
+    assert_eq!(t.train_rows, t.rows_labelled);
+    assert!(t.holdout_rows > 0);
+    // --no-refit: the saved model is the one measured, trained without the holdout rows.
+    let params = TrainParams::new("default")
+        .features(FeatureSelection::Exclude(vec!["credit_class".into()]))
+        .refit(false)
+        .check()
+        .unwrap();
+    let (kept, kept_report) = train(&[batch(&s, false)], &params).unwrap();
+    let years = kept
+        .spec()
+        .features
+        .iter()
+        .find(|f| f.name == "years_in_operation")
+        .unwrap();
+    let missing = years.bins.last().unwrap();
     assert!(missing.count > 0 && missing.count < n_missing);
+    assert!(!kept.spec().training.refit);
+    assert_eq!(
+        kept.spec().training.train_rows + kept.spec().training.holdout_rows,
+        t.rows_labelled
+    );
+    // The holdout measurement is the same either way.
+    assert_eq!(kept_report.metrics.holdout, report.metrics.holdout);
     // A binary model gives no class to `score`.
     let e = model.predict_batch(&batch(&s, false)).unwrap_err();
     assert!(e.to_string().contains("no credit class"), "{e}");
@@ -549,4 +577,88 @@ fn target_only_goods() -> Error {
     ])
     .unwrap();
     train(&[b], &TrainParams::new("y").check().unwrap()).unwrap_err()
+}
+
+#[test]
+fn row_weights_enter_the_woe_and_the_fit() {
+    // Bads weigh 3, goods 1 (as if goods had been sampled three times as often). WoE is a ratio
+    // of shares within goods and within bads, so it does not move; the bad totals triple
+    // relative to the goods, and the intercept (log-odds of bad) rises by about ln 3.
+    let s = synth(4000, 5, 0.0);
+    let b = batch(&s, false);
+    let w: Vec<f64> = s
+        .default
+        .iter()
+        .map(|&d| if d == 1 { 3.0 } else { 1.0 })
+        .collect();
+    let mut cols: Vec<(String, ArrayRef)> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(b.columns())
+        .map(|(f, c)| (f.name().clone(), c.clone()))
+        .collect();
+    cols.push(("w".into(), Arc::new(Float64Array::from(w)) as ArrayRef));
+    let weighted = RecordBatch::try_from_iter(cols).unwrap();
+    let base = || {
+        TrainParams::new("default")
+            .features(FeatureSelection::Include(vec![
+                "years_in_operation".into(),
+                "admin_penalties_3y".into(),
+            ]))
+            .holdout(0.0)
+    };
+    let (plain, _) = train(std::slice::from_ref(&weighted), &base().check().unwrap()).unwrap();
+    let (wtd, _) = train(&[weighted], &base().weight("w").check().unwrap()).unwrap();
+    assert_eq!(wtd.spec().training.weight_column.as_deref(), Some("w"));
+    assert_eq!(plain.spec().training.weight_column, None);
+    let totals = |m: &CreditModel| {
+        let f = &m.spec().features[0];
+        let g: f64 = f.bins.iter().map(|b| b.good).sum();
+        let d: f64 = f.bins.iter().map(|b| b.bad).sum();
+        d / g
+    };
+    assert!((totals(&wtd) / totals(&plain) - 3.0).abs() < 1e-9);
+    // (Numeric bins may be cut elsewhere: pre-bins and merges follow the weighted rates.
+    // Where a bin is the same, so is its WoE.)
+    let mut same = 0;
+    for (a, b) in plain.spec().features.iter().zip(&wtd.spec().features) {
+        for x in &a.bins {
+            if let Some(y) = b
+                .bins
+                .iter()
+                .find(|y| y.rule == x.rule && y.count == x.count)
+            {
+                assert!((x.woe - y.woe).abs() < 1e-5, "{} {x:?} {y:?}", a.name);
+                same += 1;
+            }
+        }
+    }
+    assert!(same >= 2, "{same} bins in common");
+    let shift = wtd.spec().intercepts[0] - plain.spec().intercepts[0];
+    assert!(
+        (shift - 3f64.ln()).abs() < 0.05,
+        "intercept moved by {shift}"
+    );
+    // A weight that is not > 0 is refused with its row.
+    let mut bad = s.default.iter().map(|_| 1.0).collect::<Vec<f64>>();
+    bad[6] = 0.0;
+    let b2 = RecordBatch::try_from_iter([
+        (
+            "default",
+            Arc::new(arrow::array::Int64Array::from(s.default.clone())) as ArrayRef,
+        ),
+        (
+            "years_in_operation",
+            Arc::new(Float64Array::from(s.years.clone())) as ArrayRef,
+        ),
+        ("w", Arc::new(Float64Array::from(bad)) as ArrayRef),
+    ])
+    .unwrap();
+    let e = train(
+        &[b2],
+        &TrainParams::new("default").weight("w").check().unwrap(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("row 7"), "{e}");
 }

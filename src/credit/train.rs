@@ -86,6 +86,9 @@ fn candidates<'a>(
                 if frame::same_column(name, params.target()) {
                     return Err(training(format!("{name:?} is the target, not a feature")));
                 }
+                if params.weight().is_some_and(|w| frame::same_column(name, w)) {
+                    return Err(training(format!("{name:?} is the weight, not a feature")));
+                }
                 let Some(arrays) = column_in_all(batches, name)? else {
                     return Err(training(format!(
                         "feature {name:?} is not a column of the table (columns: {})",
@@ -114,6 +117,7 @@ fn candidates<'a>(
             }
             for h in &headers {
                 if frame::same_column(h, params.target())
+                    || params.weight().is_some_and(|w| frame::same_column(h, w))
                     || exclude.iter().any(|x| frame::same_column(h, x))
                 {
                     continue;
@@ -200,32 +204,36 @@ pub fn train(
     }
     let weights: Vec<(f64, f64)> = labels.iter().map(|&l| target::weights(&kind, l)).collect();
 
+    // Row weights (`--weight`), scaled to mean 1 over the labelled rows.
+    let row_weights: Option<Vec<f64>> = match params.weight() {
+        Some(col) => Some(read_row_weights(batches, col, &rows)?),
+        None => None,
+    };
+    let weights: Vec<(f64, f64)> = match &row_weights {
+        Some(w) => weights
+            .iter()
+            .zip(w)
+            .map(|(&(g, b), &x)| (g * x, b * x))
+            .collect(),
+        None => weights,
+    };
+
     // Split.
     let holdout = frame::holdout_split(&labels, params.holdout(), params.seed());
     let train_idx: Vec<usize> = (0..rows.len()).filter(|&i| !holdout[i]).collect();
     let hold_idx: Vec<usize> = (0..rows.len()).filter(|&i| holdout[i]).collect();
-    let train_labels: Vec<usize> = train_idx.iter().map(|&i| labels[i]).collect();
     {
-        let bads = train_labels
+        let bads = train_idx
             .iter()
-            .filter(|&&l| target::is_bad(&kind, l))
+            .filter(|&&i| target::is_bad(&kind, labels[i]))
             .count();
-        if bads == 0 || bads == train_labels.len() {
+        if bads == 0 || bads == train_idx.len() {
             return Err(training(
                 "the training rows hold only goods or only bads: nothing to learn".into(),
             ));
         }
     }
-    let train_weights: Vec<(f64, f64)> = train_idx.iter().map(|&i| weights[i]).collect();
-    let opts = BinOptions {
-        prebins: params.prebins(),
-        min_count: ((params.min_bin_share() * train_idx.len() as f64).ceil() as u64).max(1),
-        monotonic: params.monotonic(),
-    };
-
-    // Candidate features, kinds, bins.
     let cands = candidates(batches, params)?;
-    let mut report: Vec<FeatureReport> = Vec::new();
     for (i, c) in cands.iter().enumerate() {
         if cands[..i].iter().any(|d| d.name == c.name) {
             return Err(training(format!(
@@ -234,6 +242,175 @@ pub fn train(
             )));
         }
     }
+    let ctx = FitContext {
+        params,
+        kind: &kind,
+        cands: &cands,
+        rows: &rows,
+        labels: &labels,
+        weights: &weights,
+        row_weights: row_weights.as_deref(),
+    };
+    // Fit on the training rows and measure on the holdout; then, unless told not to, fit again
+    // on every labelled row: that is the model saved (its train metrics are over all rows).
+    let first = fit_on(&ctx, &train_idx)?;
+    let holdout_metrics = (!hold_idx.is_empty()).then(|| {
+        let pts: Vec<f64> = hold_idx.iter().map(|&i| first.points_of(i)).collect();
+        let ls: Vec<usize> = hold_idx.iter().map(|&i| labels[i]).collect();
+        measure(&kind, &pts, &ls, &first.cutoffs)
+    });
+    let refit = params.refit() && !hold_idx.is_empty();
+    let all_idx: Vec<usize> = (0..rows.len()).collect();
+    let (fit, fit_idx) = if refit {
+        (fit_on(&ctx, &all_idx)?, &all_idx)
+    } else {
+        (first, &train_idx)
+    };
+    let fit_points: Vec<f64> = fit_idx.iter().map(|&i| fit.points_of(i)).collect();
+    let fit_labels: Vec<usize> = fit_idx.iter().map(|&i| labels[i]).collect();
+    let train_metrics = measure(&kind, &fit_points, &fit_labels, &fit.cutoffs);
+    let Fit {
+        working,
+        features,
+        base_points,
+        cutoffs,
+        fitted,
+        mut report,
+    } = fit;
+    let scaling = params.scaling();
+
+    let data_sha256 = params
+        .data_sha256()
+        .map(|h| h.to_ascii_lowercase())
+        .unwrap_or_else(|| frame::canonical_sha256(batches));
+    let spec = ModelSpec {
+        format: MODEL_FORMAT.to_string(),
+        spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: TargetSpec {
+            column: frame::canonical_name(params.target()),
+            kind: kind.clone(),
+        },
+        scaling,
+        base_points,
+        intercepts: fitted.intercepts.iter().map(|&x| round_to(x, 6)).collect(),
+        features,
+        cutoffs: cutoffs.clone(),
+        training: TrainingInfo {
+            data_sha256: data_sha256.clone(),
+            seed: params.seed(),
+            holdout_share: params.holdout(),
+            rows_read: rows_read as u64,
+            rows_labelled: rows.len() as u64,
+            train_rows: fit_idx.len() as u64,
+            holdout_rows: hold_idx.len() as u64,
+            monotonic: params.monotonic(),
+            min_bin_share: params.min_bin_share(),
+            prebins: params.prebins(),
+            alpha: params.alpha(),
+            cutoff_rule: match kind {
+                TargetKind::Binary { .. } => "none".into(),
+                TargetKind::Classes => "max-training-accuracy".into(),
+            },
+            weight_column: params.weight().map(frame::canonical_name),
+            refit,
+        },
+        metrics: ModelMetrics {
+            train: train_metrics,
+            holdout: holdout_metrics,
+        },
+    };
+    for (w, f) in working.iter().zip(&spec.features) {
+        report.push(FeatureReport {
+            name: w.name.clone(),
+            kind: Some(w.kind),
+            status: FeatureStatus::Used,
+            iv: Some(f.iv),
+            bins: f.bins.len(),
+            coefficient: Some(f.coefficient),
+        });
+    }
+    // Used features first, then the rest; each group by IV, highest first, then name.
+    report.sort_by(|a, b| {
+        (a.status != FeatureStatus::Used)
+            .cmp(&(b.status != FeatureStatus::Used))
+            .then(b.iv.unwrap_or(-1.0).total_cmp(&a.iv.unwrap_or(-1.0)))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let model = CreditModel::from_spec(spec, IN_MEMORY)?;
+    let report = TrainReport {
+        target: model.spec().target.clone(),
+        rows_read: rows_read as u64,
+        rows_labelled: rows.len() as u64,
+        train_rows: fit_idx.len() as u64,
+        holdout_rows: hold_idx.len() as u64,
+        features: report,
+        base_points,
+        cutoffs,
+        metrics: model.spec().metrics.clone(),
+        data_sha256,
+    };
+    Ok((model, report))
+}
+
+/// What `fit_on` needs from `train`.
+struct FitContext<'a, 'b> {
+    params: &'a ValidTrainParams,
+    kind: &'a TargetKind,
+    cands: &'a [Candidate<'b>],
+    /// Global index of each labelled row, its label and good/bad weights (row weight included).
+    rows: &'a [usize],
+    labels: &'a [usize],
+    weights: &'a [(f64, f64)],
+    row_weights: Option<&'a [f64]>,
+}
+
+/// A scorecard fitted on some of the labelled rows, able to score any labelled row.
+struct Fit {
+    working: Vec<Working>,
+    features: Vec<FeatureSpec>,
+    base_points: f64,
+    cutoffs: Vec<f64>,
+    fitted: logistic::Fitted,
+    /// Features left out (skipped, low IV, reversed).
+    report: Vec<FeatureReport>,
+}
+
+impl Fit {
+    /// The points of labelled row `i`.
+    fn points_of(&self, i: usize) -> f64 {
+        let mut p = self.base_points;
+        for (w, f) in self.working.iter().zip(&self.features) {
+            if let Slot::Bin(b) = w.slots[i] {
+                p += f.bins[b].points;
+            }
+        }
+        round_to(p, 3)
+    }
+}
+
+/// Bins, WoE/IV, logistic fit, points and cut-offs on the labelled rows `idx` (positions in
+/// `ctx.rows`).
+fn fit_on(ctx: &FitContext<'_, '_>, idx: &[usize]) -> Result<Fit> {
+    let FitContext {
+        params,
+        kind,
+        cands,
+        rows,
+        labels,
+        weights,
+        row_weights,
+    } = *ctx;
+    let kind = kind.clone();
+    let train_idx = idx;
+    let train_labels: Vec<usize> = train_idx.iter().map(|&i| labels[i]).collect();
+    let train_weights: Vec<(f64, f64)> = train_idx.iter().map(|&i| weights[i]).collect();
+    let opts = BinOptions {
+        prebins: params.prebins(),
+        min_count: ((params.min_bin_share() * train_idx.len() as f64).ceil() as u64).max(1),
+        monotonic: params.monotonic(),
+    };
+    let mut report: Vec<FeatureReport> = Vec::new();
+    // Kinds and bins of the candidate features.
     let binned: Vec<Result<std::result::Result<Working, FeatureReport>>> = cands
         .par_iter()
         .map(|c| {
@@ -352,12 +529,22 @@ pub fn train(
                 x[[r, j]] = woe_of(w, i);
             }
         }
-        let f = match kind {
-            TargetKind::Binary { .. } => {
+        let w: Option<Vec<f64>> = row_weights.map(|rw| train_idx.iter().map(|&i| rw[i]).collect());
+        let f = match (&kind, &w) {
+            (TargetKind::Binary { .. }, None) => {
                 let bad: Vec<bool> = train_labels.iter().map(|&l| l == 1).collect();
                 logistic::fit_binary(&x, &bad, params.alpha())
             }
-            TargetKind::Classes => logistic::fit_cumulative(&x, &train_labels, params.alpha()),
+            (TargetKind::Binary { .. }, Some(w)) => {
+                let bad: Vec<bool> = train_labels.iter().map(|&l| l == 1).collect();
+                logistic::fit_binary_weighted(&x, &bad, w, params.alpha())
+            }
+            (TargetKind::Classes, None) => {
+                logistic::fit_cumulative(&x, &train_labels, params.alpha())
+            }
+            (TargetKind::Classes, Some(w)) => {
+                logistic::fit_cumulative_weighted(&x, &train_labels, w, params.alpha())
+            }
         }
         .map_err(|m| training(format!("the logistic regression failed: {m}")))?;
         // WoE = ln(%good/%bad), so a sound coefficient on the log-odds of bad is negative.
@@ -418,98 +605,53 @@ pub fn train(
                 .collect(),
         })
         .collect();
-    let points_of = |i: usize| -> f64 {
-        let mut p = base_points;
-        for (w, f) in working.iter().zip(&features) {
-            if let Slot::Bin(b) = w.slots[i] {
-                p += f.bins[b].points;
+    let mut fit = Fit {
+        working,
+        features,
+        base_points,
+        cutoffs: Vec::new(),
+        fitted,
+        report,
+    };
+    if let TargetKind::Classes = kind {
+        let train_points: Vec<f64> = train_idx.iter().map(|&i| fit.points_of(i)).collect();
+        fit.cutoffs = scorecard::fit_cutoffs(&train_points, &train_labels)
+            .map(|c| c.to_vec())
+            .unwrap_or_default();
+    }
+    Ok(fit)
+}
+
+/// The `--weight` column of the labelled rows, each finite and > 0, scaled to mean 1.
+fn read_row_weights(batches: &[RecordBatch], column: &str, rows: &[usize]) -> Result<Vec<f64>> {
+    let Some(arrays) = column_in_all(batches, column)? else {
+        return Err(training(format!("no weight column {column:?}")));
+    };
+    let mut all: Vec<Option<f64>> = Vec::new();
+    for a in arrays {
+        let f = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64)
+            .map_err(|e| training(format!("weight column {column:?} is not numeric: {e}")))?;
+        let f = f
+            .as_any()
+            .downcast_ref::<arrow::array::Float64Array>()
+            .ok_or_else(|| training(format!("weight column {column:?} is not numeric")))?;
+        all.extend(f.iter());
+    }
+    let mut w = Vec::with_capacity(rows.len());
+    for &r in rows {
+        match all[r] {
+            Some(x) if x.is_finite() && x > 0.0 => w.push(x),
+            other => {
+                return Err(training(format!(
+                    "weight column {column:?}, row {}: {} is not a weight > 0",
+                    r + 1,
+                    other.map_or("an empty cell".to_string(), |x| x.to_string())
+                )));
             }
         }
-        round_to(p, 3)
-    };
-    let train_points: Vec<f64> = train_idx.iter().map(|&i| points_of(i)).collect();
-    let cutoffs: Vec<f64> = match kind {
-        TargetKind::Binary { .. } => Vec::new(),
-        TargetKind::Classes => scorecard::fit_cutoffs(&train_points, &train_labels)
-            .map(|c| c.to_vec())
-            .unwrap_or_default(),
-    };
-    let train_metrics = measure(&kind, &train_points, &train_labels, &cutoffs);
-    let holdout_metrics = (!hold_idx.is_empty()).then(|| {
-        let pts: Vec<f64> = hold_idx.iter().map(|&i| points_of(i)).collect();
-        let ls: Vec<usize> = hold_idx.iter().map(|&i| labels[i]).collect();
-        measure(&kind, &pts, &ls, &cutoffs)
-    });
-
-    let data_sha256 = params
-        .data_sha256()
-        .map(|h| h.to_ascii_lowercase())
-        .unwrap_or_else(|| frame::canonical_sha256(batches));
-    let spec = ModelSpec {
-        format: MODEL_FORMAT.to_string(),
-        spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        target: TargetSpec {
-            column: frame::canonical_name(params.target()),
-            kind: kind.clone(),
-        },
-        scaling,
-        base_points,
-        intercepts: fitted.intercepts.iter().map(|&x| round_to(x, 6)).collect(),
-        features,
-        cutoffs: cutoffs.clone(),
-        training: TrainingInfo {
-            data_sha256: data_sha256.clone(),
-            seed: params.seed(),
-            holdout_share: params.holdout(),
-            rows_read: rows_read as u64,
-            rows_labelled: rows.len() as u64,
-            train_rows: train_idx.len() as u64,
-            holdout_rows: hold_idx.len() as u64,
-            monotonic: params.monotonic(),
-            min_bin_share: params.min_bin_share(),
-            prebins: params.prebins(),
-            alpha: params.alpha(),
-            cutoff_rule: match kind {
-                TargetKind::Binary { .. } => "none".into(),
-                TargetKind::Classes => "max-training-accuracy".into(),
-            },
-        },
-        metrics: ModelMetrics {
-            train: train_metrics,
-            holdout: holdout_metrics,
-        },
-    };
-    for (w, f) in working.iter().zip(&spec.features) {
-        report.push(FeatureReport {
-            name: w.name.clone(),
-            kind: Some(w.kind),
-            status: FeatureStatus::Used,
-            iv: Some(f.iv),
-            bins: f.bins.len(),
-            coefficient: Some(f.coefficient),
-        });
     }
-    // Used features first, then the rest; each group by IV, highest first, then name.
-    report.sort_by(|a, b| {
-        (a.status != FeatureStatus::Used)
-            .cmp(&(b.status != FeatureStatus::Used))
-            .then(b.iv.unwrap_or(-1.0).total_cmp(&a.iv.unwrap_or(-1.0)))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    let model = CreditModel::from_spec(spec, IN_MEMORY)?;
-    let report = TrainReport {
-        target: model.spec().target.clone(),
-        rows_read: rows_read as u64,
-        rows_labelled: rows.len() as u64,
-        train_rows: train_idx.len() as u64,
-        holdout_rows: hold_idx.len() as u64,
-        features: report,
-        base_points,
-        cutoffs,
-        metrics: model.spec().metrics.clone(),
-        data_sha256,
-    };
-    Ok((model, report))
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    Ok(w.into_iter().map(|x| x / mean).collect())
 }
 
 /// Metrics of scored rows: AUC, KS and Gini of bad (C/D) against the points, and for classes the

@@ -232,6 +232,7 @@ pub fn render(d: &ReportData, lang: Lang) -> String {
     head(&mut p);
     glance(&mut p);
     inspections(&mut p);
+    findings(&mut p);
     positive_list(&mut p);
     changes(&mut p);
     enterprises(&mut p);
@@ -412,6 +413,166 @@ fn inspections(p: &mut Page<'_>) {
         sample_profile(p, s);
         sample_list(p, s);
     }
+}
+
+/// "What the inspections found" (`report --results`, SPEC §9.3): per department the estimated
+/// violation rate of the whole population with its 95 % interval, per credit class the hit rate
+/// and the lift of risk targeting (table and chart), and the units the estimate does not cover.
+fn findings(p: &mut Page<'_>) {
+    use crate::results::estimates::Domain;
+    let Some(rows) = &p.d.results else {
+        return;
+    };
+    let lang = p.lang;
+    p.h2(p.t("1b. What the inspections found", "一（续）、检查发现"));
+    p.note(p.t(
+        "From the results of the drawn enterprises (spotcheck results). Each inspected enterprise stands for 1/π enterprises (π its inclusion probability), so the estimated violation rate is of all enterprises that could be drawn, not of the risk-targeted sample; the 95 % interval is Korn–Graubard's (SPEC §9.3). Pending and out-of-scope visits are not counted.",
+        "依据抽中企业的检查结果（spotcheck results）估计。每户被检查企业代表 1/π 户企业（π 为入样概率），因此违法违规率估计针对全部可抽企业，而非按风险抽取的样本；95% 置信区间采用 Korn–Graubard 方法（规格 §9.3）。待检查和不在检查范围的不计入。",
+    ));
+    let dep = |d: crate::schema::Department| d.label(lang).to_string();
+    let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map(f).unwrap_or_else(|| "–".into());
+    let all: Vec<_> = rows.iter().filter(|r| r.domain == Domain::All).collect();
+    let head = [
+        p.t("Month", "抽查月份"),
+        p.t("Department", "检查部门"),
+        p.t("#Drawn", "#抽中"),
+        p.t("#Inspected", "#已检查"),
+        p.t("#Pending", "#待检查"),
+        p.t("#Out of scope", "#不在检查范围"),
+        p.t("#Violations found", "#发现问题"),
+        p.t("#Estimated rate", "#违法违规率估计"),
+        p.t("95 % interval", "95% 置信区间"),
+        p.t("#Estimated violators", "#违法违规企业数估计"),
+        p.t("#Of them visited", "#本次检查覆盖"),
+        p.t("#Not covered", "#未覆盖企业"),
+    ];
+    let table: Vec<Vec<String>> = all
+        .iter()
+        .map(|r| {
+            vec![
+                r.month.to_string(),
+                escape(&dep(r.department)),
+                r.drawn.to_string(),
+                r.inspected.to_string(),
+                r.pending.to_string(),
+                r.out_of_scope.to_string(),
+                r.violations.to_string(),
+                opt(r.rate, &share),
+                r.ci.map(|(lo, hi)| format!("{} – {}", share(lo), share(hi)))
+                    .unwrap_or_else(|| "–".into()),
+                opt(r.est_violators, &|v| num(v, 0)),
+                opt(r.caught_share, &share),
+                r.not_covered.map(|n| n.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    p.table(&head, &table, false);
+    for r in &all {
+        if let Some(n) = r.not_covered.filter(|&n| n > 0) {
+            let text = match lang {
+                Lang::En => format!(
+                    "{} {}: {n} enterprises could not be drawn (ratio 0, yearly maximum reached or in cool-down); the estimate does not speak for them.",
+                    r.month,
+                    dep(r.department)
+                ),
+                Lang::Zh => format!(
+                    "{} {}：{n} 家企业本月不可能被抽中（抽查比例为 0、已达年度上限或在冷却期内），估计不涵盖这些企业。",
+                    r.month,
+                    dep(r.department)
+                ),
+            };
+            p.note(&text);
+        }
+    }
+
+    // Targeting: per credit class, of the latest month.
+    let Some(month) = rows.iter().map(|r| r.month).max() else {
+        return;
+    };
+    let classes: Vec<_> = rows
+        .iter()
+        .filter(|r| r.month == month && matches!(r.domain, Domain::CreditClass(_)))
+        .collect();
+    if classes.is_empty() {
+        return;
+    }
+    p.h3(p.t(
+        "Does risk targeting find violators? By credit class",
+        "风险靶向是否找到违法违规企业？按信用风险分类",
+    ));
+    let head = [
+        p.t("Department", "检查部门"),
+        p.t("Credit class", "信用风险分类"),
+        p.t("#Inspected", "#已检查"),
+        p.t("#Violations found", "#发现问题"),
+        p.t("#Hit rate", "#问题发现率"),
+        p.t("#Estimated rate", "#违法违规率估计"),
+        p.t("#Lift", "#靶向提升倍数"),
+    ];
+    let table: Vec<Vec<String>> = classes
+        .iter()
+        .map(|r| {
+            vec![
+                escape(&dep(r.department)),
+                escape(&r.domain.value(lang)),
+                r.inspected.to_string(),
+                r.violations.to_string(),
+                opt(r.hit_rate, &share),
+                opt(r.rate, &share),
+                opt(r.lift, &|v| format!("{v:.2}×")),
+            ]
+        })
+        .collect();
+    p.table(&head, &table, false);
+    p.note(p.t(
+        "Hit rate: violations found per inspection. Lift: the hit rate over the department's estimated rate — how many times more often an inspection finds a violation than a uniform draw would.",
+        "问题发现率：每次检查发现问题的比例。靶向提升倍数：问题发现率与该部门违法违规率估计之比，即比均匀随机抽查多发现问题的倍数。",
+    ));
+    let departments: Vec<crate::schema::Department> = {
+        let mut v: Vec<_> = classes.iter().map(|r| r.department).collect();
+        v.sort_by_key(|d| *d as u8);
+        v.dedup();
+        v
+    };
+    let series_names: Vec<String> = departments.iter().map(|d| dep(*d)).collect();
+    let series: Vec<&str> = series_names.iter().map(String::as_str).collect();
+    let bars: Vec<Bar> = crate::schema::CreditClass::ALL
+        .iter()
+        .map(|&c| {
+            let (mut values, mut texts) = (Vec::new(), Vec::new());
+            for d in &departments {
+                let r = classes
+                    .iter()
+                    .find(|r| r.department == *d && r.domain == Domain::CreditClass(c));
+                let lift = r.and_then(|r| r.lift);
+                values.push(lift.unwrap_or(0.0));
+                texts.push(match (lift, r.and_then(|r| r.hit_rate)) {
+                    (Some(l), Some(h)) => format!("{l:.1}× ({})", share(h)),
+                    _ => "–".into(),
+                });
+            }
+            Bar {
+                label: c.label(lang).to_string(),
+                values,
+                texts,
+            }
+        })
+        .collect();
+    p.chart_h(&Chart {
+        title: tr(
+            lang,
+            "Lift of risk targeting by credit class (hit rate in brackets)",
+            "各信用风险分类的靶向提升倍数（括号内为问题发现率）",
+        ),
+        category_axis: tr(lang, "Credit class", "信用风险分类"),
+        value_axis: tr(
+            lang,
+            "Lift (× the estimated rate)",
+            "提升倍数（相对违法违规率估计）",
+        ),
+        series: &series,
+        bars: &bars,
+    });
 }
 
 fn district_inspection_table(p: &mut Page<'_>) {

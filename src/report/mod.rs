@@ -53,6 +53,8 @@ pub enum FileRole {
     PreviousScored,
     /// 政策文件: the policy in force (`--policy`, or the built-in default).
     Policy,
+    /// 抽查结果估计: the estimates of `spotcheck results` (`--results`).
+    Results,
 }
 
 impl FileRole {
@@ -64,6 +66,8 @@ impl FileRole {
             (FileRole::Whitelist, Lang::En) => "positive list",
             (FileRole::PreviousScored, Lang::En) => "previous scored enterprises",
             (FileRole::Policy, Lang::En) => "policy",
+            (FileRole::Results, Lang::En) => "inspection results: estimates",
+            (FileRole::Results, Lang::Zh) => "抽查结果估计",
             (FileRole::Scored, Lang::Zh) => "评分结果",
             (FileRole::Sample, Lang::Zh) => "抽查样本",
             (FileRole::Whitelist, Lang::Zh) => "正面清单",
@@ -354,6 +358,8 @@ pub struct ReportData {
     pub policy: Policy,
     /// The input files and their hashes.
     pub files: Vec<InputFile>,
+    /// With `--results`: the estimates of `spotcheck results` (SPEC §9.3), as written.
+    pub results: Option<Vec<crate::results::estimates::EstimateRow>>,
 }
 
 impl ReportData {
@@ -484,6 +490,7 @@ pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
         changes,
         policy: inputs.policy.clone(),
         files: inputs.files.to_vec(),
+        results: None,
     }
 }
 

@@ -159,7 +159,10 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(e: axum::extract::rejection::BytesRejection) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!("the upload is over the server's limit: {}", e.body_text()))
+            ApiError::TooLarge(format!(
+                "the upload is over the server's limit: {}",
+                e.body_text()
+            ))
         } else {
             ApiError::BadRequest(format!("the body cannot be read: {}", e.body_text()))
         }

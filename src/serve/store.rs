@@ -214,8 +214,10 @@ pub fn open(dir: &Path) -> Result<Store, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(db)?;
     // WAL: readers do not block the writer; FULL: a committed act survives a crash of the machine.
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
     migrate(&mut conn).map_err(db)?;
     let version: usize = conn
@@ -334,12 +336,17 @@ impl Store {
             .join(format!(".tmp-{}-{n}.{ext}", std::process::id()))
     }
 
-    /// Removes temporary files that a killed process left behind (called at start, under the lock).
+    /// Removes temporary files and scratch folders that a killed process left behind (called at
+    /// start, under the lock).
     pub fn clean_temp(&self) {
         if let Ok(rd) = std::fs::read_dir(self.dir.join(FILES_DIR)) {
             for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".tmp-") {
                     let _ = std::fs::remove_file(e.path());
+                } else if name.starts_with(".spotcheck-verify-") {
+                    // The scratch folder of a re-derivation (sample::run::rederive).
+                    let _ = std::fs::remove_dir_all(e.path());
                 }
             }
         }
@@ -456,4 +463,127 @@ pub fn user_by_name(c: &Connection, name: &str) -> Result<Option<(UserRow, Strin
         },
     )
     .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(s: &Store, table: &str) -> i64 {
+        s.with(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_audit_log_refuses_update_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path()).unwrap();
+        s.audit(&AuditEntry {
+            user: Some("alice"),
+            act: "login",
+            outcome: "failed",
+            ..Default::default()
+        })
+        .unwrap();
+        for sql in [
+            "UPDATE audit SET outcome = 'ok'",
+            "DELETE FROM audit",
+            "DELETE FROM audit WHERE id = 1",
+        ] {
+            let e = s.with(|c| Ok(c.execute(sql, [])?)).unwrap_err();
+            assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        }
+        assert_eq!(count(&s, "audit"), 1);
+        let outcome: String = s
+            .with(|c| Ok(c.query_row("SELECT outcome FROM audit", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(outcome, "failed");
+    }
+
+    #[test]
+    fn migrations_run_once_and_a_newer_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open(dir.path()).unwrap();
+            s.audit(&AuditEntry {
+                act: "x",
+                outcome: "ok",
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        // Reopening keeps the data and the version.
+        let s = open(dir.path()).unwrap();
+        assert_eq!(count(&s, "audit"), 1);
+        let v: i64 = s
+            .with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(v as usize, SCHEMA_VERSION);
+        s.with(|c| Ok(c.pragma_update(None, "user_version", 99)?))
+            .unwrap();
+        drop(s);
+        match open(dir.path()) {
+            Err(StoreError::TooNew { version: 99, .. }) => {}
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn a_month_and_department_is_drawn_once_whatever_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path()).unwrap();
+        let insert = |dep: &str| {
+            s.with(|c| {
+                c.execute(
+                    "INSERT INTO seeds (month, department, seed, user, at) VALUES ('2026-12', ?1, 's', 'u', 't')",
+                    [dep],
+                )?;
+                let seed = c.last_insert_rowid();
+                Ok(c.execute(
+                    "INSERT INTO draws (month, department, seed_id, manifest_file, sample_file,
+                     sample_xlsx_file, public_file, visits, user, at)
+                     VALUES ('2026-12', ?1, ?2, 'm', 's', 'x', 'p', 1, 'u', 't')",
+                    rusqlite::params![dep, seed],
+                )?)
+            })
+        };
+        insert("market").unwrap();
+        assert!(insert("market").is_err());
+        assert_eq!(count(&s, "draws"), 1);
+        let e = s
+            .with(|c| Ok(c.execute("UPDATE draws SET visits = 2", [])?))
+            .unwrap_err();
+        assert!(e.to_string().contains("never changed"), "{e}");
+    }
+
+    #[test]
+    fn the_folder_lock_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path()).unwrap();
+        assert!(matches!(lock(dir.path()), Err(StoreError::Locked { .. })));
+        drop(first);
+        assert!(lock(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn files_are_named_by_their_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path()).unwrap();
+        let name = s.put_bytes(b"abc", "csv").unwrap();
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(
+            name,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.csv"
+        );
+        assert_eq!(std::fs::read(s.file_path(&name)).unwrap(), b"abc");
+        assert_eq!(s.put_bytes(b"abc", "csv").unwrap(), name);
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc() {
+        let t = now();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+        assert!(t.as_str() > "2024-01-01");
+    }
 }

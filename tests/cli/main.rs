@@ -9,6 +9,7 @@ mod console;
 mod r#gen;
 mod golden;
 mod report;
+mod results;
 mod sample;
 mod score;
 #[cfg(feature = "serve")]

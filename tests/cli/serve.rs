@@ -154,10 +154,7 @@ fn parse_answer(raw: &[u8]) -> Answer {
     if chunked {
         let mut out = Vec::new();
         let mut rest = &body[..];
-        loop {
-            let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
             let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16)
                 .expect("chunk size");
             if size == 0 {
@@ -240,9 +237,14 @@ fn upload_and_score(addr: SocketAddr, token: &str) {
         assert!(r > 0 && r == a + j, "{kind}: {v}");
         assert_eq!(v["rejects"].as_array().unwrap().len() as u64, j.min(1000));
     }
-    let job = post_json(addr, &format!("/api/months/{MONTH}/score"), Some(token), &json!({}))
-        .expect(202)
-        .json()["job"]
+    let job = post_json(
+        addr,
+        &format!("/api/months/{MONTH}/score"),
+        Some(token),
+        &json!({}),
+    )
+    .expect(202)
+    .json()["job"]
         .as_i64()
         .unwrap();
     let started = Instant::now();
@@ -327,7 +329,15 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
     let path = format!("/api/months/{MONTH}/inputs/enterprises");
     http(addr, "POST", &path, None, Some("text/csv"), b"x").expect(401);
     http(addr, "POST", &path, Some("nope"), Some("text/csv"), b"x").expect(401);
-    http(addr, "POST", &path, Some(&inspector), Some("text/csv"), b"x").expect(403);
+    http(
+        addr,
+        "POST",
+        &path,
+        Some(&inspector),
+        Some("text/csv"),
+        b"x",
+    )
+    .expect(403);
 
     // Sign-in: wrong password 401, right password a new token that works.
     post_json(
@@ -432,11 +442,21 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
     );
     assert_eq!(
         sample.header("x-content-sha256").unwrap(),
-        drawn["sample_file"].as_str().unwrap().split('.').next().unwrap()
+        drawn["sample_file"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
     );
 
     // Published data needs no login; the full sample does.
-    let public = get(addr, &format!("/api/months/{MONTH}/draws/market/public"), None).expect(200);
+    let public = get(
+        addr,
+        &format!("/api/months/{MONTH}/draws/market/public"),
+        None,
+    )
+    .expect(200);
     let public_text = String::from_utf8(public.body).unwrap();
     assert_eq!(
         public_text.lines().count() as u64,
@@ -545,7 +565,9 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
         );
     }
     assert_eq!(
-        acts.iter().filter(|(a, o)| a == "draw" && o == "ok").count(),
+        acts.iter()
+            .filter(|(a, o)| a == "draw" && o == "ok")
+            .count(),
         1
     );
     for method in ["PUT", "DELETE", "PATCH"] {
@@ -555,7 +577,10 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
     let after = get(addr, "/api/audit?limit=1000", Some(&admin))
         .expect(200)
         .json();
-    assert_eq!(after.as_array().unwrap().len(), log.as_array().unwrap().len());
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        log.as_array().unwrap().len()
+    );
 
     // kill -9, restart: every committed act is there, the manifest byte-identical.
     server.kill();
@@ -597,17 +622,37 @@ fn bad_input_gets_4xx_json_never_500() {
     let t = Some(token.as_str());
     let up = |path: &str, ct: Option<&str>, body: &[u8]| http(a, "POST", path, t, ct, body);
     // Bad month, unknown table, unknown format, empty body, garbage, a missing column.
-    up("/api/months/2026-13/inputs/enterprises", Some("text/csv"), b"a").expect(400);
-    up("/api/months/202612/inputs/enterprises", Some("text/csv"), b"a").expect(400);
+    up(
+        "/api/months/2026-13/inputs/enterprises",
+        Some("text/csv"),
+        b"a",
+    )
+    .expect(400);
+    up(
+        "/api/months/202612/inputs/enterprises",
+        Some("text/csv"),
+        b"a",
+    )
+    .expect(400);
     up("/api/months/2026-12/inputs/people", Some("text/csv"), b"a").expect(404);
-    up("/api/months/2026-12/inputs/enterprises", None, b"a,b\n1,2\n").expect(400);
+    up(
+        "/api/months/2026-12/inputs/enterprises",
+        None,
+        b"a,b\n1,2\n",
+    )
+    .expect(400);
     up(
         "/api/months/2026-12/inputs/enterprises?format=docx",
         None,
         b"a",
     )
     .expect(400);
-    up("/api/months/2026-12/inputs/enterprises", Some("text/csv"), b"").expect(400);
+    up(
+        "/api/months/2026-12/inputs/enterprises",
+        Some("text/csv"),
+        b"",
+    )
+    .expect(400);
     up(
         "/api/months/2026-12/inputs/enterprises?format=parquet",
         None,
@@ -630,7 +675,12 @@ fn bad_input_gets_4xx_json_never_500() {
     .expect(400);
     // Over the upload limit: 413.
     let big = vec![b'a'; 2 << 20];
-    up("/api/months/2026-12/inputs/enterprises", Some("text/csv"), &big).expect(413);
+    up(
+        "/api/months/2026-12/inputs/enterprises",
+        Some("text/csv"),
+        &big,
+    )
+    .expect(413);
     // Rows with bad values are rejects, not errors.
     let v = up(
         "/api/months/2026-12/inputs/enterprises",
@@ -639,7 +689,10 @@ fn bad_input_gets_4xx_json_never_500() {
     )
     .expect(200)
     .json();
-    assert_eq!((v["read"].as_u64(), v["rejected"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (v["read"].as_u64(), v["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(v["rejects"][0]["reason"], "USCC_MALFORMED");
     assert!(v["rejects_file"].is_string());
     // JSON bodies: not JSON, wrong fields, bad values.
@@ -793,4 +846,87 @@ fn every_documented_route_answers_as_documented() {
         }
     }
     assert!(calls >= 30, "{calls}");
+}
+
+/// kill -9 in the middle of a score job and of a draw: after a restart the job is failed (never
+/// left running), and the draw either is there complete (it verifies) or is not there at all
+/// (and can be made).
+#[test]
+fn a_kill_mid_act_leaves_no_half_finished_work() {
+    let w = Work::new();
+    let data = w.path("console");
+    let (_, token) = add_user(&w, &data, "bob", "analyst");
+    let t = Some(token.as_str());
+    let mut server = Server::start(&data, &[]);
+    upload_and_score(server.addr, &token);
+    post_json(
+        server.addr,
+        &format!("/api/months/{MONTH}/seeds"),
+        t,
+        &json!({"department": "ecology", "seed": SEED}),
+    )
+    .expect(200);
+    // A second score job and a draw, both cut off by kill -9.
+    let job = post_json(
+        server.addr,
+        &format!("/api/months/{MONTH}/score"),
+        t,
+        &json!({}),
+    )
+    .expect(202)
+    .json()["job"]
+        .as_i64()
+        .unwrap();
+    let addr = server.addr;
+    let tok = token.clone();
+    let racer = std::thread::spawn(move || {
+        let _ = std::panic::catch_unwind(|| {
+            post_json(
+                addr,
+                &format!("/api/months/{MONTH}/draws"),
+                Some(&tok),
+                &json!({"department": "ecology"}),
+            )
+        });
+    });
+    std::thread::sleep(Duration::from_millis(30));
+    server.kill();
+    let _ = racer.join();
+    let server = Server::start(&data, &[]);
+    let a = server.addr;
+    let v = get(a, &format!("/api/jobs/{job}"), t).expect(200).json();
+    assert!(v["state"] == "failed" || v["state"] == "done", "{v}");
+    let verify = get(
+        a,
+        &format!("/public/verify?month={MONTH}&department=ecology"),
+        None,
+    );
+    match verify.status {
+        200 => assert_eq!(verify.json()["verified"], true),
+        404 => {
+            post_json(
+                a,
+                &format!("/api/months/{MONTH}/draws"),
+                t,
+                &json!({"department": "ecology"}),
+            )
+            .expect(200);
+            let v = get(
+                a,
+                &format!("/public/verify?month={MONTH}&department=ecology"),
+                None,
+            )
+            .expect(200)
+            .json();
+            assert_eq!(v["verified"], true);
+        }
+        s => panic!("verify answered {s}"),
+    }
+    // No temporary file of the killed run is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(data.join("files"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

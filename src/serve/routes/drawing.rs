@@ -5,8 +5,7 @@
 //! one verifies with `spotcheck verify` once the files it names sit beside it.
 
 use crate::sample::run::{
-    DrawFiles, load, policy_record, rederive, run_draw, sampling_params, write_public,
-    write_sample,
+    DrawFiles, load, policy_record, rederive, run_draw, sampling_params, write_public, write_sample,
 };
 use crate::sample::{Capacity, DrawDepartment, DrawParams, FileRecord, Manifest, Month, Strata};
 use crate::schema::Lang;

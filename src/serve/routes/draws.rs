@@ -132,9 +132,8 @@ pub async fn announce_seed(
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if let Some(d) = existing_draw(&tx, &month, department)? {
                 drop(tx);
-                let msg = format!(
-                    "month {month}: the {d} draw is done; its seed can no longer change"
-                );
+                let msg =
+                    format!("month {month}: the {d} draw is done; its seed can no longer change");
                 store::audit_in(
                     c,
                     &AuditEntry {
@@ -575,12 +574,7 @@ pub async fn public_list(
     let Query(q) = query?;
     Download::parse(q.format.as_deref(), Download::Csv, &[Download::Csv])?;
     let (_, _, _, public) = stored_draw(&state.store, &month, &department)?;
-    file_response(
-        &state,
-        &public,
-        &format!("public-{month}-{department}.csv"),
-    )
-    .await
+    file_response(&state, &public, &format!("public-{month}-{department}.csv")).await
 }
 
 /// Download a stored file by its name, `<sha256>.<ext>` (the names a manifest records).
@@ -606,7 +600,9 @@ pub async fn file(
     let Path(name) = path?;
     let ok = name.split_once('.').is_some_and(|(sha, ext)| {
         sha.len() == 64
-            && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && sha
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             && !ext.is_empty()
             && ext.bytes().all(|b| b.is_ascii_lowercase())
     });

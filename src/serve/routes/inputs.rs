@@ -73,7 +73,12 @@ fn format_ext(q: Option<&str>, headers: &HeaderMap) -> ApiResult<&'static str> {
                 .get(axum::http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let ct = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             match ct.as_str() {
                 "text/csv" => "csv".into(),
                 "application/vnd.apache.parquet" | "application/x-parquet" => "parquet".into(),

@@ -112,7 +112,11 @@ impl Download {
 }
 
 fn names(allowed: &[Download]) -> String {
-    allowed.iter().map(|d| d.ext()).collect::<Vec<_>>().join(", ")
+    allowed
+        .iter()
+        .map(|d| d.ext())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The content type of a stored file's extension.
@@ -136,8 +140,8 @@ pub async fn file_response(
     download_as: &str,
 ) -> Result<Response, ApiError> {
     let path = state.store.file_path(name);
-    let bytes = blocking(move || std::fs::read(&path).map_err(|e| ApiError::internal(&path, e)))
-        .await?;
+    let bytes =
+        blocking(move || std::fs::read(&path).map_err(|e| ApiError::internal(&path, e))).await?;
     let ext = name.rsplit('.').next().unwrap_or("");
     let mut r = Body::from(bytes).into_response();
     let h = r.headers_mut();

@@ -65,23 +65,18 @@ pub async fn start(
     };
     let emissions = emi.map(|(f, _)| f);
     let id = jobs::create(&state.store, "score", &month, &user.name)?;
-    jobs::spawn(
-        state.store.clone(),
-        state.jobs.clone(),
-        id,
-        move |s, j| {
-            score_job(
-                s,
-                &|p| j.set(id, p),
-                id,
-                &month,
-                &user.name,
-                &enterprises,
-                emissions.as_deref(),
-                total,
-            )
-        },
-    );
+    jobs::spawn(state.store.clone(), state.jobs.clone(), id, move |s, j| {
+        score_job(
+            s,
+            &|p| j.set(id, p),
+            id,
+            &month,
+            &user.name,
+            &enterprises,
+            emissions.as_deref(),
+            total,
+        )
+    });
     Ok((axum::http::StatusCode::ACCEPTED, Json(JobRef { job: id })))
 }
 

@@ -1,0 +1,405 @@
+//! Reading the results table of SPEC §9.1 — `uscc, month, department, inspected_on, result`
+//! and optionally `violations, penalty_cny, note`, in any table format with English or Chinese
+//! headers — into typed rows, every bad row in the rejects file with its reason
+//! (`RESULT_NOT_DRAWN`, `RESULT_DUPLICATE`, `RESULT_UNKNOWN`, `DATE_INVALID`, and the shared
+//! `VALUE_MISSING`, `USCC_MALFORMED`, `DEPARTMENT_INVALID`, `INTEGER_INVALID`, `NUMBER_INVALID`,
+//! `NUMBER_NEGATIVE`), `read = accepted + rejected`. Whether a unit was drawn is the caller's
+//! question (it knows the draws); the first row of a unit and department wins, later ones are
+//! duplicates.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::category;
+use crate::Result;
+use crate::date::Date;
+use crate::input::Counts;
+use crate::input::enterprise::reason;
+use crate::sample::Month;
+use crate::schema::{Col, Department};
+use crate::table::cells::{Num, NumColumn, TextColumn};
+use crate::table::codes::check_key;
+use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+
+/// Reason codes of the results table (SPEC §9.1).
+pub mod reasons {
+    /// The unit and department are not in any given draw of that month.
+    pub const RESULT_NOT_DRAWN: &str = "RESULT_NOT_DRAWN";
+    /// A second row for the same unit, department and month.
+    pub const RESULT_DUPLICATE: &str = "RESULT_DUPLICATE";
+    /// The result is not a category of `data/result-categories.csv`.
+    pub const RESULT_UNKNOWN: &str = "RESULT_UNKNOWN";
+}
+
+/// Columns of the results table and of the tables `spotcheck results` writes.
+pub mod cols {
+    use crate::schema::{Col, ent};
+    const fn c(name: &'static str, zh: &'static str, aliases: &'static [&'static str]) -> Col {
+        Col { name, zh, aliases }
+    }
+    pub const USCC: Col = ent::USCC;
+    pub const MONTH: Col = c("month", "抽查月份", &["月份", "抽查批次"]);
+    pub const DEPARTMENT: Col = c("department", "检查部门", &["部门", "抽查部门"]);
+    pub const INSPECTED_ON: Col = c("inspected_on", "检查日期", &["检查时间", "日期"]);
+    pub const RESULT: Col = c("result", "检查结果", &["抽查结果", "抽查检查结果", "结果"]);
+    pub const VIOLATIONS: Col = c("violations", "问题数", &["违法违规数", "问题数量"]);
+    pub const PENALTY_CNY: Col = c("penalty_cny", "罚没金额(元)", &["罚没金额", "罚款金额"]);
+    pub const NOTE: Col = c("note", "备注", &["说明"]);
+    pub const ALL: &[Col] = &[
+        USCC,
+        MONTH,
+        DEPARTMENT,
+        INSPECTED_ON,
+        RESULT,
+        VIOLATIONS,
+        PENALTY_CNY,
+        NOTE,
+    ];
+    pub const REQUIRED: &[Col] = &[USCC, MONTH, DEPARTMENT, INSPECTED_ON, RESULT];
+}
+
+/// One accepted result row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// 1-based data row in the file.
+    pub row: u64,
+    pub uscc: String,
+    pub month: Month,
+    pub department: Department,
+    pub inspected_on: Date,
+    /// Index into [`category::all`].
+    pub category: usize,
+    pub violations: Option<u64>,
+    pub penalty_cny: Option<f64>,
+    pub note: Option<String>,
+}
+
+impl ResultRow {
+    /// The category's kind.
+    pub fn kind(&self) -> category::Kind {
+        category::all()[self.category].kind
+    }
+}
+
+struct Bad {
+    col: usize,
+    value: String,
+    reason: &'static str,
+    detail: String,
+}
+
+fn bad(col: usize, value: &str, reason: &'static str, detail: impl Into<String>) -> Bad {
+    Bad {
+        col,
+        value: value.to_string(),
+        reason,
+        detail: detail.into(),
+    }
+}
+
+fn required<'a>(
+    t: &'a TextColumn,
+    i: usize,
+    col: usize,
+    name: &str,
+) -> std::result::Result<&'a str, Bad> {
+    t.get(i).ok_or_else(|| {
+        bad(
+            col,
+            "",
+            reason::VALUE_MISSING,
+            format!("column {name:?} is required and may not be empty"),
+        )
+    })
+}
+
+/// Reads the results table. `drawn(month, department, uscc)` says whether that draw holds the
+/// unit; rows for units it does not are rejected `RESULT_NOT_DRAWN`.
+pub fn read_results(
+    path: &Path,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+    drawn: &dyn Fn(Month, Department, &str) -> bool,
+) -> Result<(Vec<ResultRow>, Counts)> {
+    let reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, cols::ALL, cols::REQUIRED, path)?;
+    let file = path.display().to_string();
+    let at = |c: &Col| map.get(c);
+    let [cu, cm, cd, ci, cr] = [
+        cols::USCC,
+        cols::MONTH,
+        cols::DEPARTMENT,
+        cols::INSPECTED_ON,
+        cols::RESULT,
+    ]
+    // Invariant: resolve() checked that every required column is present.
+    .map(|c| at(&c).expect("required column resolved"));
+    let (cv, cp, cn) = (
+        at(&cols::VIOLATIONS),
+        at(&cols::PENALTY_CNY),
+        at(&cols::NOTE),
+    );
+    let mut counts = Counts::default();
+    let mut out = Vec::new();
+    let mut seen: HashSet<([u8; 18], Month, Department)> = HashSet::new();
+    // A result names one of a handful of categories: look each distinct text up once.
+    let mut categories: std::collections::HashMap<String, Option<usize>> = Default::default();
+    for raw in reader {
+        let raw = raw?;
+        let text = |c: usize| TextColumn::new(raw.column(c), path);
+        let (us, mo, de, io, re) = (text(cu)?, text(cm)?, text(cd)?, text(ci)?, text(cr)?);
+        let vi = cv
+            .map(|c| NumColumn::new(raw.column(c), path))
+            .transpose()?;
+        let pe = cp
+            .map(|c| NumColumn::new(raw.column(c), path))
+            .transpose()?;
+        let no = cn.map(text).transpose()?;
+        for i in 0..raw.num_rows() {
+            counts.read += 1;
+            let row = counts.read;
+            let names = |c: usize| schema.field(c).name().as_str();
+            let required = |t, col| required(t, i, col, names(col));
+            let parsed = (|| {
+                let u = required(&us, cu)?;
+                let (key, _) = check_key(u).ok_or_else(|| {
+                    bad(cu, u, reason::USCC_MALFORMED,
+                        "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)")
+                })?;
+                let m = required(&mo, cm)?;
+                let month = Month::parse(m).ok_or_else(|| {
+                    bad(
+                        cm,
+                        m,
+                        reason::DATE_INVALID,
+                        "expected the draw's month as YYYY-MM",
+                    )
+                })?;
+                let d = required(&de, cd)?;
+                let department = Department::parse(d).ok_or_else(|| {
+                    bad(
+                        cd,
+                        d,
+                        reason::DEPARTMENT_INVALID,
+                        format!("expected {}", Department::EXPECTED),
+                    )
+                })?;
+                let r = required(&re, cr)?;
+                let found = match categories.get(r) {
+                    Some(&c) => c,
+                    None => {
+                        let c = category::lookup(r);
+                        categories.insert(r.to_string(), c);
+                        c
+                    }
+                };
+                let cat =
+                    found.ok_or_else(|| bad(cr, r, reasons::RESULT_UNKNOWN, category::EXPECTED))?;
+                let o = required(&io, ci)?;
+                let inspected_on = Date::parse(o).ok_or_else(|| {
+                    bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD")
+                })?;
+                if (inspected_on.year, inspected_on.month)
+                    < (i32::from(month.year()), u32::from(month.month()))
+                {
+                    return Err(bad(
+                        ci,
+                        o,
+                        reason::DATE_INVALID,
+                        format!("inspected before the draw month {month}"),
+                    ));
+                }
+                let violations = match (&vi, cv) {
+                    (Some(v), Some(c)) => match v.get(i) {
+                        Num::Null => None,
+                        Num::Value(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => Some(x as u64),
+                        Num::Value(x) if x < 0.0 => {
+                            return Err(bad(
+                                c,
+                                &x.to_string(),
+                                reason::NUMBER_NEGATIVE,
+                                "expected an integer ≥ 0",
+                            ));
+                        }
+                        Num::Value(x) => {
+                            return Err(bad(
+                                c,
+                                &x.to_string(),
+                                reason::INTEGER_INVALID,
+                                "expected an integer ≥ 0",
+                            ));
+                        }
+                        Num::Bad(s) => {
+                            return Err(bad(
+                                c,
+                                s,
+                                reason::INTEGER_INVALID,
+                                "expected an integer ≥ 0",
+                            ));
+                        }
+                    },
+                    _ => None,
+                };
+                let penalty_cny = match (&pe, cp) {
+                    (Some(v), Some(c)) => match v.get(i) {
+                        Num::Null => None,
+                        Num::Value(x) if x >= 0.0 => Some(x),
+                        Num::Value(x) => {
+                            return Err(bad(
+                                c,
+                                &x.to_string(),
+                                reason::NUMBER_NEGATIVE,
+                                "expected an amount in yuan ≥ 0",
+                            ));
+                        }
+                        Num::Bad(s) => {
+                            return Err(bad(
+                                c,
+                                s,
+                                reason::NUMBER_INVALID,
+                                "expected an amount in yuan ≥ 0",
+                            ));
+                        }
+                    },
+                    _ => None,
+                };
+                // Valid key bytes are ASCII.
+                let uscc = String::from_utf8_lossy(&key).into_owned();
+                if !drawn(month, department, &uscc) {
+                    return Err(bad(
+                        cu,
+                        u,
+                        reasons::RESULT_NOT_DRAWN,
+                        format!(
+                            "{uscc} is not in the {} draw of {month} given to this run",
+                            department.en()
+                        ),
+                    ));
+                }
+                if !seen.insert((key, month, department)) {
+                    return Err(bad(
+                        cu,
+                        u,
+                        reasons::RESULT_DUPLICATE,
+                        format!(
+                            "{uscc} already has a {} result for {month} on an earlier row",
+                            department.en()
+                        ),
+                    ));
+                }
+                Ok(ResultRow {
+                    row,
+                    uscc,
+                    month,
+                    department,
+                    inspected_on,
+                    category: cat,
+                    violations,
+                    penalty_cny,
+                    note: no.as_ref().and_then(|t| t.get(i)).map(str::to_string),
+                })
+            })();
+            match parsed {
+                Ok(r) => {
+                    counts.accepted += 1;
+                    out.push(r);
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    rejects.push(Reject {
+                        file: file.clone(),
+                        row,
+                        column: schema.field(e.col).name().clone(),
+                        value: e.value,
+                        reason: e.reason,
+                        detail: e.detail,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok((out, counts))
+}
+
+/// Reads an estimates table written by `spotcheck results` (any format, English or Chinese
+/// headers and values) back into rows, for `report --results`. Empty cells are `None`; a cell
+/// that cannot be read is an error naming its row and column.
+pub fn read_estimates(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Vec<super::estimates::EstimateRow>> {
+    use super::estimates::{Domain, EstimateRow, cols as ec};
+    let reader = crate::table::open(path, opts)?;
+    let schema = reader.schema();
+    let map = ColumnMap::resolve(&schema, ec::ALL, ec::ALL, path)?;
+    // Invariant: resolve() checked that every column is present.
+    let at = |c: &Col| map.get(c).expect("required column resolved");
+    let mut out = Vec::new();
+    let mut row = 0u64;
+    let bad = |row: u64, c: &Col, value: &str, expected: &str| crate::Error::BadValue {
+        path: path.to_path_buf(),
+        row,
+        column: c.name.to_string(),
+        value: value.to_string(),
+        expected: expected.to_string(),
+    };
+    for raw in reader {
+        let raw = raw?;
+        let text = |c: &Col| TextColumn::new(raw.column(at(c)), path);
+        let num = |c: &Col| NumColumn::new(raw.column(at(c)), path);
+        let (mo, de, dk, dv) = (
+            text(&ec::MONTH)?,
+            text(&ec::DEPARTMENT)?,
+            text(&ec::DOMAIN_KIND)?,
+            text(&ec::DOMAIN)?,
+        );
+        let nums: Vec<NumColumn> = ec::ALL[4..].iter().map(num).collect::<Result<_>>()?;
+        for i in 0..raw.num_rows() {
+            row += 1;
+            let m = mo.get(i).unwrap_or("");
+            let month = Month::parse(m).ok_or_else(|| bad(row, &ec::MONTH, m, "YYYY-MM"))?;
+            let d = de.get(i).unwrap_or("");
+            let department = Department::parse(d)
+                .ok_or_else(|| bad(row, &ec::DEPARTMENT, d, Department::EXPECTED))?;
+            let (k, v) = (dk.get(i).unwrap_or(""), dv.get(i).unwrap_or(""));
+            let domain = Domain::parse(k, v).ok_or_else(|| {
+                bad(
+                    row,
+                    &ec::DOMAIN,
+                    &format!("{k} {v}"),
+                    "a domain kind and value as `results` writes them",
+                )
+            })?;
+            let mut f = Vec::with_capacity(nums.len());
+            for (c, n) in ec::ALL[4..].iter().zip(&nums) {
+                f.push(match n.get(i) {
+                    Num::Null => None,
+                    Num::Value(x) => Some(x),
+                    Num::Bad(s) => return Err(bad(row, c, s, "a number")),
+                });
+            }
+            let count = |x: Option<f64>| x.unwrap_or(0.0) as u64;
+            out.push(EstimateRow {
+                month,
+                department,
+                domain,
+                frame_units: count(f[0]),
+                drawn: count(f[1]),
+                inspected: count(f[2]),
+                pending: count(f[3]),
+                out_of_scope: count(f[4]),
+                violations: count(f[5]),
+                hit_rate: f[6],
+                rate: f[7],
+                se: f[8],
+                ci: f[9].zip(f[10]),
+                est_violators: f[11],
+                lift: f[12],
+                caught_share: f[13],
+                not_covered: f[14].map(|x| x as u64),
+            });
+        }
+    }
+    Ok(out)
+}
