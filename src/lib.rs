@@ -23,6 +23,9 @@ pub mod sample;
 pub mod schema;
 pub mod score;
 pub mod scored;
+pub mod scoring;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod table;
 pub mod uscc;
 pub mod whitelist;

@@ -6,13 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use spotcheck::input::Counts;
-use spotcheck::input::enterprise::reason;
-use spotcheck::input::tables::{read_emissions, read_emissions_batched};
 use spotcheck::policy::Policy;
-use spotcheck::schema::emi;
-use spotcheck::score::pollutants::Pollutants;
-use spotcheck::score::{EmissionAggregate, EmissionTotals};
-use spotcheck::table::{ReadOptions, Reject, Rejects};
+use spotcheck::score::EmissionTotals;
+use spotcheck::table::{ReadOptions, Rejects};
 
 /// The policy of `--policy`, or the embedded default.
 pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
@@ -30,17 +26,8 @@ pub fn read_emission_totals(
     rejects: &mut Rejects,
     policy: &Policy,
 ) -> Result<(EmissionTotals, Counts)> {
-    let pollutants = Pollutants::builtin();
-    let mut agg = EmissionAggregate::new();
-    let counts = read_emissions_batched(
-        path,
-        opts,
-        rejects,
-        &|m, s| pollutants.lookup(m, s).map(|id| id.0),
-        |rows| agg.add_rows(rows),
-    )
-    .context("reading the emissions table")?;
-    Ok((agg.finish(pollutants, &policy.tax), counts))
+    spotcheck::scoring::read_emission_totals(path, opts, rejects, policy)
+        .context("reading the emissions table")
 }
 
 /// After scoring: every emission row whose code no enterprise asked for goes to the rejects file
@@ -52,49 +39,9 @@ pub fn report_orphans(
     counts: &mut Counts,
     rejects: &mut Rejects,
 ) -> Result<u64> {
-    let orphans = totals.orphans();
-    if orphans.is_empty() {
-        return Ok(0);
-    }
-    let set: std::collections::HashSet<&[u8]> = orphans.iter().map(|o| o.uscc.as_bytes()).collect();
-    let header = {
-        let r = spotcheck::table::open(path, opts)?;
-        let s = r.schema();
-        spotcheck::table::columns::find(&s, &emi::USCC)
-            .map(|i| s.field(i).name().clone())
-            .unwrap_or_else(|| "uscc".into())
-    };
-    let file = path.display().to_string();
-    let mut found = Vec::new();
-    let pollutants = Pollutants::builtin();
-    // Re-read with a throw-away rejects collector: the bad rows were recorded on the first pass.
-    let mut scratch = Rejects::new(false);
-    read_emissions(
-        path,
-        opts,
-        &mut scratch,
-        &|m, s| pollutants.lookup(m, s).map(|id| id.0),
-        |row| {
-            if set.contains(&row.uscc[..]) {
-                found.push((row.row, String::from_utf8_lossy(&row.uscc).into_owned()));
-            }
-        },
-    )?;
-    for (row, code) in &found {
-        rejects.push(Reject {
-            file: file.clone(),
-            row: *row,
-            column: header.clone(),
-            value: code.clone(),
-            reason: reason::EMISSION_ORPHAN,
-            detail: "no enterprise with this code in the enterprise table (orphan emission row)"
-                .into(),
-        })?;
-    }
-    let n = found.len() as u64;
-    counts.accepted -= n;
-    counts.rejected += n;
-    Ok(n)
+    Ok(spotcheck::scoring::report_orphans(
+        path, opts, totals, counts, rejects,
+    )?)
 }
 
 /// Prints `file: read N = accepted A + rejected R`, with the blank and total rows skipped and

@@ -19,7 +19,11 @@ pub mod results;
 pub mod sample;
 pub mod score;
 pub mod scored;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod train;
+#[cfg(feature = "serve")]
+pub mod users;
 pub mod validate;
 pub mod whitelist;
 
@@ -49,6 +53,10 @@ pub enum Command {
     Results(results::ResultsArgs),
     Train(train::TrainArgs),
     Evaluate(train::EvaluateArgs),
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
+    #[cfg(feature = "serve")]
+    Users(users::UsersArgs),
 }
 
 /// Options every command that reads input tables shares.
@@ -117,7 +125,7 @@ pub struct ModelOpts {
 }
 
 /// The shipped model, built into the binary so that `score` works from any folder.
-const DEFAULT_MODEL: &str = include_str!("../../models/credit-default.json");
+const DEFAULT_MODEL: &str = spotcheck::credit::DEFAULT_MODEL_JSON;
 
 impl ModelOpts {
     /// The predictor for a table with `schema`, if any: `--model`, else the built-in default,
@@ -249,5 +257,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Results(a) => results::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(a),
+        #[cfg(feature = "serve")]
+        Command::Users(a) => users::run(a),
     }
 }

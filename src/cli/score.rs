@@ -1,20 +1,16 @@
 //! `spotcheck score`: reads the enterprise table (and emissions), scores every accepted
 //! enterprise as SPEC §3 says and writes the columns of §3.6, batch by batch, atomically.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use arrow::record_batch::RecordBatch;
-use rayon::prelude::*;
-use spotcheck::input::{EnterpriseBatch, EnterpriseReader};
-
-use spotcheck::schema::{CreditClass, Lang};
-use spotcheck::score::score_batch;
-use spotcheck::table::{WriteBehind, WriteOptions, create};
+use spotcheck::input::EnterpriseReader;
+use spotcheck::schema::Lang;
+use spotcheck::scoring::{ScoreOutcome, Scoring, score_to_file};
+use spotcheck::table::WriteOptions;
 
 use super::common::{
     check_output, load_policy, print_counts, read_emission_totals, report_orphans,
@@ -57,11 +53,6 @@ pub struct ScoreArgs {
     pub input: InputOpts,
 }
 
-/// Raw batches decoded ahead of the validation.
-const PREFETCH: usize = 2;
-/// Batches validated and scored per round, per rayon thread.
-const PER_ROUND_PER_THREAD: usize = 1;
-
 pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     let policy = load_policy(a.policy.as_deref())?;
     let opts = a.input.read_options();
@@ -94,68 +85,29 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
         },
         ..WriteOptions::default()
     };
-    // The pipeline (SPEC §8): the file is decoded ahead on its own thread; a few batches at a
-    // time are parsed and scored in parallel (rayon), their codes checked in file order; the
-    // output is encoded and written behind on another thread. Batches keep file order throughout.
-    let mut reader = reader.prefetch(PREFETCH);
-    let per_round = PER_ROUND_PER_THREAD * rayon::current_num_threads();
-    let mut writer: Option<WriteBehind> = None;
-    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
-    let mut listed = 0u64;
+    // The pipeline (SPEC §8) is the library's: decoded ahead, scored in parallel, written behind.
     progress.phase("scoring");
-    let score_all = |batches: &[EnterpriseBatch]| {
-        batches
-            .par_iter()
-            .map(|batch| {
-                let scored = score_batch(
-                    batch,
-                    emissions.as_ref().map(|(t, _)| t),
-                    model.as_deref(),
-                    &policy,
-                )?;
-                let mut classes = [0u64; 4];
-                for c in &scored.credit_class {
-                    classes[c.index()] += 1;
-                }
-                let listed = scored.positive_list.iter().filter(|p| **p).count() as u64;
-                Ok((scored.to_record_batch(a.lang)?, classes, listed))
-            })
-            .collect::<spotcheck::Result<Vec<(RecordBatch, [u64; 4], u64)>>>()
+    let scoring = Scoring {
+        model: model.as_deref(),
+        policy: &policy,
+        output: &output,
+        lang: a.lang,
+        write: &wopts,
     };
-    let mut batches = reader.next_batches(per_round, &mut rejects)?;
-    if batches.is_empty() {
-        // An empty input still gets a header.
-        batches.push(reader.empty_batch()?);
-    }
-    while !batches.is_empty() {
-        // The next round is read, parsed and checked while this one is scored.
-        let (next, scored) = rayon::join(
-            || reader.next_batches(per_round, &mut rejects),
-            || score_all(&batches),
-        );
-        for (batch, (rb, classes, l)) in batches.iter().zip(scored?) {
-            for (c, k) in CreditClass::ALL.iter().zip(classes) {
-                if k > 0 {
-                    *by_class.entry(c.en().to_string()).or_default() += k;
-                }
-            }
-            listed += l;
-            if writer.is_none() {
-                let wopts = WriteOptions {
-                    numeric_text_columns: spotcheck::scored::passed_through(&rb.schema()),
-                    ..wopts.clone()
-                };
-                writer = Some(WriteBehind::new(create(&output, rb.schema(), &wopts)?, 2));
-            }
-            if let Some(w) = writer.as_mut() {
-                w.write(rb)?;
-            }
-            progress.inc(batch.len() as u64);
-        }
-        batches = next?;
-    }
+    let outcome = score_to_file(
+        reader,
+        emissions.as_ref().map(|(t, _)| t),
+        &scoring,
+        &mut rejects,
+        &mut |n| progress.inc(n),
+    )?;
+    let ScoreOutcome {
+        rows,
+        by_class,
+        listed,
+        counts: ec,
+    } = outcome;
     progress.phase("finishing the output");
-    let ec = reader.counts();
     let mut emission_counts = None;
     if let (Some(p), Some((totals, counts))) = (&a.emissions, emissions) {
         let mut counts = counts;
@@ -164,11 +116,6 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
     }
     let rejects_path = a.input.rejects_path(&output);
     super::write_rejects(&rejects, &rejects_path)?;
-    // Invariant: the loop always creates the writer (an empty input gets an empty batch).
-    let w = writer.expect("writer created for the first batch");
-    let rows = w
-        .finish()
-        .with_context(|| format!("writing {}", output.display()))?;
     progress.finish();
     print_counts(&a.enterprises, &ec);
     if let Some((p, c)) = &emission_counts {

@@ -1,6 +1,5 @@
-//! `spotcheck whitelist`: this period's 正面清单 from a scored file and the previous list (SPEC §5).
-//! The scored file is read batch by batch; only eligible and previously listed enterprises are
-//! kept, every row counting towards its district's permit holders.
+//! `spotcheck whitelist`: this period's 正面清单 from a scored file and the previous list (SPEC §5),
+//! built by the library (`whitelist::from_scored`); this file reads the flags, writes and prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,11 +9,8 @@ use clap::Args;
 
 use spotcheck::date::Date;
 use spotcheck::schema::Lang;
-use spotcheck::scored::ScoredTable;
-use spotcheck::table::codes::CodeSet;
 use spotcheck::whitelist::{
-    Candidate, InputFile, OutputOptions, PermitHolders, WhitelistParams, check_as_of,
-    read_previous, update_counted, write_list,
+    InputFile, OutputOptions, WhitelistParams, check_as_of, from_scored, read_previous, write_list,
 };
 
 use super::common::load_policy;
@@ -74,62 +70,13 @@ pub fn run(a: WhitelistArgs) -> Result<ExitCode> {
         None => Vec::new(),
     };
     check_as_of(&previous, a.as_of)?;
-    // The scored file is read batch by batch: every row counts towards its district's permit
-    // holders (the cap), but only the enterprises that can change the list are kept — those
-    // eligible this period and those on the previous list — so a national file fits in memory.
-    // A repeated code counts once, at its first row (the scorer rejects repeats anyway).
-    let on_previous: std::collections::HashSet<String> = previous
-        .iter()
-        .filter(|p| p.on_list())
-        .map(|p| p.uscc.trim().to_ascii_uppercase())
-        .collect();
-    let reader = spotcheck::table::open(&a.scored, &opts).context("reading the scored file")?;
-    let table = ScoredTable::from_schema(&reader.schema(), &a.scored)?;
-    let mut seen = CodeSet::new();
-    let mut seen_odd: std::collections::HashSet<String> = Default::default();
-    let mut holders = PermitHolders::default();
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut next = 1u64;
-    for batch in reader {
-        let batch = batch.context("reading the scored file")?;
-        let rows = table.parse(&batch, next)?;
-        next += batch.num_rows() as u64;
-        for i in 0..rows.len() {
-            // Codes are read back trimmed and upper-cased; a hand-edited file may hold one that
-            // is not 18 characters long.
-            let code = &rows.uscc[i];
-            let first = match <[u8; 18]>::try_from(code.as_bytes()) {
-                Ok(k) => seen.insert(&k),
-                Err(_) => seen_odd.insert(code.clone()),
-            };
-            if !first {
-                continue;
-            }
-            holders.add(rows.district[i], rows.permit_class[i]);
-            if rows.positive_list[i] || on_previous.contains(code) {
-                candidates.push(Candidate {
-                    uscc: code.clone(),
-                    name: rows.name[i].clone(),
-                    district: rows.district[i],
-                    positive_list: rows.positive_list[i],
-                    reasons: rows.reasons[i]
-                        .iter()
-                        .map(|r| r.code().to_string())
-                        .collect(),
-                    risk_score: rows.risk_score[i],
-                    pe_total: rows.pe_total[i],
-                    permit_class: rows.permit_class[i],
-                });
-            }
-        }
-    }
     let params = WhitelistParams {
         as_of: a.as_of,
         validity_years: policy.eco.validity_years,
         cap_share: policy.eco.cap_share,
     };
-    params.validate()?;
-    let list = update_counted(&candidates, &previous, &params, Some(&holders));
+    let (list, read) =
+        from_scored(&a.scored, &previous, &params, &opts).context("reading the scored file")?;
     let mut inputs = vec![InputFile {
         role: "评分结果 scored".into(),
         path: a.scored.display().to_string(),
@@ -156,7 +103,7 @@ pub fn run(a: WhitelistArgs) -> Result<ExitCode> {
     println!(
         "{}: read {} scored enterprises; {} on the previous list",
         a.scored.display(),
-        next - 1,
+        read,
         previous.len()
     );
     println!("{}", list.summary());

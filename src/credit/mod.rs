@@ -53,5 +53,9 @@ pub use params::{FeatureSelection, Monotonic, Scaling, TrainParams, ValidTrainPa
 pub use report::{EvalReport, PsiReport, TrainReport};
 pub use train::train;
 
+/// The shipped credit model (models/credit-default.json), built in so that scoring works from any
+/// folder and in the console.
+pub const DEFAULT_MODEL_JSON: &str = include_str!("../../models/credit-default.json");
+
 #[cfg(test)]
 mod tests;

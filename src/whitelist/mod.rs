@@ -21,6 +21,7 @@
 //! - Output order: status (new, retained, renewed, waitlisted, removed), then district, then uscc
 //!   (waitlisted: district, then place in line).
 
+pub mod build;
 pub mod previous;
 pub mod reasons;
 pub mod workbook;
@@ -28,6 +29,7 @@ pub mod workbook;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+pub use build::from_scored;
 pub use previous::read_previous;
 pub use workbook::{InputFile, OutputOptions, write_list, write_table, write_xlsx};
 

@@ -42,6 +42,15 @@ fn help_texts() {
         assert_eq!(o.status.code(), Some(0));
         insta::assert_snapshot!(format!("help_{cmd}"), text(&o).0);
     }
+    #[cfg(feature = "serve")]
+    for (name, args) in [
+        ("serve", &["serve", "--help"][..]),
+        ("users_add", &["users", "add", "--help"][..]),
+    ] {
+        let o = w.run(args);
+        assert_eq!(o.status.code(), Some(0));
+        insta::assert_snapshot!(format!("help_{name}"), text(&o).0);
+    }
     let o = w.run(&["--help"]);
     insta::assert_snapshot!("help", text(&o).0);
 }

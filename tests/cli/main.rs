@@ -7,6 +7,8 @@ use std::process::Output;
 mod bureau;
 mod determinism;
 mod fuzz_regressions;
+#[cfg(feature = "serve")]
+mod console;
 mod r#gen;
 mod golden;
 mod hostile;
@@ -15,6 +17,8 @@ mod report;
 mod results;
 mod sample;
 mod score;
+#[cfg(feature = "serve")]
+mod serve;
 mod train;
 mod validate;
 mod whitelist;
