@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::Result;
-use crate::score::ScoredTable;
+use crate::scored::ScoredTable;
 use crate::table::ReadOptions;
 use crate::table::codes::CodeSet;
 

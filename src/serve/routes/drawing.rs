@@ -48,6 +48,8 @@ pub fn draw_files(
         department,
         strata,
         capacity,
+        // The console draws as `spotcheck sample` does by default (systematic πps; SPEC §4.3–4.5).
+        algorithm: crate::sample::Algorithm::Systematic,
         sampling: sampling_params(&policy),
     };
     params.validate()?;
