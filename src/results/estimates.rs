@@ -327,7 +327,9 @@ pub fn estimates_batch(rows: &[EstimateRow], lang: Lang) -> Result<RecordBatch> 
         rows.iter().map(|r| r.domain.value(lang)).collect(),
         &mut fields,
     );
-    let ints: [(&Col, fn(&EstimateRow) -> u64); 6] = [
+    type Count = fn(&EstimateRow) -> u64;
+    type Figure = fn(&EstimateRow) -> Option<f64>;
+    let ints: [(&Col, Count); 6] = [
         (&cols::FRAME_UNITS, |r| r.frame_units),
         (&cols::DRAWN, |r| r.drawn),
         (&cols::INSPECTED, |r| r.inspected),
@@ -339,7 +341,7 @@ pub fn estimates_batch(rows: &[EstimateRow], lang: Lang) -> Result<RecordBatch> 
         fields.push(Field::new(c.header(lang), DataType::UInt64, false));
         columns.push(Arc::new(rows.iter().map(f).collect::<UInt64Array>()));
     }
-    let floats: [(&Col, fn(&EstimateRow) -> Option<f64>); 8] = [
+    let floats: [(&Col, Figure); 8] = [
         (&cols::HIT_RATE, |r| r.hit_rate),
         (&cols::RATE, |r| r.rate),
         (&cols::SE, |r| r.se),
