@@ -89,13 +89,15 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(k, piv);
         b.swap(k, piv);
-        for i in k + 1..n {
-            let f = a[i][k] / a[k][k];
+        let (top, rest) = a.split_at_mut(k + 1);
+        let pivot = &top[k];
+        for (i, ai) in rest.iter_mut().enumerate() {
+            let f = ai[k] / pivot[k];
             if f != 0.0 {
-                for j in k..n {
-                    a[i][j] -= f * a[k][j];
+                for (x, p) in ai[k..].iter_mut().zip(&pivot[k..]) {
+                    *x -= f * p;
                 }
-                b[i] -= f * b[k];
+                b[k + 1 + i] -= f * b[k];
             }
         }
     }
@@ -148,17 +150,14 @@ pub fn fit_binary_weighted(
             let mu = 1.0 / (1.0 + (-row(i, &beta)).exp());
             let r = w[i] * ((bad[i] as u8 as f64) - mu);
             let h = w[i] * mu * (1.0 - mu);
-            let xi = |j: usize| if j == 0 { 1.0 } else { x[[i, j - 1]] };
-            for a in 0..q {
-                grad[a] += r * xi(a);
-                for b in a..q {
-                    hess[a][b] += h * xi(a) * xi(b);
+            let xi: Vec<f64> = std::iter::once(1.0)
+                .chain(x.row(i).iter().copied())
+                .collect();
+            for (a, row) in hess.iter_mut().enumerate() {
+                grad[a] += r * xi[a];
+                for (cell, xb) in row.iter_mut().zip(&xi) {
+                    *cell += h * xi[a] * xb;
                 }
-            }
-        }
-        for a in 0..q {
-            for b in 0..a {
-                hess[a][b] = hess[b][a];
             }
         }
         for j in 1..q {

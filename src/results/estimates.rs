@@ -203,21 +203,25 @@ pub fn estimate_department(
     }
     domains.sort();
     domains.dedup();
+    // Drawn, pending and out of scope per domain, in one pass.
+    let mut counts: BTreeMap<Domain, [u64; 3]> = BTreeMap::new();
+    for u in units {
+        for d in Domain::of(u.district, u.tier, u.credit_class) {
+            let c = counts.entry(d).or_default();
+            c[0] += 1;
+            c[1] += u64::from(u.outcome == Outcome::Pending);
+            c[2] += u64::from(u.outcome == Outcome::OutOfScope);
+        }
+    }
     let mut rows = Vec::with_capacity(domains.len());
     let mut p_all = None;
     for dom in domains {
-        let count = |o: Outcome| {
-            units
-                .iter()
-                .filter(|u| dom.holds(u) && u.outcome == o)
-                .count() as u64
-        };
         let e = estimate(&r, &design, |i| dom.holds(of_r[i]));
         let frame_units = frame.units.get(&dom).copied().unwrap_or(0);
         if dom == Domain::All {
             p_all = e.rate;
         }
-        let drawn = units.iter().filter(|u| dom.holds(u)).count() as u64;
+        let [drawn, pending, out_of_scope] = counts.get(&dom).copied().unwrap_or_default();
         rows.push(EstimateRow {
             month,
             department,
@@ -225,8 +229,8 @@ pub fn estimate_department(
             frame_units,
             drawn,
             inspected: e.n as u64,
-            pending: count(Outcome::Pending),
-            out_of_scope: count(Outcome::OutOfScope),
+            pending,
+            out_of_scope,
             violations: e.violations as u64,
             hit_rate: e.hit_rate,
             rate: e.rate,
@@ -327,7 +331,9 @@ pub fn estimates_batch(rows: &[EstimateRow], lang: Lang) -> Result<RecordBatch> 
         rows.iter().map(|r| r.domain.value(lang)).collect(),
         &mut fields,
     );
-    let ints: [(&Col, fn(&EstimateRow) -> u64); 6] = [
+    type Count = fn(&EstimateRow) -> u64;
+    type Figure = fn(&EstimateRow) -> Option<f64>;
+    let ints: [(&Col, Count); 6] = [
         (&cols::FRAME_UNITS, |r| r.frame_units),
         (&cols::DRAWN, |r| r.drawn),
         (&cols::INSPECTED, |r| r.inspected),
@@ -339,7 +345,7 @@ pub fn estimates_batch(rows: &[EstimateRow], lang: Lang) -> Result<RecordBatch> 
         fields.push(Field::new(c.header(lang), DataType::UInt64, false));
         columns.push(Arc::new(rows.iter().map(f).collect::<UInt64Array>()));
     }
-    let floats: [(&Col, fn(&EstimateRow) -> Option<f64>); 8] = [
+    let floats: [(&Col, Figure); 8] = [
         (&cols::HIT_RATE, |r| r.hit_rate),
         (&cols::RATE, |r| r.rate),
         (&cols::SE, |r| r.se),
