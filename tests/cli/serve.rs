@@ -523,7 +523,7 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
         let Some(uscc) = line.split(',').nth(1) else {
             continue;
         };
-        let result = if i % 3 == 0 {
+        let result = if i.is_multiple_of(3) {
             "problem_pending"
         } else {
             "no_problem"
