@@ -65,12 +65,12 @@ fn outcomes(sample: &[HashMap<String, String>]) -> Vec<(String, String, String, 
         let seq: usize = r["seq"].parse().unwrap();
         for (k, d) in r["departments"].split('+').enumerate() {
             let n = seq * 2 + k;
-            if n % 7 == 0 {
+            if n.is_multiple_of(7) {
                 continue; // pending
             }
-            let result = if n % 11 == 0 {
+            let result = if n.is_multiple_of(11) {
                 "closed"
-            } else if matches!(r["credit_class"].as_str(), "C" | "D") || n % 3 == 0 {
+            } else if matches!(r["credit_class"].as_str(), "C" | "D") || n.is_multiple_of(3) {
                 "problem_corrected"
             } else {
                 "no_problem"
