@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod month;
 pub mod public;
+pub mod results;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -55,6 +56,9 @@ pub fn router() -> Router<AppState> {
             "/months/{month}/draws/{department}/sample",
             get(month::sample_download),
         )
+        .route("/months/{month}/results", post(results::upload))
+        .route("/months/{month}/estimates", get(results::estimates))
+        .route("/months/{month}/estimates/download", get(results::download))
         .route("/files/{name}", get(month::file))
         .route(
             "/whitelist",

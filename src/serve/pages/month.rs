@@ -140,6 +140,7 @@ struct MonthState {
     job: Option<(i64, String)>,
     seeds: Vec<(String, String, String, String)>,
     draws: Vec<(String, i64, String, String)>,
+    has_results: bool,
 }
 
 fn month_state(state: &AppState, month: &str) -> Result<MonthState, ApiError> {
@@ -192,7 +193,13 @@ fn month_state(state: &AppState, month: &str) -> Result<MonthState, ApiError> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let has_results: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM results WHERE month = ?1)",
+            [month],
+            |r| r.get(0),
+        )?;
         Ok(MonthState {
+            has_results,
             inputs,
             scored,
             job,
@@ -216,7 +223,7 @@ fn department_select(ctx: &Ctx, id: &str, errors: &Errors) -> Markup {
     }
 }
 
-fn month_page(
+pub(super) fn month_page(
     state: &AppState,
     ctx: &Ctx,
     month: &str,
@@ -373,8 +380,24 @@ fn month_page(
             }
         }
 
+        section #results {
+            h2 { "5. " (ctx.t("检查结果与估计", "Results and estimates")) }
+            @if ms.has_results {
+                p { a href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
+            }
+            form.upload method="post" action=(format!("/months/{month}/results")) enctype="multipart/form-data" {
+                (csrf_field(ctx))
+                div.field.(if errors.get("file-results").is_some() { "has-error" } else { "" }) {
+                    label for="file-results" { (ctx.t("检查结果表", "Results table")) }
+                    (errors.beside("file-results"))
+                    input #file-results type="file" name="file" required accept=".csv,.xlsx,.parquet,.arrow,.jsonl,.ndjson";
+                }
+                button type="submit" { (ctx.t("上传检查结果", "Upload the results")) }
+            }
+        }
+
         section #lists {
-            h2 { "5. " (ctx.t("正面清单与公开", "Positive list and publication")) }
+            h2 { "6. " (ctx.t("正面清单与公开", "Positive list and publication")) }
             p {
                 a href="/whitelist" { (ctx.t("正面清单", "The positive list")) }
                 " · "
@@ -397,7 +420,7 @@ pub async fn show(
 }
 
 /// The format of an uploaded file, from its name.
-fn ext_of(name: &str) -> Option<&'static str> {
+pub(super) fn ext_of(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.')?.1.to_string();
     match ext.as_str() {
