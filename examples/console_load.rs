@@ -5,7 +5,7 @@
 //! left out: it recomputes) and it prints the latency percentiles. Plain HTTP/1.1 over std
 //! sockets, one connection per request (the worst case for the server).
 //!
-//! Usage: cargo run --release --example console_load -- ADDR TOKEN MONTH ENTERPRISES
+//! Usage: [CAPACITY=N] cargo run --release --example console_load -- ADDR TOKEN MONTH ENTERPRISES
 //! [EMISSIONS [HISTORY]] (the token of an analyst or admin; see benches/README.md).
 
 use std::io::{Read, Write};
@@ -119,6 +119,11 @@ fn main() {
         br#"{"department": "market", "seed": "load test"}"#,
     );
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+    // CAPACITY=N draws N visits (π scaled to capacity; N ≥ the frame draws every unit).
+    let draw_body = match std::env::var("CAPACITY") {
+        Ok(c) => format!(r#"{{"department": "market", "capacity": {c}}}"#),
+        Err(_) => r#"{"department": "market"}"#.to_string(),
+    };
     let t = Instant::now();
     let (st, body) = request(
         addr,
@@ -126,7 +131,7 @@ fn main() {
         &format!("/api/months/{month}/draws"),
         token,
         "application/json",
-        br#"{"department": "market"}"#,
+        draw_body.as_bytes(),
     );
     let draw = t.elapsed();
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));

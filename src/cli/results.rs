@@ -15,12 +15,11 @@ use clap::Args;
 use spotcheck::input::tables::HistoryRow;
 use spotcheck::input::tables::read_history;
 use spotcheck::results::category::{self, Kind};
-use spotcheck::results::estimates::{
-    DrawnUnit, EstimateRow, FrameCounts, Outcome, estimate_department, estimates_batch,
-};
+use spotcheck::results::estimates::{EstimateRow, estimate_department, estimates_batch};
 use spotcheck::results::io::{ResultRow, read_results};
+use spotcheck::results::run::{drawn_units, frame_counts};
+use spotcheck::sample::Month;
 use spotcheck::sample::run::{Rederived, locate, rederive};
-use spotcheck::sample::{DrawParams, Month, prepare};
 use spotcheck::schema::{Col, Department, Lang, Mode, hist, out};
 use spotcheck::table::{ColumnMap, WriteOptions, create};
 
@@ -207,29 +206,9 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     progress.phase("estimating");
     let mut estimates: Vec<EstimateRow> = Vec::new();
     for mo in &months {
-        let (frame, draw, params) = (&mo.d.loaded.frame, &mo.d.draw, &mo.d.params);
+        let params = &mo.d.params;
         for (dep, res) in &mo.results {
-            let units: Vec<DrawnUnit> = draw
-                .selected
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    let u = s.by(*dep)?;
-                    Some(DrawnUnit {
-                        pi: u.pi,
-                        stratum: s.stratum.clone(),
-                        district: frame.district[s.index],
-                        tier: frame.tier[s.index],
-                        credit_class: frame.credit_class[s.index],
-                        outcome: match res.get(&i).map(|&r| rows[r].kind()) {
-                            None => Outcome::Pending,
-                            Some(Kind::OutOfScope) => Outcome::OutOfScope,
-                            Some(Kind::Compliant) => Outcome::Compliant,
-                            Some(Kind::Violation) => Outcome::Violation,
-                        },
-                    })
-                })
-                .collect();
+            let units = drawn_units(&mo.d, *dep, res, &rows);
             let fc = frame_counts(&mo.d, params, *dep)?;
             estimates.extend(estimate_department(params.month, *dep, &units, &fc));
         }
@@ -326,21 +305,6 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
 }
 
 /// The frame of one department's draw, counted per domain (π > 0) and not covered (π = 0).
-fn frame_counts(d: &Rederived, params: &DrawParams, dep: Department) -> Result<FrameCounts> {
-    let frame = &d.loaded.frame;
-    let df = prepare(frame, &d.loaded.history, params, dep)?;
-    let mut pi = vec![0.0; frame.len()];
-    for u in &df.units {
-        pi[u.frame_index()] = u.pi;
-    }
-    let mut fc = FrameCounts::default();
-    for (i, &p) in pi.iter().enumerate() {
-        fc.add(frame.district[i], frame.tier[i], frame.credit_class[i], p);
-    }
-    Ok(fc)
-}
-
-/// Each (month, result row) in sample order: months as given, then seq, market before ecology.
 fn in_sample_order<'a>(
     months: &'a [Month_],
     rows: &'a [ResultRow],

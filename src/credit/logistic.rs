@@ -80,6 +80,8 @@ pub fn fit_cumulative(x: &Array2<f64>, class: &[usize], alpha: f64) -> Result<Fi
 
 /// Solves the symmetric positive definite system `a·x = b` (Gaussian elimination with partial
 /// pivoting); `None` when it is singular.
+// Matrix code reads best with the indices of the formulas.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for k in 0..n {
@@ -111,6 +113,8 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
 
 /// Weighted binary fit: maximises Σ wᵢ[yᵢ ln μᵢ + (1 − yᵢ) ln(1 − μᵢ)] − α/2·Σ coef², μ the
 /// logistic of `intercept + x·coefs`, by Newton's method. `Err` when it does not converge.
+// Matrix code reads best with the indices of the formulas.
+#[allow(clippy::needless_range_loop)]
 pub fn fit_binary_weighted(
     x: &Array2<f64>,
     bad: &[bool],

@@ -14,6 +14,7 @@ pub mod category;
 pub mod estimate;
 pub mod estimates;
 pub mod io;
+pub mod run;
 pub mod special;
 
 #[cfg(test)]

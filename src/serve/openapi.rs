@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::routes::{audit, draws, inputs, score, users, whitelist};
+use super::routes::{audit, draws, inputs, results, score, users, whitelist};
 
 /// The API document.
 #[derive(OpenApi)]
@@ -28,6 +28,8 @@ use super::routes::{audit, draws, inputs, score, users, whitelist};
         draws::public_list,
         draws::file,
         draws::verify,
+        results::upload,
+        results::estimates,
         whitelist::create,
         whitelist::download,
         audit::list,

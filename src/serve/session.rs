@@ -56,7 +56,11 @@ fn random_hex(n: usize) -> String {
 
 /// Compares two strings in time independent of where they differ.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl Sessions {
@@ -143,7 +147,10 @@ fn session_cookie(sid: &str) -> String {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Ctx, Self::Rejection> {
         let mut set_cookies = Vec::new();
         let query_lang = parts.uri.query().and_then(|q| {
             q.split('&')
@@ -246,10 +253,12 @@ pub fn sign_in(
     }
     let found = s.with(|c| store::user_by_name(c, name)).ok().flatten();
     let user = match &found {
-        Some((u, hash)) if verify_password(password, hash) => Role::parse(&u.role).map(|role| User {
-            name: u.name.clone(),
-            role,
-        }),
+        Some((u, hash)) if verify_password(password, hash) => {
+            Role::parse(&u.role).map(|role| User {
+                name: u.name.clone(),
+                role,
+            })
+        }
         Some(_) => None,
         None => {
             // The same time as a real check, so the answer does not tell names apart.

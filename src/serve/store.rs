@@ -140,6 +140,23 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 2: inspection results (SPEC §9) and the estimates computed from them.
+    r#"
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        file TEXT NOT NULL,
+        rows_read INTEGER NOT NULL,
+        rows_accepted INTEGER NOT NULL,
+        rows_rejected INTEGER NOT NULL,
+        rejects_file TEXT,
+        estimates_file TEXT NOT NULL,
+        estimates_xlsx_file TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX results_month ON results(month, id);
+    "#,
 ];
 
 /// The schema version this build writes.

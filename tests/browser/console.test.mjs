@@ -245,6 +245,24 @@ test('a whole month through the console, then an anonymous verification', { time
   const firstUscc = (await page.locator('table tbody tr').first().innerText());
   assert.ok(rows.slice(1).some((r) => r.some((c) => firstUscc.includes(c) && c.length === 18)), 'the Excel holds the page\'s first enterprise');
 
+  // Results for every drawn enterprise (one in three with a problem), then the estimates.
+  const ucol = rows[0].indexOf('uscc');
+  assert.ok(ucol >= 0, `no uscc column in ${rows[0]}`);
+  const resultsCsv = ['uscc,month,department,inspected_on,result',
+    ...rows.slice(1).map((r, i) => `${r[ucol]},2026-12,market,2026-12-15,${i % 3 === 0 ? 'problem_pending' : 'no_problem'}`)].join('\n') + '\n';
+  const resultsFile = join(data, 'results.csv');
+  (await import('node:fs')).writeFileSync(resultsFile, resultsCsv);
+  await page.goto(`${base}/months/2026-12`);
+  await page.setInputFiles('#file-results', resultsFile);
+  await page.click('form[action="/months/2026-12/results"] button');
+  await page.waitForURL(`${base}/months/2026-12/estimates`);
+  assert.equal(Number(await page.locator('#results-accepted').innerText()), visits);
+  assert.equal(Number(await page.locator('#results-rejected').innerText()), 0);
+  assert.ok(await page.locator('table tbody tr').count() > 0, 'the estimates table has rows');
+  await look(page, 'estimates');
+  const [est] = await Promise.all([page.waitForEvent('download'), page.click('#estimates-xlsx')]);
+  assert.ok(xlsxSheetRows(readFileSync(await est.path())).length > 1);
+
   // A second draw of the same month and department is refused, beside the field.
   await page.goto(`${base}/months/2026-12`);
   await page.selectOption('#draw-department', 'market');

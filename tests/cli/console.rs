@@ -175,7 +175,10 @@ fn add_user(data: &Path, name: &str, role: &str) -> (String, String) {
 fn sign_in(addr: SocketAddr, name: &str, password: &str) -> String {
     let page = http(addr, "GET", "/signin", None, &[], "");
     let anon = page.session().expect("an anonymous session for the form");
-    let body = format!("csrf={}&name={name}&password={password}&next=/months", page.csrf());
+    let body = format!(
+        "csrf={}&name={name}&password={password}&next=/months",
+        page.csrf()
+    );
     let r = http(addr, "POST", "/signin", Some(&anon), &[FORM], &body);
     assert_eq!(r.status, 303, "{}", r.body);
     let sid = r.session().expect("a new session on sign-in");
@@ -195,7 +198,14 @@ fn pages_need_a_session_and_a_csrf_token() {
     let r = http(a, "GET", "/months/2026-12", None, &[], "");
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/signin?next=/months/2026-12"));
-    let r = http(a, "POST", "/months/2026-12/seeds", None, &[FORM], "department=market&seed=1");
+    let r = http(
+        a,
+        "POST",
+        "/months/2026-12/seeds",
+        None,
+        &[FORM],
+        "department=market&seed=1",
+    );
     assert_eq!(r.status, 303);
     assert!(r.header("location").unwrap().starts_with("/signin"));
 
@@ -207,7 +217,10 @@ fn pages_need_a_session_and_a_csrf_token() {
         .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("sc_session="))
         .map(|(_, v)| v.clone())
         .unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
 
     // Sign-in without or with another session's CSRF token: refused, not signed in.
     let anon = page.session().unwrap();
@@ -216,7 +229,14 @@ fn pages_need_a_session_and_a_csrf_token() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.session().is_none());
     let other = http(a, "GET", "/signin", None, &[], "").csrf();
-    let r = http(a, "POST", "/signin", Some(&anon), &[FORM], &format!("csrf={other}&{body}"));
+    let r = http(
+        a,
+        "POST",
+        "/signin",
+        Some(&anon),
+        &[FORM],
+        &format!("csrf={other}&{body}"),
+    );
     assert_eq!(r.status, 403);
 
     let sid = sign_in(a, "ana", &pw);
@@ -226,7 +246,14 @@ fn pages_need_a_session_and_a_csrf_token() {
     let csrf = month.csrf();
 
     // A POST without the token, or with a wrong one, does nothing.
-    let r = http(a, "POST", "/months/2026-12/seeds", Some(&sid), &[FORM], "department=market&seed=SEED-A");
+    let r = http(
+        a,
+        "POST",
+        "/months/2026-12/seeds",
+        Some(&sid),
+        &[FORM],
+        "department=market&seed=SEED-A",
+    );
     assert_eq!(r.status, 403);
     let r = http(
         a,
@@ -234,11 +261,17 @@ fn pages_need_a_session_and_a_csrf_token() {
         "/months/2026-12/seeds",
         Some(&sid),
         &[FORM],
-        &format!("csrf={}&department=market&seed=SEED-A", "0".repeat(csrf.len())),
+        &format!(
+            "csrf={}&department=market&seed=SEED-A",
+            "0".repeat(csrf.len())
+        ),
     );
     assert_eq!(r.status, 403);
     let month = http(a, "GET", "/months/2026-12", Some(&sid), &[], "");
-    assert!(!month.body.contains("SEED-A"), "a refused form changed nothing");
+    assert!(
+        !month.body.contains("SEED-A"),
+        "a refused form changed nothing"
+    );
 
     // With the token: done.
     let r = http(
@@ -264,10 +297,20 @@ fn pages_need_a_session_and_a_csrf_token() {
     );
     assert_eq!(r.status, 400);
     assert!(r.body.contains("class=\"error-summary\""));
-    assert!(r.body.contains("id=\"seed-error\">Enter the announced seed"));
+    assert!(
+        r.body
+            .contains("id=\"seed-error\">Enter the announced seed")
+    );
 
     // Sign out (with the token): the old session id is dead.
-    let r = http(a, "POST", "/signout", Some(&sid), &[FORM], &format!("csrf={csrf}"));
+    let r = http(
+        a,
+        "POST",
+        "/signout",
+        Some(&sid),
+        &[FORM],
+        &format!("csrf={csrf}"),
+    );
     assert_eq!(r.status, 303);
     let r = http(a, "GET", "/months/2026-12", Some(&sid), &[], "");
     assert_eq!(r.status, 303);
@@ -332,7 +375,12 @@ fn repeated_failed_sign_ins_lock_the_account_in_the_audit_log() {
         .filter(|e| e["act"] == "login" && e["user"] == "ana" && e["outcome"] == "refused")
         .collect();
     assert_eq!(refused.len(), 1);
-    assert!(refused[0]["detail"].as_str().unwrap().contains("locked out"));
+    assert!(
+        refused[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("locked out")
+    );
     assert!(
         !entries
             .iter()

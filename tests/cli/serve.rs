@@ -510,6 +510,66 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
     assert!(o.status.success(), "{out}{err}");
     assert!(out.contains("verified"), "{out}");
 
+    // Results: checked against the draw, estimated as `spotcheck results` estimates them.
+    get(
+        addr,
+        &format!("/api/months/{MONTH}/estimates"),
+        Some(&analyst),
+    )
+    .expect(404);
+    let mut results = String::from("uscc,month,department,inspected_on,result\n");
+    for (i, line) in cli_sample.split(|b| *b == b'\n').skip(1).enumerate() {
+        let line = String::from_utf8_lossy(line);
+        let Some(uscc) = line.split(',').nth(1) else {
+            continue;
+        };
+        let result = if i.is_multiple_of(3) {
+            "problem_pending"
+        } else {
+            "no_problem"
+        };
+        results.push_str(&format!("{uscc},{MONTH},market,2026-12-15,{result}\n"));
+    }
+    results.push_str(&format!(
+        "91110108MAPJTUNJ16,{MONTH},ecology,2026-12-15,no_problem\n"
+    ));
+    std::fs::write(dir.join("results.csv"), &results).unwrap();
+    let r = http(
+        addr,
+        "POST",
+        &format!("/api/months/{MONTH}/results"),
+        Some(&analyst),
+        Some("text/csv"),
+        results.as_bytes(),
+    )
+    .expect(200)
+    .json();
+    let visits = drawn["visits"].as_u64().unwrap();
+    assert_eq!(r["read"].as_u64(), Some(visits + 1), "{r}");
+    assert_eq!(r["accepted"].as_u64(), Some(visits), "{r}");
+    assert_eq!(r["rejects"][0]["reason"], "RESULT_NOT_DRAWN", "{r}");
+    let estimates = get(
+        addr,
+        &format!("/api/months/{MONTH}/estimates"),
+        Some(&analyst),
+    )
+    .expect(200)
+    .body;
+    get(addr, &format!("/api/months/{MONTH}/estimates"), None).expect(401);
+    let o = w.run(&[
+        "results",
+        dir.join("manifest.json").to_str().unwrap(),
+        dir.join("results.csv").to_str().unwrap(),
+        "-o",
+        w.path("cli-estimates.csv").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(
+        String::from_utf8_lossy(&estimates),
+        String::from_utf8_lossy(&std::fs::read(w.path("cli-estimates.csv")).unwrap())
+    );
+
     // The positive list: built by an analyst, published without login.
     let list = post_json(
         addr,
@@ -557,6 +617,7 @@ fn the_month_end_to_end_with_races_roles_and_a_kill() {
         ("draw", "ok"),
         ("draw", "refused"),
         ("whitelist", "ok"),
+        ("results", "ok"),
         ("users add", "ok"),
     ] {
         assert!(
@@ -796,6 +857,8 @@ fn every_documented_route_answers_as_documented() {
         "/api/months/{month}/draws/{department}",
         "/api/months/{month}/draws/{department}/manifest",
         "/api/months/{month}/draws/{department}/public",
+        "/api/months/{month}/results",
+        "/api/months/{month}/estimates",
         "/api/whitelist",
         "/api/audit",
         "/public/verify",

@@ -3,10 +3,10 @@
 //! API's handler (the library's `whitelist::from_scored`); its counts are the ones the library
 //! recorded, and the tables are the stored list read back and shown by the status it carries.
 
+use axum::Json;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use maud::html;
 use serde::Deserialize;
 
@@ -157,7 +157,10 @@ pub async fn build_whitelist(
         Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_))) => {
             let text = match &e {
                 ApiError::Conflict(_) => ctx
-                    .t("尚无评分结果：请先为某个月份评分", "Nothing is scored yet: score a month first")
+                    .t(
+                        "尚无评分结果：请先为某个月份评分",
+                        "Nothing is scored yet: score a month first",
+                    )
                     .to_string(),
                 other => other.to_string(),
             };
@@ -221,5 +224,10 @@ pub async fn audit(
             p.no-print { a href=(format!("/audit?before={n}")) { (ctx.t("更早的记录", "Older entries")) } }
         }
     };
-    Ok(page(&ctx, StatusCode::OK, ctx.t("审计日志", "Audit log"), body))
+    Ok(page(
+        &ctx,
+        StatusCode::OK,
+        ctx.t("审计日志", "Audit log"),
+        body,
+    ))
 }

@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod month;
 pub mod public;
+pub mod results;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -55,8 +56,14 @@ pub fn router() -> Router<AppState> {
             "/months/{month}/draws/{department}/sample",
             get(month::sample_download),
         )
+        .route("/months/{month}/results", post(results::upload))
+        .route("/months/{month}/estimates", get(results::estimates))
+        .route("/months/{month}/estimates/download", get(results::download))
         .route("/files/{name}", get(month::file))
-        .route("/whitelist", get(admin::whitelist).post(admin::build_whitelist))
+        .route(
+            "/whitelist",
+            get(admin::whitelist).post(admin::build_whitelist),
+        )
         .route("/audit", get(admin::audit))
         .route("/public", get(public::index))
         .route("/public/draws/{month}/{department}", get(public::draw))
@@ -170,10 +177,8 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> Respons
     };
     let mut r = (status, axum::response::Html(markup.into_string())).into_response();
     set_cookies(&mut r, ctx);
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -296,12 +301,12 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A table as shown: header, the rows shown, and the table's total row count.
+pub type Shown = (Vec<String>, Vec<Vec<String>>, usize);
+
 /// A stored table (any format the library reads) as header and rows of display strings: at
 /// most `limit` rows, and the total row count.
-pub fn read_table(
-    path: &std::path::Path,
-    limit: usize,
-) -> Result<(Vec<String>, Vec<Vec<String>>, usize), ApiError> {
+pub fn read_table(path: &std::path::Path, limit: usize) -> Result<Shown, ApiError> {
     use arrow::util::display::{ArrayFormatter, FormatOptions};
     let reader = crate::table::open(path, &crate::table::ReadOptions::default())?;
     let header: Vec<String> = reader
@@ -338,7 +343,11 @@ pub fn read_table(
 
 /// One cell for display: decimals as the report and `explain` write them (at most 6 places,
 /// trailing zeros dropped: `0.025`, not `0.024999999999999998`), everything else as Arrow shows it.
-fn cell(f: &arrow::util::display::ArrayFormatter<'_>, col: &dyn arrow::array::Array, i: usize) -> String {
+fn cell(
+    f: &arrow::util::display::ArrayFormatter<'_>,
+    col: &dyn arrow::array::Array,
+    i: usize,
+) -> String {
     use arrow::array::{Array, Float64Array};
     if let Some(a) = col.as_any().downcast_ref::<Float64Array>()
         && !a.is_null(i)
@@ -357,7 +366,7 @@ fn cell(f: &arrow::util::display::ArrayFormatter<'_>, col: &dyn arrow::array::Ar
 }
 
 /// A table of strings, with a caption and a note when rows were left out.
-pub fn table(ctx: &Ctx, caption: &str, t: &(Vec<String>, Vec<Vec<String>>, usize)) -> Markup {
+pub fn table(ctx: &Ctx, caption: &str, t: &Shown) -> Markup {
     let (header, rows, total) = t;
     html! {
         div.table-wrap {
@@ -473,7 +482,13 @@ async fn signin(
         errors.add("password", ctx.t("请输入密码", "Enter your password"));
     }
     if !errors.is_empty() {
-        return Err(signin_form(&ctx, &next, &name, &errors, StatusCode::BAD_REQUEST));
+        return Err(signin_form(
+            &ctx,
+            &next,
+            &name,
+            &errors,
+            StatusCode::BAD_REQUEST,
+        ));
     }
     let (st, sid, n) = (state.clone(), ctx.sid.clone(), name.clone());
     let outcome = tokio::task::spawn_blocking(move || session::sign_in(&st, &sid, &n, &password))
@@ -489,7 +504,13 @@ async fn signin(
                 "password",
                 ctx.t("用户名或密码不正确", "The user name or password is wrong"),
             );
-            Err(signin_form(&ctx, &next, &name, &errors, StatusCode::UNAUTHORIZED))
+            Err(signin_form(
+                &ctx,
+                &next,
+                &name,
+                &errors,
+                StatusCode::UNAUTHORIZED,
+            ))
         }
         Err(SignInError::Locked) => {
             errors.add(
@@ -499,7 +520,13 @@ async fn signin(
                     "Too many failed sign-ins: this account is locked for 15 minutes; try again later",
                 ),
             );
-            Err(signin_form(&ctx, &next, &name, &errors, StatusCode::TOO_MANY_REQUESTS))
+            Err(signin_form(
+                &ctx,
+                &next,
+                &name,
+                &errors,
+                StatusCode::TOO_MANY_REQUESTS,
+            ))
         }
     }
 }

@@ -121,13 +121,26 @@ pub async fn go(ctx: Ctx, Query(q): Query<GoQuery>) -> PageResult {
     }
 }
 
+/// The latest upload of a table: kind, file, read, accepted, rejected, rejects file, user, time.
+type InputRow = (
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    String,
+);
+
 /// What the month page shows, as the store recorded it.
 struct MonthState {
-    inputs: Vec<(String, String, i64, i64, i64, Option<String>, String, String)>,
+    inputs: Vec<InputRow>,
     scored: Option<(i64, String, String)>,
     job: Option<(i64, String)>,
     seeds: Vec<(String, String, String, String)>,
     draws: Vec<(String, i64, String, String)>,
+    has_results: bool,
 }
 
 fn month_state(state: &AppState, month: &str) -> Result<MonthState, ApiError> {
@@ -165,19 +178,28 @@ fn month_state(state: &AppState, month: &str) -> Result<MonthState, ApiError> {
             [month],
             |r| Ok((r.get(0)?, r.get(1)?)),
         ))?;
-        let mut st = c.prepare(
-            "SELECT department, seed, user, at FROM seeds WHERE month = ?1 ORDER BY id",
-        )?;
+        let mut st =
+            c.prepare("SELECT department, seed, user, at FROM seeds WHERE month = ?1 ORDER BY id")?;
         let seeds = st
-            .query_map([month], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([month], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut st = c.prepare(
             "SELECT department, visits, user, at FROM draws WHERE month = ?1 ORDER BY id",
         )?;
         let draws = st
-            .query_map([month], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([month], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
+        let has_results: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM results WHERE month = ?1)",
+            [month],
+            |r| r.get(0),
+        )?;
         Ok(MonthState {
+            has_results,
             inputs,
             scored,
             job,
@@ -201,7 +223,7 @@ fn department_select(ctx: &Ctx, id: &str, errors: &Errors) -> Markup {
     }
 }
 
-fn month_page(
+pub(super) fn month_page(
     state: &AppState,
     ctx: &Ctx,
     month: &str,
@@ -358,8 +380,24 @@ fn month_page(
             }
         }
 
+        section #results {
+            h2 { "5. " (ctx.t("检查结果与估计", "Results and estimates")) }
+            @if ms.has_results {
+                p { a href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
+            }
+            form.upload method="post" action=(format!("/months/{month}/results")) enctype="multipart/form-data" {
+                (csrf_field(ctx))
+                div.field.(if errors.get("file-results").is_some() { "has-error" } else { "" }) {
+                    label for="file-results" { (ctx.t("检查结果表", "Results table")) }
+                    (errors.beside("file-results"))
+                    input #file-results type="file" name="file" required accept=".csv,.xlsx,.parquet,.arrow,.jsonl,.ndjson";
+                }
+                button type="submit" { (ctx.t("上传检查结果", "Upload the results")) }
+            }
+        }
+
         section #lists {
-            h2 { "5. " (ctx.t("正面清单与公开", "Positive list and publication")) }
+            h2 { "6. " (ctx.t("正面清单与公开", "Positive list and publication")) }
             p {
                 a href="/whitelist" { (ctx.t("正面清单", "The positive list")) }
                 " · "
@@ -382,7 +420,7 @@ pub async fn show(
 }
 
 /// The format of an uploaded file, from its name.
-fn ext_of(name: &str) -> Option<&'static str> {
+pub(super) fn ext_of(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.')?.1.to_string();
     match ext.as_str() {
@@ -412,8 +450,11 @@ pub async fn upload(
         api_error(
             ctx,
             ApiError::TooLarge(
-                ctx.t("上传的文件超过服务器的大小上限。", "The upload is over the server's limit.")
-                    .into(),
+                ctx.t(
+                    "上传的文件超过服务器的大小上限。",
+                    "The upload is over the server's limit.",
+                )
+                .into(),
             ),
         )
     };
@@ -431,10 +472,14 @@ pub async fn upload(
                 let name = f.name().unwrap_or("").to_string();
                 let file_name = f.file_name().unwrap_or("").to_string();
                 match f.bytes().await {
-                    Ok(b) if name == "csrf" => csrf = Some(String::from_utf8_lossy(&b).into_owned()),
+                    Ok(b) if name == "csrf" => {
+                        csrf = Some(String::from_utf8_lossy(&b).into_owned())
+                    }
                     Ok(b) if name == "file" => file = Some((file_name, b)),
                     Ok(_) => {}
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(&ctx)),
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(too_large(&ctx));
+                    }
                     Err(_) => return Err(too_large(&ctx)),
                 }
             }
@@ -455,7 +500,13 @@ pub async fn upload(
     let (file_name, bytes) = file.unwrap_or_default();
     let ext = ext_of(&file_name);
     if bytes.is_empty() {
-        errors.add(&field_id, ctx.t("请选择要上传的文件（文件不能为空）", "Choose a file to upload (it must not be empty)"));
+        errors.add(
+            &field_id,
+            ctx.t(
+                "请选择要上传的文件（文件不能为空）",
+                "Choose a file to upload (it must not be empty)",
+            ),
+        );
     } else if ext.is_none() {
         errors.add(
             &field_id,
@@ -466,7 +517,10 @@ pub async fn upload(
         );
     }
     if !inputs::KINDS.contains(&kind.as_str()) {
-        return Err(api_error(&ctx, ApiError::NotFound(format!("input {kind:?}"))));
+        return Err(api_error(
+            &ctx,
+            ApiError::NotFound(format!("input {kind:?}")),
+        ));
     }
     if !errors.is_empty() {
         return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
@@ -568,7 +622,10 @@ pub async fn score(
             let mut errors = Errors::default();
             errors.add(
                 "score",
-                ctx.t("请先上传企业名录，再评分", "Upload the enterprise table before scoring"),
+                ctx.t(
+                    "请先上传企业名录，再评分",
+                    "Upload the enterprise table before scoring",
+                ),
             );
             month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT)
         }
@@ -613,7 +670,12 @@ pub async fn job(
         }
         p { a href=(format!("/months/{month}")) { (ctx.t("返回本月", "Back to the month")) } }
     };
-    Ok(page(&ctx, StatusCode::OK, ctx.t("评分进度", "Scoring progress"), body))
+    Ok(page(
+        &ctx,
+        StatusCode::OK,
+        ctx.t("评分进度", "Scoring progress"),
+        body,
+    ))
 }
 
 /// `/months/{month}/scored?format=`: the API's download of the scored table.
@@ -655,19 +717,32 @@ pub async fn seed(
     let mut errors = Errors::default();
     let seed = f.seed.unwrap_or_default();
     if seed.trim().is_empty() {
-        errors.add("seed", ctx.t("请输入公布的随机种子", "Enter the announced seed"));
+        errors.add(
+            "seed",
+            ctx.t("请输入公布的随机种子", "Enter the announced seed"),
+        );
         return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
     }
     let req = draws::SeedRequest {
         department: f.department.unwrap_or_default(),
         seed,
     };
-    match draws::announce_seed(State(state.clone()), Analyst(user), Ok(Path(month.clone())), Ok(Json(req))).await {
+    match draws::announce_seed(
+        State(state.clone()),
+        Analyst(user),
+        Ok(Path(month.clone())),
+        Ok(Json(req)),
+    )
+    .await
+    {
         Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}#seeds"))),
         Err(ApiError::Conflict(_)) => {
             errors.add(
                 "seed-department",
-                ctx.t("该部门本月已抽取，种子不能再更改", "This department's draw is done: its seed can no longer change"),
+                ctx.t(
+                    "该部门本月已抽取，种子不能再更改",
+                    "This department's draw is done: its seed can no longer change",
+                ),
             );
             month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT)
         }
@@ -713,15 +788,33 @@ pub async fn draw(
         capacity,
     };
     let mut errors = Errors::default();
-    match draws::draw(State(state.clone()), Analyst(user), Ok(Path(month.clone())), Ok(Json(req))).await {
-        Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}/draws/{department}"))),
+    match draws::draw(
+        State(state.clone()),
+        Analyst(user),
+        Ok(Path(month.clone())),
+        Ok(Json(req)),
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect(
+            &ctx,
+            &format!("/months/{month}/draws/{department}"),
+        )),
         Err(ApiError::Conflict(m)) => {
             let text = if m.contains("no seed") {
-                ctx.t("请先公布该部门的随机种子", "Announce this department's seed first").to_string()
+                ctx.t(
+                    "请先公布该部门的随机种子",
+                    "Announce this department's seed first",
+                )
+                .to_string()
             } else if m.contains("not scored") {
                 ctx.t("请先完成评分", "Score the month first").to_string()
             } else if m.contains("already drawn") || m.contains("is already drawn") {
-                ctx.t("该部门本月已抽取，每月只能抽取一次", "Already drawn: a month and department is drawn once").to_string()
+                ctx.t(
+                    "该部门本月已抽取，每月只能抽取一次",
+                    "Already drawn: a month and department is drawn once",
+                )
+                .to_string()
             } else {
                 m
             };
@@ -753,7 +846,16 @@ pub async fn draw_page(
                  FROM draws d JOIN seeds s ON s.id = d.seed_id
                  WHERE d.month = ?1 AND d.department = ?2",
                 params![month, department],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             ))?)
         }),
     )?;
@@ -806,17 +908,18 @@ pub async fn sample_download(
     Query(q): Query<score::FormatQuery>,
 ) -> PageResult {
     let user = analyst(&ctx)?;
-    draws::sample(State(state), Analyst(user), Ok(Path((month, department))), Ok(Query(q)))
-        .await
-        .map_err(|e| api_error(&ctx, e))
+    draws::sample(
+        State(state),
+        Analyst(user),
+        Ok(Path((month, department))),
+        Ok(Query(q)),
+    )
+    .await
+    .map_err(|e| api_error(&ctx, e))
 }
 
 /// `/files/{name}`: a stored file (rejects tables) through the API's file download.
-pub async fn file(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> PageResult {
+pub async fn file(State(state): State<AppState>, ctx: Ctx, Path(name): Path<String>) -> PageResult {
     let user = analyst(&ctx)?;
     draws::file(State(state), Analyst(user), Ok(Path(name)))
         .await
@@ -854,9 +957,21 @@ pub async fn lookup(
     )?;
     let mut errors = Errors::default();
     if uscc.is_empty() {
-        errors.add("uscc", ctx.t("请输入统一社会信用代码", "Enter the unified social credit code"));
+        errors.add(
+            "uscc",
+            ctx.t(
+                "请输入统一社会信用代码",
+                "Enter the unified social credit code",
+            ),
+        );
     } else if files.is_none() {
-        errors.add("uscc", ctx.t("本月尚未评分：请先评分再查询", "The month is not scored yet: score it first"));
+        errors.add(
+            "uscc",
+            ctx.t(
+                "本月尚未评分：请先评分再查询",
+                "The month is not scored yet: score it first",
+            ),
+        );
     }
     if !errors.is_empty() {
         return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
@@ -890,7 +1005,9 @@ pub async fn lookup(
                 emi.as_deref(),
                 &code,
                 &policy,
-                model.as_ref().map(|m| m as &dyn crate::predict::CreditPredictor),
+                model
+                    .as_ref()
+                    .map(|m| m as &dyn crate::predict::CreditPredictor),
                 &opts,
                 lang,
             )?)
@@ -910,11 +1027,32 @@ pub async fn lookup(
             return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
         }
         Lookup::NotFound { uscc } => {
-            errors.add("uscc", format!("{}{uscc}", ctx.t("本月评分的企业名录中没有该代码：", "No enterprise of the month's scoring has the code ")));
+            errors.add(
+                "uscc",
+                format!(
+                    "{}{uscc}",
+                    ctx.t(
+                        "本月评分的企业名录中没有该代码：",
+                        "No enterprise of the month's scoring has the code "
+                    )
+                ),
+            );
             return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
         }
-        Lookup::Rejected { uscc, row, reason, detail } => {
-            errors.add("uscc", format!("{uscc}: {} {row} {}: {reason} ({detail})", ctx.t("该企业所在行", "its row"), ctx.t("被拒绝", "was rejected")));
+        Lookup::Rejected {
+            uscc,
+            row,
+            reason,
+            detail,
+        } => {
+            errors.add(
+                "uscc",
+                format!(
+                    "{uscc}: {} {row} {}: {reason} ({detail})",
+                    ctx.t("该企业所在行", "its row"),
+                    ctx.t("被拒绝", "was rejected")
+                ),
+            );
             return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
         }
     };

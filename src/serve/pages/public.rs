@@ -66,7 +66,12 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> PageResult {
         h2 { (ctx.t("正面清单", "Positive list")) }
         p { a href="/public/whitelist" { (ctx.t("查看当前正面清单", "See the current positive list")) } }
     };
-    Ok(page(&ctx, StatusCode::OK, ctx.t("公开信息", "Published"), body))
+    Ok(page(
+        &ctx,
+        StatusCode::OK,
+        ctx.t("公开信息", "Published"),
+        body,
+    ))
 }
 
 /// `/public/draws/{month}/{department}`: a draw's public list (no ratios, scores or teams).
@@ -295,5 +300,10 @@ pub async fn verify(
         Some(Err(e)) => e.status(),
         _ => StatusCode::OK,
     };
-    Ok(page(&ctx, status, ctx.t("核验抽取结果", "Verify a draw"), body))
+    Ok(page(
+        &ctx,
+        status,
+        ctx.t("核验抽取结果", "Verify a draw"),
+        body,
+    ))
 }

@@ -65,7 +65,7 @@ pub struct UploadCounts {
 const MAX_LISTED: usize = 1000;
 
 /// The file format: `?format=`, else the Content-Type.
-fn format_ext(q: Option<&str>, headers: &HeaderMap) -> ApiResult<&'static str> {
+pub fn format_ext(q: Option<&str>, headers: &HeaderMap) -> ApiResult<&'static str> {
     let name = match q {
         Some(f) => f.to_ascii_lowercase(),
         None => {

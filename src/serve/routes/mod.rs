@@ -1,6 +1,7 @@
 //! The JSON API of SPEC §10, one module per resource: [`inputs`] (uploads), [`score`] (score
 //! jobs, job progress, the scored table), [`draws`] (seeds, draws, their downloads and public
-//! verification), [`whitelist`] (the 正面清单), [`audit`] (the log, admins only) and [`users`]
+//! verification; the library calls are in [`drawing`]), [`results`] (inspection results and
+//! estimates), [`whitelist`] (the 正面清单), [`audit`] (the log, admins only) and [`users`]
 //! (sign-in). Shared here: parsing the path's month, choosing a download format, answering a
 //! stored file.
 
@@ -8,6 +9,7 @@ pub mod audit;
 pub mod drawing;
 pub mod draws;
 pub mod inputs;
+pub mod results;
 pub mod score;
 pub mod users;
 pub mod whitelist;
@@ -42,6 +44,8 @@ pub fn router() -> Router<AppState> {
             "/api/months/{month}/draws/{department}/public",
             get(draws::public_list),
         )
+        .route("/api/months/{month}/results", post(results::upload))
+        .route("/api/months/{month}/estimates", get(results::estimates))
         .route("/api/files/{name}", get(draws::file))
         .route(
             "/api/whitelist",

@@ -1,0 +1,172 @@
+//! Inspection results and the month's estimates (SPEC §9): the results table is uploaded through
+//! the API's handler (checked against the draw, estimated by the library), and the estimates page
+//! shows the stored estimates table as the library wrote it, with its Excel.
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use maud::html;
+
+use super::{
+    PageResult, analyst, api_error, check_csrf, db_err, message, page, read_table, redirect, table,
+};
+use crate::serve::AppState;
+use crate::serve::auth::Analyst;
+use crate::serve::error::ApiError;
+use crate::serve::routes::{inputs, parse_month, results, score};
+use crate::serve::session::Ctx;
+
+/// `POST /months/{month}/results` (multipart: csrf, file): the API's results upload.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(month): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let user = analyst(&ctx)?;
+    let month = parse_month(&month)
+        .map(|m| m.to_string())
+        .map_err(|e| api_error(&ctx, e))?;
+    let bad = |ctx: &Ctx| {
+        message(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            ctx.t("请求有误", "Bad request"),
+            ctx.t(
+                "无法读取上传表单（或文件超过大小上限）。",
+                "The upload form cannot be read (or the file is over the limit).",
+            ),
+        )
+    };
+    let Ok(mut mp) = multipart else {
+        return Err(bad(&ctx));
+    };
+    let (mut csrf, mut file): (Option<String>, Option<(String, Bytes)>) = (None, None);
+    loop {
+        match mp.next_field().await {
+            Ok(Some(f)) => {
+                let name = f.name().unwrap_or("").to_string();
+                let file_name = f.file_name().unwrap_or("").to_string();
+                let b = f.bytes().await.map_err(|_| bad(&ctx))?;
+                match name.as_str() {
+                    "csrf" => csrf = Some(String::from_utf8_lossy(&b).into_owned()),
+                    "file" => file = Some((file_name, b)),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return Err(bad(&ctx)),
+        }
+    }
+    check_csrf(&ctx, csrf.as_deref())?;
+    let (file_name, bytes) = file.unwrap_or_default();
+    let ext = super::month::ext_of(&file_name);
+    let mut errors = super::Errors::default();
+    if bytes.is_empty() || ext.is_none() {
+        errors.add(
+            "file-results",
+            ctx.t(
+                "请选择检查结果文件（.csv、.xlsx、.parquet、.arrow 或 .jsonl）",
+                "Choose the results file (.csv, .xlsx, .parquet, .arrow or .jsonl)",
+            ),
+        );
+        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+    }
+    let r = results::upload(
+        State(state.clone()),
+        Analyst(user),
+        Ok(Path(month.clone())),
+        Ok(Query(inputs::UploadQuery {
+            format: ext.map(String::from),
+            encoding: None,
+        })),
+        HeaderMap::new(),
+        Ok(bytes),
+    )
+    .await;
+    match r {
+        Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}/estimates"))),
+        Err(ApiError::BadRequest(m) | ApiError::Conflict(m)) => {
+            errors.add("file-results", m);
+            super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+        }
+        Err(e) => Err(api_error(&ctx, e)),
+    }
+}
+
+/// `/months/{month}/estimates`: the latest results upload's counts and the estimates table.
+pub async fn estimates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(month): Path<String>,
+) -> PageResult {
+    analyst(&ctx)?;
+    let month = parse_month(&month)
+        .map(|m| m.to_string())
+        .map_err(|e| api_error(&ctx, e))?;
+    let m = month.clone();
+    type Row = (i64, i64, i64, Option<String>, String, String, String);
+    let row: Option<Row> = db_err(
+        &ctx,
+        state.store.with(move |c| {
+            Ok(rusqlite::OptionalExtension::optional(c.query_row(
+                "SELECT rows_read, rows_accepted, rows_rejected, rejects_file, estimates_file, user, at
+                 FROM results WHERE month = ?1 ORDER BY id DESC LIMIT 1",
+                [m],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            ))?)
+        }),
+    )?;
+    let Some((read, acc, rej, rejects, est, user, at)) = row else {
+        return Err(api_error(
+            &ctx,
+            ApiError::NotFound(format!("{month}: no results uploaded")),
+        ));
+    };
+    let path = state.store.file_path(&est);
+    let t = db_err(
+        &ctx,
+        tokio::task::spawn_blocking(move || read_table(&path, 2000))
+            .await
+            .map_err(ApiError::from)
+            .and_then(|r| r),
+    )?;
+    let title = format!(
+        "{month} · {}",
+        ctx.t("检查结果与估计", "results and estimates")
+    );
+    let body = html! {
+        p.crumbs { a href="/months" { (ctx.t("月份", "Months")) } " › " a href=(format!("/months/{month}")) { (month) } }
+        h1 { (title) }
+        dl.counts {
+            dt { (ctx.t("读取行数", "Rows read")) } dd #results-read { (read) }
+            dt { (ctx.t("接受", "Accepted")) } dd #results-accepted { (acc) }
+            dt { (ctx.t("拒绝", "Rejected")) } dd #results-rejected { (rej) }
+            dt { (ctx.t("上传人 / 时间", "By / at")) } dd { (user) " · " (at) " UTC" }
+        }
+        p.downloads.no-print {
+            a #estimates-xlsx href=(format!("/months/{month}/estimates/download?format=xlsx")) { (ctx.t("下载估计结果 (Excel)", "Download the estimates (Excel)")) }
+            " · "
+            a href=(format!("/months/{month}/estimates/download?format=csv")) { "CSV" }
+            @if let Some(f) = &rejects {
+                " · "
+                a href=(format!("/files/{f}")) { (ctx.t("被拒绝的行 (CSV)", "Rejected rows (CSV)")) }
+            }
+        }
+        (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
+    };
+    Ok(page(&ctx, StatusCode::OK, &title, body))
+}
+
+/// `/months/{month}/estimates/download?format=`: the API's estimates download.
+pub async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(month): Path<String>,
+    Query(q): Query<score::FormatQuery>,
+) -> PageResult {
+    let user = analyst(&ctx)?;
+    results::estimates(State(state), Analyst(user), Ok(Path(month)), Ok(Query(q)))
+        .await
+        .map_err(|e| api_error(&ctx, e))
+}
