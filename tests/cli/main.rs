@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod bureau;
-mod determinism;
-mod fuzz_regressions;
 #[cfg(feature = "serve")]
 mod console;
+mod determinism;
+mod fuzz_regressions;
 mod r#gen;
 mod golden;
 mod hostile;
