@@ -653,11 +653,16 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner, u64)> 
         let names = fields(&bytes)?;
         let trimmed: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
         seen.push(bytes);
+        // The rows searched hold at most one long line's worth of memory.
+        let held: usize = seen.iter().map(Vec::len).sum();
         if trimmed.iter().all(String::is_empty) {
             continue;
         }
         if probe(&trimmed) {
             return finish_csv(path, opts, names, reader, seen.len() as u64);
+        }
+        if held > MAX_LINE_BYTES {
+            break;
         }
     }
     // No row is the header: the first non-blank row is taken (the missing-column error then names
