@@ -34,9 +34,7 @@ pub enum Error {
     /// The file goes past one of the limits that keep memory bounded on hostile input (SPEC §12):
     /// an XLSX that decompresses past `--max-xlsx-bytes`, a CSV or JSON line over 16 MiB, more
     /// than 10 000 columns, JSON nested deeper than 64.
-    #[error(
-        "{path}: {what} is over the limit of {limit}; spotcheck does not read such files{hint}"
-    )]
+    #[error("{path}: {what}, over the limit of {limit}; spotcheck does not read such files{hint}")]
     TooLarge {
         path: PathBuf,
         what: String,

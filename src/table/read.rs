@@ -523,7 +523,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     if schema.fields().len() > MAX_COLUMNS {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),
-            what: format!("a table of {} columns", schema.fields().len()),
+            what: format!("the table has {} columns", schema.fields().len()),
             limit: format!("{MAX_COLUMNS} columns"),
             hint: String::new(),
         });
@@ -625,7 +625,7 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner, u64)> 
         if names.len() > MAX_COLUMNS {
             return Err(Error::TooLarge {
                 path: path.to_path_buf(),
-                what: format!("a row of {} columns", names.len()),
+                what: format!("a row has {} columns", names.len()),
                 limit: format!("{MAX_COLUMNS} columns"),
                 hint: String::new(),
             });
@@ -653,11 +653,16 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<(SchemaRef, Inner, u64)> 
         let names = fields(&bytes)?;
         let trimmed: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
         seen.push(bytes);
+        // The rows searched hold at most one long line's worth of memory.
+        let held: usize = seen.iter().map(Vec::len).sum();
         if trimmed.iter().all(String::is_empty) {
             continue;
         }
         if probe(&trimmed) {
             return finish_csv(path, opts, names, reader, seen.len() as u64);
+        }
+        if held > MAX_LINE_BYTES {
+            break;
         }
     }
     // No row is the header: the first non-blank row is taken (the missing-column error then names
@@ -775,7 +780,10 @@ impl JsonlReader {
                     if keys.len() > MAX_COLUMNS {
                         return Err(Error::TooLarge {
                             path: path.to_path_buf(),
-                            what: format!("line {}: more than {MAX_COLUMNS} keys", i + 1),
+                            what: format!(
+                                "line {} brings the keys to more than {MAX_COLUMNS}",
+                                i + 1
+                            ),
                             limit: format!("{MAX_COLUMNS} columns"),
                             hint: String::new(),
                         });
@@ -875,7 +883,7 @@ fn parse_object(
     if json_depth_exceeds(text, MAX_JSON_DEPTH) {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),
-            what: format!("line {line}: JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+            what: format!("line {line} is JSON nested deeper than {MAX_JSON_DEPTH} levels"),
             limit: format!("{MAX_JSON_DEPTH} levels"),
             hint: String::new(),
         });
@@ -911,7 +919,7 @@ fn line_too_long_offset(msg: &str) -> Option<u64> {
 fn line_too_long(path: &Path, offset: u64) -> Error {
     Error::TooLarge {
         path: path.to_path_buf(),
-        what: format!("the line starting at byte {offset}"),
+        what: format!("the line starting at byte {offset} is longer"),
         limit: human_bytes(MAX_LINE_BYTES as u64),
         hint: String::new(),
     }

@@ -79,10 +79,8 @@ pub(crate) fn check_zip_sizes(path: &Path, limit: u64) -> Result<()> {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {
-                    return Err(bad(
-                        path,
-                        format!("part {:?} of the workbook: {e}", part.name()),
-                    ));
+                    let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+                    return Err(bad(path, format!("part {name:?} of the workbook: {e}")));
                 }
             };
             total += n as u64;

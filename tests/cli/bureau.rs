@@ -323,6 +323,38 @@ fn an_xlsx_bomb_is_refused_in_bounded_memory() {
 }
 
 #[test]
+fn an_xlsx_whose_size_headers_lie_is_refused() {
+    let w = Work::new();
+    // 64 MiB of worksheet XML whose local and central headers claim 1000 bytes.
+    let p = xlsx_bomb(&w, 64 << 20);
+    let mut b = std::fs::read(&p).unwrap();
+    let name = b"xl/worksheets/sheet1.xml";
+    let mut patched = 0;
+    let mut i = 0;
+    while let Some(k) = b[i..].windows(name.len()).position(|x| x == name) {
+        let at = i + k;
+        if at >= 30 && &b[at - 30..at - 26] == b"PK\x03\x04" {
+            b[at - 30 + 22..at - 30 + 26].copy_from_slice(&1000u32.to_le_bytes());
+            patched += 1;
+        }
+        if at >= 46 && &b[at - 46..at - 42] == b"PK\x01\x02" {
+            b[at - 46 + 24..at - 46 + 28].copy_from_slice(&1000u32.to_le_bytes());
+            patched += 1;
+        }
+        i = at + 1;
+    }
+    assert_eq!(patched, 2, "both headers found");
+    std::fs::write(&p, &b).unwrap();
+    let o = w.run(&["validate", "bomb.xlsx", "--max-xlsx-bytes", "16M"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("bomb.xlsx") && err.contains("xl/worksheets/sheet1.xml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_40_mib_csv_line_is_refused_in_bounded_memory() {
     let w = Work::new();
     let mut body = b"uscc,name,district,tier\n91110108EXAMPLE008,".to_vec();
