@@ -17,6 +17,14 @@ fn main() -> ExitCode {
     }
     // Ctrl-C / SIGTERM remove this run's temporary output files before the process ends.
     cli::interrupt::install();
+    // A damaged Parquet or Arrow file can make the pinned decoders panic; the library turns that
+    // into an ordinary "cannot read" error, so the panic's own message is not printed then.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !spotcheck::table::read::in_decoder() {
+            default_hook(info)
+        }
+    }));
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

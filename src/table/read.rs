@@ -210,9 +210,17 @@ impl TableReader {
                 inner => {
                     let next = match inner {
                         Inner::Csv(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-                        Inner::Parquet(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-                        Inner::IpcFile(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-                        Inner::IpcStream(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
+                        Inner::Parquet(r) => guarded(|| r.next())
+                            .unwrap_or_else(|m| {
+                                Some(Err(arrow::error::ArrowError::ParquetError(m)))
+                            })
+                            .map(|b| b.map_err(|e| e.to_string())),
+                        Inner::IpcFile(r) => guarded(|| r.next())
+                            .unwrap_or_else(|m| Some(Err(arrow::error::ArrowError::IpcError(m))))
+                            .map(|b| b.map_err(|e| e.to_string())),
+                        Inner::IpcStream(r) => guarded(|| r.next())
+                            .unwrap_or_else(|m| Some(Err(arrow::error::ArrowError::IpcError(m))))
+                            .map(|b| b.map_err(|e| e.to_string())),
                         Inner::Numbered(_) | Inner::Jsonl(_) => unreachable!("matched above"),
                     };
                     next?.map(|batch| {
@@ -396,9 +404,49 @@ pub(crate) fn utf8_schema(names: &[String]) -> SchemaRef {
     ))
 }
 
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside a third-party decoder (Parquet, Arrow IPC) that may panic on a
+/// damaged file instead of returning an error; the binary's panic hook stays quiet then, since
+/// the panic becomes an ordinary "cannot read" error (found by fuzzing, `fuzz/regressions/`).
+pub fn in_decoder() -> bool {
+    IN_DECODER.with(|c| c.get())
+}
+
+/// Runs a decoder step, turning a panic inside it into the sentence of an error.
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let was = IN_DECODER.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|c| c.set(was));
+    r.map_err(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the file is damaged (its decoder stopped: {why})")
+    })
+}
+
 /// Opens a table; the format follows the extension (`-` = CSV on standard input).
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     let format = Format::from_path(path)?;
+    match format {
+        Format::Parquet | Format::Arrow => guarded(|| open_format(path, opts, format))
+            .unwrap_or_else(|message| {
+                Err(Error::BadFile {
+                    path: path.to_path_buf(),
+                    format: format.name(),
+                    message,
+                })
+            }),
+        _ => open_format(path, opts, format),
+    }
+}
+
+fn open_format(path: &Path, opts: &ReadOptions, format: Format) -> Result<TableReader> {
     let bad = |message: String| Error::BadFile {
         path: path.to_path_buf(),
         format: format.name(),
