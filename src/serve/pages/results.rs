@@ -1,6 +1,6 @@
 //! Inspection results and the month's estimates (SPEC §9): the results table is uploaded through
 //! the API's handler (checked against the draw, estimated by the library), and the estimates page
-//! shows the stored estimates table as the library wrote it, with its Excel.
+//! shows the stored estimates in the page's language (rates as percentages), with its Excel.
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
@@ -8,8 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use maud::html;
 
 use super::{
-    PageResult, analyst, api_error, check_csrf, db_err, message, page, read_table, redirect, table,
+    PageResult, Shown, analyst, api_error, check_csrf, db_err, message, page, redirect, table,
 };
+use crate::schema::Lang;
 use crate::serve::AppState;
 use crate::serve::auth::Analyst;
 use crate::serve::error::ApiError;
@@ -124,9 +125,10 @@ pub async fn estimates(
         ));
     };
     let path = state.store.file_path(&est);
+    let ctx_lang = ctx.lang;
     let t = db_err(
         &ctx,
-        tokio::task::spawn_blocking(move || read_table(&path, 2000))
+        tokio::task::spawn_blocking(move || shown_estimates(&path, ctx_lang))
             .await
             .map_err(ApiError::from)
             .and_then(|r| r),
@@ -156,6 +158,72 @@ pub async fn estimates(
         (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
     };
     Ok(page(&ctx, StatusCode::OK, &title, body))
+}
+
+/// The stored estimates (SPEC §9.3) as the page shows them: headers and values in the page's
+/// language, districts with their names, rates as percentages with their interval, counts of
+/// violators rounded. The numbers are the library's (`results::io::read_estimates`); only their
+/// display is decided here. The download keeps every digit.
+fn shown_estimates(path: &std::path::Path, lang: Lang) -> Result<Shown, ApiError> {
+    let rows = crate::results::io::read_estimates(path, &crate::table::ReadOptions::default())?;
+    let t = |zh: &str, en: &str| match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    };
+    let header = vec![
+        t("抽查月份", "Month"),
+        t("检查部门", "Department"),
+        t("范围", "Domain"),
+        t("可抽企业数", "Frame units"),
+        t("抽中", "Drawn"),
+        t("已检查", "Inspected"),
+        t("待检查", "Pending"),
+        t("不在检查范围", "Out of scope"),
+        t("发现问题", "Violations"),
+        t("问题发现率", "Hit rate"),
+        t("违法违规率估计", "Estimated rate"),
+        t("95% 置信区间", "95 % interval"),
+        t("违法违规企业数估计", "Estimated violators"),
+        t("靶向提升倍数", "Lift"),
+        t("未覆盖企业", "Not covered"),
+    ];
+    let pct = |x: f64| format!("{:.1} %", 100.0 * x);
+    let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map(f).unwrap_or_default();
+    let shown: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let domain = match r.domain {
+                crate::results::estimates::Domain::District(c) => match crate::district::name(c) {
+                    Some(n) => format!("{n} ({c})"),
+                    None => c.to_string(),
+                },
+                d => match d {
+                    crate::results::estimates::Domain::All => t("全部", "all"),
+                    _ => format!("{}: {}", d.kind(lang), d.value(lang)),
+                },
+            };
+            vec![
+                r.month.to_string(),
+                r.department.label(lang).to_string(),
+                domain,
+                r.frame_units.to_string(),
+                r.drawn.to_string(),
+                r.inspected.to_string(),
+                r.pending.to_string(),
+                r.out_of_scope.to_string(),
+                r.violations.to_string(),
+                opt(r.hit_rate, &pct),
+                opt(r.rate, &pct),
+                r.ci.map(|(lo, hi)| format!("{:.1}–{:.1} %", 100.0 * lo, 100.0 * hi))
+                    .unwrap_or_default(),
+                opt(r.est_violators, &|v| format!("{v:.0}")),
+                opt(r.lift, &|v| format!("{v:.2}")),
+                r.not_covered.map(|n| n.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let total = shown.len();
+    Ok((header, shown, total))
 }
 
 /// `/months/{month}/estimates/download?format=`: the API's estimates download.
