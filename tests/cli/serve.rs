@@ -728,6 +728,9 @@ fn bad_input_gets_4xx_json_never_500() {
     .expect(400)
     .json();
     assert!(v["message"].as_str().unwrap().contains("uscc"), "{v}");
+    // The message names the upload, never the server's own storage path.
+    let m = v["message"].as_str().unwrap();
+    assert!(m.contains("the upload") && !m.contains("files/"), "{v}");
     up(
         "/api/months/2026-12/inputs/enterprises?format=xlsx",
         None,

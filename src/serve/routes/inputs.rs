@@ -111,10 +111,12 @@ pub fn format_ext(q: Option<&str>, headers: &HeaderMap) -> ApiResult<&'static st
     }
 }
 
-/// Every library error about an uploaded file is about its content: 400.
-fn bad_file(kind: &str, e: crate::Error) -> ApiError {
+/// Every library error about an uploaded file is about its content: 400. The message names the
+/// table by its kind, never by the path it is stored under (as `relabel` does for rejects).
+pub fn bad_file(kind: &str, stored: &std::path::Path, e: crate::Error) -> ApiError {
     match ApiError::from(e) {
         ApiError::Internal(m) | ApiError::BadRequest(m) => {
+            let m = m.replace(&stored.display().to_string(), "the upload");
             ApiError::BadRequest(format!("the {kind} table cannot be read: {m}"))
         }
         other => other,
@@ -241,7 +243,7 @@ pub async fn upload(
         let counts = match validate(&kind, &path, &opts, &mut rejects) {
             Ok(c) => c,
             Err(e) => {
-                let err = bad_file(&kind, e);
+                let err = bad_file(&kind, &path, e);
                 s.audit(&AuditEntry {
                     user: Some(&user.name),
                     act: &format!("upload {kind}"),

@@ -15,7 +15,7 @@ use axum::response::Response;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::inputs::{RejectItem, UploadQuery, format_ext, relabel, store_rejects};
+use super::inputs::{RejectItem, UploadQuery, bad_file, format_ext, relabel, store_rejects};
 use super::score::FormatQuery;
 use super::{Download, blocking, file_response, parse_month};
 use crate::results::estimates::{EstimateRow, estimate_department, estimates_batch};
@@ -95,13 +95,8 @@ fn read_and_estimate(
                     .is_some_and(|&i| draws[at].draw.selected[i].by(dep).is_some())
             })
     };
-    let (rows, counts) =
-        read_results(results, opts, rejects, &drawn).map_err(|e| match ApiError::from(e) {
-            ApiError::Internal(m) | ApiError::BadRequest(m) => {
-                ApiError::BadRequest(format!("the results table cannot be read: {m}"))
-            }
-            other => other,
-        })?;
+    let (rows, counts) = read_results(results, opts, rejects, &drawn)
+        .map_err(|e| bad_file("results", results, e))?;
     let mut per: HashMap<Department, HashMap<usize, usize>> = HashMap::new();
     for (r, row) in rows.iter().enumerate() {
         // Accepted rows are drawn: the reader asked `drawn`.
