@@ -322,6 +322,7 @@ fn repeated_failed_sign_ins_lock_the_account_in_the_audit_log() {
     let data = w.path("console");
     let (pw, _) = add_user(&data, "ana", "analyst");
     let (admin_pw, admin_token) = add_user(&data, "root", "admin");
+    let (bob_pw, _) = add_user(&data, "bob", "analyst");
     let srv = Server::start(&data);
     let a = srv.addr;
 
@@ -352,6 +353,40 @@ fn repeated_failed_sign_ins_lock_the_account_in_the_audit_log() {
     assert!(r.session().is_none());
     assert!(r.body.contains("锁定"));
 
+    // The API's sign-in shares the rule: ana, locked through the pages, is locked there too.
+    let api_login = |name: &str, password: &str| {
+        http(
+            a,
+            "POST",
+            "/api/login",
+            None,
+            &[("Content-Type", "application/json")],
+            &serde_json::json!({"name": name, "password": password}).to_string(),
+        )
+    };
+    let r = api_login("ana", &pw);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("too_many_requests"), "{}", r.body);
+
+    // And failures through the API lock both doors: bob fails 5 times at /api/login …
+    for _ in 0..5 {
+        assert_eq!(api_login("bob", "wrong").status, 401);
+    }
+    // … then the right password is refused at the API and at the pages' sign-in.
+    let r = api_login("bob", &bob_pw);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(!r.body.contains("token"), "{}", r.body);
+    let r = http(
+        a,
+        "POST",
+        "/signin",
+        Some(&anon),
+        &[FORM],
+        &format!("csrf={csrf}&name=bob&password={bob_pw}"),
+    );
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.session().is_none());
+
     // Another account is not locked.
     sign_in(a, "root", &admin_pw);
     let audit = http(
@@ -374,13 +409,23 @@ fn repeated_failed_sign_ins_lock_the_account_in_the_audit_log() {
         .iter()
         .filter(|e| e["act"] == "login" && e["user"] == "ana" && e["outcome"] == "refused")
         .collect();
-    assert_eq!(refused.len(), 1);
-    assert!(
-        refused[0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("locked out")
-    );
+    // One refusal through the pages, one through the API, each saying so.
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused.iter().all(|e| e["detail"]
+        .as_str()
+        .unwrap()
+        .contains("locked out")));
+    assert!(refused.iter().any(|e| e["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("api:")));
+    let bob = |outcome: &str| {
+        entries
+            .iter()
+            .filter(|e| e["act"] == "login" && e["user"] == "bob" && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!((bob("failed"), bob("refused"), bob("ok")), (5, 2, 0));
     assert!(
         !entries
             .iter()
