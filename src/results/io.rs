@@ -403,3 +403,41 @@ pub fn read_estimates(
     }
     Ok(out)
 }
+
+/// Accepted result rows as the results table of SPEC §9.1 (English headers, the category's
+/// code, every column in order), ready for any table writer: what `read_results` reads back to
+/// the same rows. The console writes the month's consolidated results with it.
+pub fn results_batch(rows: &[ResultRow]) -> Result<arrow::record_batch::RecordBatch> {
+    use arrow::array::{ArrayRef, Float64Array, StringArray, UInt64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let text = |f: &dyn Fn(&ResultRow) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let fields = vec![
+        Field::new(cols::USCC.name, DataType::Utf8, false),
+        Field::new(cols::MONTH.name, DataType::Utf8, false),
+        Field::new(cols::DEPARTMENT.name, DataType::Utf8, false),
+        Field::new(cols::INSPECTED_ON.name, DataType::Utf8, false),
+        Field::new(cols::RESULT.name, DataType::Utf8, false),
+        Field::new(cols::VIOLATIONS.name, DataType::UInt64, true),
+        Field::new(cols::PENALTY_CNY.name, DataType::Float64, true),
+        Field::new(cols::NOTE.name, DataType::Utf8, true),
+    ];
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| Some(r.uscc.clone())),
+        text(&|r| Some(r.month.to_string())),
+        text(&|r| Some(r.department.en().to_string())),
+        text(&|r| Some(r.inspected_on.to_string())),
+        text(&|r| Some(category::all()[r.category].code.to_string())),
+        Arc::new(rows.iter().map(|r| r.violations).collect::<UInt64Array>()),
+        Arc::new(rows.iter().map(|r| r.penalty_cny).collect::<Float64Array>()),
+        text(&|r| r.note.clone()),
+    ];
+    arrow::record_batch::RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(
+        |source| crate::Error::Arrow {
+            path: "<results table>".into(),
+            source,
+        },
+    )
+}

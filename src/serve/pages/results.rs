@@ -71,7 +71,7 @@ pub async fn upload(
                 "Choose the results file (.csv, .xlsx, .parquet, .arrow or .jsonl)",
             ),
         );
-        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
     }
     let r = results::upload(
         State(state.clone()),
@@ -89,7 +89,7 @@ pub async fn upload(
         Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}/estimates"))),
         Err(ApiError::BadRequest(m) | ApiError::Conflict(m)) => {
             errors.add("file-results", m);
-            super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
