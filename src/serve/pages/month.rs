@@ -388,8 +388,12 @@ pub(super) async fn month_page(
 
         section #results {
             h2 { "5. " (ctx.t("检查结果与估计", "Results and estimates")) }
+            p { (ctx.t(
+                "检查员在“检查任务”页逐户录入结果；也可上传结果表。同一企业同一部门以最近一次上传或录入为准，其他结果保留。",
+                "Inspectors enter results one enterprise at a time on the Tasks page; a results table may also be uploaded. For each enterprise and department the latest upload or entry counts; every other result stays."
+            )) }
             @if ms.has_results {
-                p { a href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
+                p { a #see-estimates href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
             }
             form.upload method="post" action=(format!("/months/{month}/results")) enctype="multipart/form-data" {
                 (csrf_field(ctx))
@@ -900,6 +904,24 @@ pub async fn draw_page(
             a href=(format!("/api/months/{month}/draws/{department}/manifest")) { (ctx.t("抽取清单 (JSON)", "Manifest (JSON)")) }
             " · "
             a href=(format!("/public/verify?month={month}&department={department}")) { (ctx.t("公开核验", "Verify publicly")) }
+        }
+        form.inline.no-print #entry method="get" action=(format!("/months/{month}/entries")) {
+            @if department == "joint" {
+                div.field {
+                    label for="entry-department" { (ctx.t("结果所属部门", "Department of the result")) }
+                    select #entry-department name="department" {
+                        option value="market" { (department_label(&ctx, "market")) }
+                        option value="ecology" { (department_label(&ctx, "ecology")) }
+                    }
+                }
+            } @else {
+                input type="hidden" name="department" value=(department);
+            }
+            div.field {
+                label for="entry-uscc" { (ctx.t("为一家企业录入检查结果：统一社会信用代码", "Enter one enterprise's result: its credit code")) }
+                input #entry-uscc type="text" name="uscc" maxlength="18" autocomplete="off" spellcheck="false";
+            }
+            button type="submit" { (ctx.t("打开录入表", "Open the form")) }
         }
         (table(&ctx, ctx.t("抽查名单与检查组分配", "The sample and its team assignments"), &t))
     };
