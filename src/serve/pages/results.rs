@@ -72,7 +72,8 @@ pub async fn upload(
                 "Choose the results file (.csv, .xlsx, .parquet, .arrow or .jsonl)",
             ),
         );
-        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
+        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            .await;
     }
     let r = results::upload(
         State(state.clone()),

@@ -25,8 +25,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    Errors, PageResult, api_error, check_csrf, csrf_field, db_err, department_label, message,
-    page, redirect, signed_in,
+    Errors, PageResult, api_error, check_csrf, csrf_field, db_err, department_label, message, page,
+    redirect, signed_in,
 };
 use crate::report::read::{SampleRow, read_sample};
 use crate::results::category;
@@ -288,18 +288,12 @@ fn task_for(
     else {
         return Err(api_error(
             ctx,
-            ApiError::NotFound(format!(
-                "{uscc} is not in the {} draw of {month}",
-                dep.en()
-            )),
+            ApiError::NotFound(format!("{uscc} is not in the {} draw of {month}", dep.en())),
         ));
     };
     if user.role == Role::Inspector {
         let mine = db_err(ctx, tasks(&state.store, user, Some(&month)))?;
-        if !mine
-            .iter()
-            .any(|x| x.department == dep && x.uscc == t.uscc)
-        {
+        if !mine.iter().any(|x| x.department == dep && x.uscc == t.uscc) {
             return Err(message(
                 ctx,
                 StatusCode::FORBIDDEN,
@@ -333,13 +327,7 @@ fn field_class(errors: &Errors, id: &str) -> &'static str {
     }
 }
 
-fn entry_page(
-    ctx: &Ctx,
-    t: &Task,
-    f: &EntryForm,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
+fn entry_page(ctx: &Ctx, t: &Task, f: &EntryForm, errors: &Errors, status: StatusCode) -> Response {
     let action = format!(
         "/months/{}/entries/{}/{}",
         t.month,
@@ -349,7 +337,11 @@ fn entry_page(
     let current = f
         .result
         .clone()
-        .or_else(|| t.result.as_ref().map(|(c, _)| category::all()[*c].code.to_string()))
+        .or_else(|| {
+            t.result
+                .as_ref()
+                .map(|(c, _)| category::all()[*c].code.to_string())
+        })
         .unwrap_or_default();
     let date = f
         .inspected_on
@@ -358,7 +350,10 @@ fn entry_page(
         .unwrap_or_default();
     let kinds = [
         (category::Kind::Compliant, ctx.t("未发现问题", "No problem")),
-        (category::Kind::Violation, ctx.t("发现问题", "Problem found")),
+        (
+            category::Kind::Violation,
+            ctx.t("发现问题", "Problem found"),
+        ),
         (
             category::Kind::OutOfScope,
             ctx.t("不在检查范围", "Out of scope"),
@@ -492,7 +487,13 @@ fn entry_table(s: &Store, month: &str, t: &Task, f: &EntryForm) -> Result<String
 }
 
 /// A rejected cell of the entry as a message beside its field, in the page's language.
-fn entry_error(ctx: &Ctx, month: &str, column: &str, reason: &str, detail: &str) -> (String, String) {
+fn entry_error(
+    ctx: &Ctx,
+    month: &str,
+    column: &str,
+    reason: &str,
+    detail: &str,
+) -> (String, String) {
     use crate::input::enterprise::reason as r;
     use crate::results::io::reasons as rr;
     let field = match column {
@@ -568,7 +569,12 @@ pub async fn submit(
         penalty_cny: f.penalty_cny.clone(),
         note: f.note.clone(),
     };
-    let (s, mo, tk, name) = (state.store.clone(), month.clone(), t.clone(), user.name.clone());
+    let (s, mo, tk, name) = (
+        state.store.clone(),
+        month.clone(),
+        t.clone(),
+        user.name.clone(),
+    );
     let answer = tokio::task::spawn_blocking(move || {
         let file = entry_table(&s, &mo, &tk, &fields)?;
         let act = Act::Entry {

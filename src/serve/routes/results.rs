@@ -216,7 +216,13 @@ pub enum Act<'a> {
 /// merges its accepted rows into the month's consolidated table, estimates from that, stores the
 /// consolidated table, the estimates (CSV and XLSX) and the rejects, and appends the act with its
 /// counts to the results table and the audit log, in one transaction. Blocking.
-pub fn record(s: &Store, user: &str, m: Month, name: &str, act: Act<'_>) -> ApiResult<ResultsAnswer> {
+pub fn record(
+    s: &Store,
+    user: &str,
+    m: Month,
+    name: &str,
+    act: Act<'_>,
+) -> ApiResult<ResultsAnswer> {
     let _one = RECORDING.lock().unwrap_or_else(|p| p.into_inner());
     let month = m.to_string();
     let manifests = manifests(s, &month)?;
