@@ -120,3 +120,55 @@ pub fn rate_chart(rows: &[EstimateRow], lang: Lang) -> Option<String> {
         bars: &bars,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::CreditClass;
+
+    fn row(department: Department, domain: Domain, rate: f64, lift: Option<f64>) -> EstimateRow {
+        EstimateRow {
+            month: crate::sample::Month::parse("2026-12").unwrap(),
+            department,
+            domain,
+            frame_units: 10,
+            drawn: 4,
+            inspected: 4,
+            pending: 0,
+            out_of_scope: 0,
+            violations: 2,
+            hit_rate: Some(0.5),
+            rate: Some(rate),
+            se: Some(0.23060),
+            ci: (domain == Domain::All).then_some((0.03418, 0.86008)),
+            est_violators: Some(3.7),
+            lift,
+            caught_share: None,
+            not_covered: None,
+        }
+    }
+
+    #[test]
+    fn rate_and_lift_charts_carry_their_numbers() {
+        // The worked example of SPEC §9.3: rate 0.37313, interval (0.03418, 0.86008).
+        let rows = vec![
+            row(Department::Market, Domain::All, 0.37313, None),
+            row(
+                Department::Market,
+                Domain::CreditClass(CreditClass::C),
+                0.5,
+                Some(1.34),
+            ),
+        ];
+        let rate = rate_chart(&rows, Lang::En).unwrap();
+        assert!(rate.starts_with("<svg"), "{rate}");
+        assert!(rate.contains("37.3% (3.4% – 86.0%)"), "{rate}");
+        assert!(!rate.contains("<script") && !rate.contains("url("));
+        let lift = lift_chart(&rows, Lang::Zh).unwrap();
+        assert!(lift.contains("1.3× (50.0%)"), "{lift}");
+        assert!(lift.contains("靶向提升倍数"), "{lift}");
+        // Nothing to draw: no chart.
+        assert_eq!(rate_chart(&[], Lang::En), None);
+        assert_eq!(lift_chart(&rows[..1], Lang::En), None);
+    }
+}
