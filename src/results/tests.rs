@@ -318,7 +318,12 @@ fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
     let read = |p: &std::path::Path| {
         let mut rejects = Rejects::new(false);
         let (rows, counts) = read_results(p, &ReadOptions::default(), &mut rejects, &all).unwrap();
-        assert_eq!((counts.read, counts.rejected), (3, 0), "{:?}", rejects.items());
+        assert_eq!(
+            (counts.read, counts.rejected),
+            (3, 0),
+            "{:?}",
+            rejects.items()
+        );
         rows
     };
     let rows = read(&input);
@@ -336,7 +341,16 @@ fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
             .collect();
         assert_eq!(
             headers,
-            ["uscc", "month", "department", "inspected_on", "result", "violations", "penalty_cny", "note"]
+            [
+                "uscc",
+                "month",
+                "department",
+                "inspected_on",
+                "result",
+                "violations",
+                "penalty_cny",
+                "note"
+            ]
         );
         let mut w = create(&out, batch.schema(), &WriteOptions::default()).unwrap();
         w.write(&batch).unwrap();

@@ -457,8 +457,8 @@ fn api(
 }
 
 /// Uploads the sample enterprises and inspectors, scores, announces a seed and draws the market
-/// sample through the API; returns the sample CSV.
-fn drawn_month(addr: SocketAddr, token: &str) -> String {
+/// sample through the API; returns the sample CSV and the stored manifest's name.
+fn drawn_month(addr: SocketAddr, token: &str) -> (String, String) {
     let sample =
         |f: &str| std::fs::read_to_string(super::repo().join("data/sample").join(f)).unwrap();
     for kind in ["enterprises", "emissions", "inspectors"] {
@@ -487,6 +487,7 @@ fn drawn_month(addr: SocketAddr, token: &str) -> String {
     }
     let json = |v: serde_json::Value| v.to_string();
     let auth = format!("Bearer {token}");
+    let mut manifest = String::new();
     for (path, body) in [
         (
             "/api/months/2026-12/seeds",
@@ -509,8 +510,12 @@ fn drawn_month(addr: SocketAddr, token: &str) -> String {
             &body,
         );
         assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        if let Some(m) = v["manifest_file"].as_str() {
+            manifest = m.to_string();
+        }
     }
-    http(
+    let sample = http(
         addr,
         "GET",
         "/api/months/2026-12/draws/market?format=csv",
@@ -518,7 +523,8 @@ fn drawn_month(addr: SocketAddr, token: &str) -> String {
         &[("Authorization", &auth)],
         "",
     )
-    .body
+    .body;
+    (sample, manifest)
 }
 
 #[test]
@@ -529,7 +535,7 @@ fn inspectors_enter_their_own_teams_results_with_a_csrf_token() {
     let (_, root) = add_user(&data, "root", "admin");
     let srv = Server::start(&data);
     let a = srv.addr;
-    let sample = drawn_month(a, &ana);
+    let (sample, manifest) = drawn_month(a, &ana);
 
     // The sample's tasks: (code, team ids).
     let mut lines = sample.lines();
@@ -745,6 +751,24 @@ fn inspectors_enter_their_own_teams_results_with_a_csrf_token() {
         (f[5], f[6], f[7], f[8], f[9]),
         (&*drawn, "1", &*pending, "1", "1"),
         "{all}"
+    );
+
+    // One path for estimates: the console's are what `spotcheck results` computes from the
+    // month's consolidated results table and the stored draw.
+    let files = data.join("files");
+    let consolidated = v["results_file"].as_str().unwrap();
+    let o = w.run(&[
+        "results",
+        files.join(&manifest).to_str().unwrap(),
+        files.join(consolidated).to_str().unwrap(),
+        "-o",
+        w.path("cli-estimates.csv").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        est,
+        std::fs::read_to_string(w.path("cli-estimates.csv")).unwrap()
     );
 
     // Every entry is in the audit log: the refused ones and the recorded ones, by whom.
