@@ -211,7 +211,9 @@ pub async fn estimates(
                 @for c in &charts { div { (maud::PreEscaped(c)) } }
             }
         }
-        (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
+        div #estimates-table {
+            (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
+        }
     };
     Ok(page(&ctx, StatusCode::OK, &title, body))
 }

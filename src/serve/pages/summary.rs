@@ -116,9 +116,13 @@ pub async fn section(
 pub fn render(ctx: &Ctx, d: &ReportData) -> Markup {
     let lang = ctx.lang;
     let class_label = |c: CreditClass| c.label(lang);
-    let tier_label = |t: Tier| match lang {
-        Lang::Zh => t.zh(),
-        Lang::En => t.label(Lang::En),
+    // As the monthly report names them.
+    let tier_label = |t: Tier| match (t, lang) {
+        (t, Lang::Zh) => t.zh(),
+        (Tier::Innovative, Lang::En) => "innovative SME",
+        (Tier::Specialized, Lang::En) => "specialized SME",
+        (Tier::LittleGiant, Lang::En) => "little giant",
+        (Tier::None, Lang::En) => "not 专精特新",
     };
     html! {
         section #summary {
