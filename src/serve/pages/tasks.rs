@@ -150,7 +150,7 @@ pub fn tasks(s: &Store, user: &User, month: Option<&str>) -> Result<Vec<Task>, A
                 .filter(|t| !t.is_empty())
                 .map(str::to_string)
                 .collect();
-            if user.role == Role::Inspector && !team.iter().any(|t| *t == user.name) {
+            if user.role == Role::Inspector && !team.contains(&user.name) {
                 continue;
             }
             for dep in departments_of(&r) {
