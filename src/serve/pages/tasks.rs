@@ -51,7 +51,7 @@ pub struct Task {
     pub uscc: String,
     pub name: String,
     pub district: u32,
-    /// The team's inspector ids.
+    /// The team: each inspector's name and id, `name (id)`.
     pub team: Vec<String>,
     /// The result entered so far: category index and date.
     pub result: Option<(usize, String)>,
@@ -71,8 +71,11 @@ fn draws(s: &Store, month: Option<&str>) -> Result<Vec<(String, String, String)>
     })
 }
 
-/// Inspector id → department, from the inspectors table the draw's manifest names.
-fn draw_inspectors(s: &Store, manifest: &str) -> Result<HashMap<String, Department>, ApiError> {
+/// Inspector id → (department, name), from the inspectors table the draw's manifest names.
+fn draw_inspectors(
+    s: &Store,
+    manifest: &str,
+) -> Result<HashMap<String, (Department, String)>, ApiError> {
     let path = s.file_path(manifest);
     let text = std::fs::read_to_string(&path).map_err(|e| ApiError::internal(&path, e))?;
     let m = Manifest::from_json(&text, &path)?;
@@ -86,7 +89,7 @@ fn draw_inspectors(s: &Store, manifest: &str) -> Result<HashMap<String, Departme
     )?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.inspector_id, r.department))
+        .map(|r| (r.inspector_id, (r.department, r.name)))
         .collect())
 }
 
@@ -125,15 +128,19 @@ pub fn tasks(s: &Store, user: &User, month: Option<&str>) -> Result<Vec<Task>, A
     let mut out = Vec::new();
     let mut results: HashMap<String, HashMap<(Department, String), ResultRow>> = HashMap::new();
     for (m, manifest, sample) in draws(s, month)? {
+        let ids = draw_inspectors(s, &manifest)?;
         let mine: Option<Department> = if user.role == Role::Inspector {
-            let ids = draw_inspectors(s, &manifest)?;
             match ids.get(&user.name) {
-                Some(d) => Some(*d),
+                Some((d, _)) => Some(*d),
                 // Not in this draw's inspectors table: no task here.
                 None => continue,
             }
         } else {
             None
+        };
+        let named = |id: &str| match ids.get(id) {
+            Some((_, name)) => format!("{name} ({id})"),
+            None => id.to_string(),
         };
         let rows = read_sample(&s.file_path(&sample), &ReadOptions::default())?;
         if !results.contains_key(&m) {
@@ -153,6 +160,7 @@ pub fn tasks(s: &Store, user: &User, month: Option<&str>) -> Result<Vec<Task>, A
             if user.role == Role::Inspector && !team.contains(&user.name) {
                 continue;
             }
+            let team_names: Vec<String> = team.iter().map(|t| named(t)).collect();
             for dep in departments_of(&r) {
                 if mine.is_some_and(|d| d != dep) {
                     continue;
@@ -164,7 +172,7 @@ pub fn tasks(s: &Store, user: &User, month: Option<&str>) -> Result<Vec<Task>, A
                     uscc: r.uscc.clone(),
                     name: r.name.clone().unwrap_or_default(),
                     district: r.district,
-                    team: team.clone(),
+                    team: team_names.clone(),
                     result: done
                         .get(&(dep, r.uscc.clone()))
                         .map(|x| (x.category, x.inspected_on.to_string())),
