@@ -710,6 +710,31 @@ fn inspectors_enter_their_own_teams_results_with_a_csrf_token() {
     );
     assert_eq!(r.status, 404, "{}", r.body);
 
+    // The draw page's GET form sends to the entry form; without a code it says so (no 404).
+    let r = http(
+        a,
+        "GET",
+        &format!(
+            "/months/2026-12/entries?department=market&uscc={}",
+            other.to_lowercase()
+        ),
+        Some(&asid),
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some(&*theirs));
+    let r = http(
+        a,
+        "GET",
+        "/months/2026-12/entries?department=market&uscc=",
+        Some(&asid),
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("统一社会信用代码"), "{}", r.body);
+
     // An upload merges with the entries: its row for the inspector's enterprise replaces the
     // entry, the analyst's entry stays.
     let (s, v) = api(

@@ -625,6 +625,17 @@ pub async fn go(ctx: Ctx, Path(month): Path<String>, Query(q): Query<GoQuery>) -
     signed_in(&ctx)?;
     let uscc = q.uscc.unwrap_or_default().trim().to_ascii_uppercase();
     let dep = q.department.unwrap_or_default();
+    if uscc.is_empty() || !matches!(dep.as_str(), "market" | "ecology") {
+        return Err(message(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            ctx.t("请求有误", "Something is wrong with the request"),
+            ctx.t(
+                "请输入要录入结果的企业的统一社会信用代码，并选择部门（市场监管或生态环境）。",
+                "Enter the credit code of the enterprise whose result to enter, and its department (market or ecology).",
+            ),
+        ));
+    }
     Ok(redirect(
         &ctx,
         &format!(
