@@ -242,7 +242,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> PageResult {
                     th scope="col" { (ctx.t("所属区", "District")) }
                     th scope="col" { (ctx.t("检查组", "Team")) }
                     th scope="col" { (ctx.t("检查结果", "Result")) }
-                    th scope="col" { span.visually-hidden { (ctx.t("操作", "Action")) } }
+                    th.no-print scope="col" { span.visually-hidden { (ctx.t("操作", "Action")) } }
                 } }
                 tbody { @for t in &all { tr id=(format!("task-{}-{}", t.department.en(), t.uscc)) {
                     td { (t.month) }
