@@ -200,9 +200,7 @@ pub fn read_results(
                 let inspected_on = Date::parse(o).ok_or_else(|| {
                     bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD")
                 })?;
-                if (inspected_on.year, inspected_on.month)
-                    < (i32::from(month.year()), u32::from(month.month()))
-                {
+                if inspected_on < month.first_day() {
                     return Err(bad(
                         ci,
                         o,
