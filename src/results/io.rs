@@ -328,13 +328,16 @@ pub fn read_estimates(
     opts: &ReadOptions,
 ) -> Result<Vec<super::estimates::EstimateRow>> {
     use super::estimates::{Domain, EstimateRow, cols as ec};
-    let reader = crate::table::open(path, opts)?;
+    let opts = crate::table::ReadOptions {
+        header: Some(crate::table::layout::header_probe(ec::ALL)),
+        ..opts.clone()
+    };
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, ec::ALL, ec::ALL, path)?;
     // Invariant: resolve() checked that every column is present.
     let at = |c: &Col| map.get(c).expect("required column resolved");
     let mut out = Vec::new();
-    let mut row = 0u64;
     let bad = |row: u64, c: &Col, value: &str, expected: &str| crate::Error::BadValue {
         path: path.to_path_buf(),
         row,
@@ -342,8 +345,11 @@ pub fn read_estimates(
         value: value.to_string(),
         expected: expected.to_string(),
     };
-    for raw in reader {
-        let raw = raw?;
+    while let Some(numbered) = reader.next_numbered() {
+        let crate::table::Numbered {
+            batch: raw,
+            first_row,
+        } = numbered?;
         let text = |c: &Col| TextColumn::new(raw.column(at(c)), path);
         let num = |c: &Col| NumColumn::new(raw.column(at(c)), path);
         let (mo, de, dk, dv) = (
@@ -354,7 +360,7 @@ pub fn read_estimates(
         );
         let nums: Vec<NumColumn> = ec::ALL[4..].iter().map(num).collect::<Result<_>>()?;
         for i in 0..raw.num_rows() {
-            row += 1;
+            let row = first_row + i as u64;
             let m = mo.get(i).unwrap_or("");
             let month = Month::parse(m).ok_or_else(|| bad(row, &ec::MONTH, m, "YYYY-MM"))?;
             let d = de.get(i).unwrap_or("");
