@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use spotcheck::date::Month;
 use spotcheck::report::{self, FileRole, InputFile, ReportInputs};
 use spotcheck::sample::Manifest;
 use spotcheck::schema::Lang;
@@ -81,18 +82,11 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
-/// Parses `--month YYYY-MM`.
+/// Parses `--month YYYY-MM` (strictly, as `sample --month`), written back as `YYYY-MM`.
 pub fn parse_month(s: &str) -> std::result::Result<String, String> {
-    let t = s.trim();
-    let ok = t.len() == 7
-        && t.as_bytes()[4] == b'-'
-        && t[..4].bytes().all(|b| b.is_ascii_digit())
-        && t[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err(format!("{s:?} is not a month YYYY-MM"))
-    }
+    Month::parse(s)
+        .map(|m| m.to_string())
+        .ok_or_else(|| format!("{s:?} is not a month YYYY-MM"))
 }
 
 fn input(role: FileRole, path: &Path) -> Result<InputFile> {
@@ -305,5 +299,9 @@ mod tests {
         assert!(parse_month("2026-13").is_err());
         assert!(parse_month("2026-1").is_err());
         assert!(parse_month("26-12-01").is_err());
+        assert_eq!(parse_month(" 2026-01 "), Ok("2026-01".into()));
+        // The sign a number parse would take, and year 0, are not months.
+        assert!(parse_month("2026-+1").is_err());
+        assert!(parse_month("0000-01").is_err());
     }
 }
