@@ -16,7 +16,7 @@ use spotcheck::table::{Encoding, ReadOptions, sha256_file};
 
 use super::common::{check_output, load_policy};
 use super::parse_lang;
-use super::scored::read_scored;
+use super::scored::for_each_scored;
 
 /// Write the monthly supervision report: one HTML page with charts, for the bureau head.
 ///
@@ -188,8 +188,6 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         }
     };
     let progress = super::progress::Progress::phases(a.quiet, "report");
-    progress.phase("reading the scored file");
-    let scored = read_scored(&a.scored, &opts)?;
     progress.phase("reading the sample, the positive list and the previous period");
     let sample = a
         .sample
@@ -207,11 +205,21 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
                 .with_context(|| format!("reading the positive list {}", p.display()))
         })
         .transpose()?;
+    // Both scored files are counted batch by batch (a national file is never held): last
+    // period's as an index of its codes, this period's into the report's totals.
     let previous = a
         .previous_scored
         .as_ref()
-        .map(|p| read_scored(p, &opts))
+        .map(|p| {
+            let mut index = report::PreviousIndex::default();
+            for_each_scored(p, &opts, |rows| index.add(&rows))
+                .with_context(|| format!("reading the previous scored file {}", p.display()))?;
+            anyhow::Ok(index)
+        })
         .transpose()?;
+    progress.phase("reading the scored file");
+    let mut totals = report::ScoredTotals::new(sample.as_deref(), list.as_deref(), previous);
+    for_each_scored(&a.scored, &opts, |rows| totals.add(&rows))?;
 
     let mut files = vec![input(FileRole::Scored, &a.scored)?];
     if let Some(p) = &a.sample {
@@ -242,11 +250,12 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         sha256: policy.sha256_hex(),
     });
 
-    let data = report::build(&ReportInputs {
-        scored: &scored,
+    let empty = spotcheck::scored::ScoredRows::default();
+    let data = totals.build(&ReportInputs {
+        scored: &empty,
         sample: sample.as_deref(),
         list: list.as_deref(),
-        previous: previous.as_ref(),
+        previous: None,
         policy: &policy,
         files: &files,
         month: a.month.as_deref(),
