@@ -1056,23 +1056,23 @@ pub fn draw(frame: &SampleFrame, history: &HistoryIndex, params: &DrawParams) ->
     let strata = StrataIndex::build(frame, params.strata);
     let window = Window::new(params.month, params.sampling.cooldown_months);
     let month = params.month.to_string();
-    let mut frames = Vec::with_capacity(2);
-    for &d in params.department.departments() {
-        frames.push(prepare_with(frame, history, params, d, &strata, &window)?);
-    }
+    let prepare = |d: Department| prepare_with(frame, history, params, d, &strata, &window);
     if params.algorithm == Algorithm::Coordinated {
-        return Ok(super::coordinated::draw_coordinated(
+        return super::coordinated::draw_coordinated(
             frame,
             &strata.labels,
-            &frames,
+            prepare,
             &params.seed,
             &month,
-        ));
+        );
     }
-    let draws = frames
-        .iter()
-        .map(|df| walk(df, &params.seed, &month))
-        .collect();
+    // One department at a time: a department's frame of eligible units is dropped once it is
+    // walked, so a joint draw never holds both (the draws are independent, §4.5).
+    let mut draws = Vec::with_capacity(2);
+    for &d in params.department.departments() {
+        let df = prepare(d)?;
+        draws.push(walk(&df, &params.seed, &month));
+    }
     Ok(merge(frame, &strata, draws))
 }
 
