@@ -4,7 +4,9 @@ same way: joins and group-bys on the credit code, window row numbers for the per
 the tax, CASE chains for the tables of §3.3-§3.6, the default policy's numbers written in. Credit
 classes as given, else the policy's missing class (what `spotcheck score --no-model` does). What it
 leaves out, as score_polars.py does: the check-character test of the codes and the reject file
-(a repeated code keeps its first row), the `env_risk_detail` text and Chinese output.
+(a repeated code keeps its first row), the `env_risk_detail` text and Chinese output. Tax and
+risk score are rounded to 2 decimals (half to even) as SPEC §3 says; ratios are not rounded
+after every factor (they agree to 1e-9 as they are).
 
 Usage: python3 score_duckdb.py ENTERPRISES.parquet EMISSIONS.parquet OUT.parquet
 """
@@ -21,7 +23,9 @@ POLLUTANTS = Path(__file__).resolve().parents[2] / "data" / "pollutants.csv"
 def case(col, table, default="NULL"):
     """CASE col WHEN k THEN v ... ELSE default END (a NULL col gives the default)."""
     def lit(v):
-        return f"'{v}'" if isinstance(v, str) else repr(v)
+        if isinstance(v, str):
+            return f"'{v}'"
+        return f"{v!r}::DOUBLE" if isinstance(v, float) else repr(v)
     whens = " ".join(f"WHEN {col} = {lit(k)} THEN {lit(v)}" for k, v in table.items())
     return f"(CASE {whens} ELSE {default} END)"
 
@@ -90,12 +94,13 @@ def sql(ent, emi, out):
     return f"""
 COPY (
 WITH pol AS (SELECT * FROM read_csv('{POLLUTANTS}', types = {{'water_class': 'BIGINT'}})),
-rows AS (
+summed AS (
     SELECT upper(e.uscc) AS uscc, trim(e.outlet) AS outlet, e.medium, e.pollutant, p.water_class,
-           p.equivalent_kg, sum(e.amount_kg) / p.equivalent_kg AS pe
+           p.equivalent_kg, sum(e.amount_kg) AS amount_kg
     FROM read_parquet('{emi}') e JOIN pol p ON e.medium = p.medium AND e.pollutant = p.code
-    GROUP BY ALL
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
+rows AS (SELECT *, amount_kg / equivalent_kg AS pe FROM summed),
 pe AS (
     SELECT uscc, sum(pe) FILTER (WHERE medium = 'air') AS pe_air,
            sum(pe) FILTER (WHERE medium = 'water') AS pe_water
@@ -126,7 +131,7 @@ ent AS (
 ),
 joined AS (
     SELECT ent.*, coalesce(pe.pe_air, 0.0) AS pe_air_, coalesce(pe.pe_water, 0.0) AS pe_water_,
-           coalesce(taxed.env_tax_cny, 0.0) AS env_tax_cny
+           round_even(coalesce(taxed.env_tax_cny, 0.0) * 100, 0) / 100 AS env_tax_cny
     FROM ent LEFT JOIN pe USING (uscc) LEFT JOIN taxed USING (uscc)
 ),
 s1 AS (
@@ -168,8 +173,9 @@ SELECT uscc, name, district, tier, class AS credit_class, credit_source,
        CASE WHEN positive THEN 0 ELSE 2 END AS eco_max_per_year,
        CASE WHEN positive THEN 'non_site' ELSE 'onsite' END AS eco_mode,
        positive AS positive_list,
-       100 * (0.5 * {case('class', CREDIT_W)} + 0.25 * {case('level', LEVEL_W, 0.5)}
-              + 0.25 * {case('emission_band', BAND_W)}) AS risk_score,
+       round_even(100.0::DOUBLE * (0.5::DOUBLE * {case('class', CREDIT_W)}
+              + 0.25::DOUBLE * {case('level', LEVEL_W, '0.5::DOUBLE')}
+              + 0.25::DOUBLE * {case('emission_band', BAND_W)}) * 100, 0) / 100 AS risk_score,
        concat_ws(';', {reason_list}) AS reasons
 FROM s4
 ORDER BY file_row_number

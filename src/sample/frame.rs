@@ -339,7 +339,7 @@ impl OptionalF64s {
     /// Adds a value at the end.
     pub fn push(&mut self, v: Option<f64>) {
         let i = self.values.len();
-        if i % 64 == 0 {
+        if i.is_multiple_of(64) {
             self.present.push(0);
         }
         if let Some(w) = self.present.last_mut() {
