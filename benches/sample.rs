@@ -80,7 +80,7 @@ fn frame(n: usize) -> SampleFrame {
         market_max_per_year: market_max,
         eco_ratio,
         eco_max_per_year: eco_max,
-        risk_score: vec![Some(40.0); n],
+        risk_score: std::iter::repeat_n(Some(40.0), n).collect(),
     }
 }
 

@@ -110,7 +110,7 @@ def score(enterprises: pl.LazyFrame, emissions: pl.LazyFrame) -> pl.LazyFrame:
     df = ent.join(emission_totals(emissions), on="uscc", how="left").with_columns(
         pl.col("pe_air").fill_null(0.0),
         pl.col("pe_water").fill_null(0.0),
-        pl.col("env_tax_cny").fill_null(0.0),
+        (pl.col("env_tax_cny").fill_null(0.0) * 100).round(0, mode="half_to_even").truediv(100),
     )
     computed = pl.max_horizontal(
         hj941(pl.col("air_q"), pl.col("air_m"), pl.col("air_e")),
@@ -182,7 +182,7 @@ def score(enterprises: pl.LazyFrame, emissions: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(pl.col("positive_list")).then(0).otherwise(2).alias("eco_max_per_year"),
         pl.when(pl.col("positive_list")).then(pl.lit("non_site")).otherwise(pl.lit("onsite")).alias("eco_mode"),
         "positive_list",
-        (100 * (0.5 * lookup(pl.col("class"), CREDIT_W) + 0.25 * lookup(pl.col("level"), LEVEL_W, 0.5) + 0.25 * lookup(pl.col("emission_band"), BAND_W))).alias("risk_score"),
+        ((100 * (0.5 * lookup(pl.col("class"), CREDIT_W) + 0.25 * lookup(pl.col("level"), LEVEL_W, 0.5) + 0.25 * lookup(pl.col("emission_band"), BAND_W))) * 100).round(0, mode="half_to_even").truediv(100).alias("risk_score"),
         pl.concat_str([pl.when(c.fill_null(False)).then(pl.lit(k)) for k, c in reasons.items()], separator=";", ignore_nulls=True).alias("reasons"),
     )
 

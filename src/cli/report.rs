@@ -17,7 +17,7 @@ use spotcheck::scored::ScoredTable;
 use spotcheck::table::sha256_file;
 
 use super::common::{check_output, load_policy};
-use super::scored::read_scored;
+use super::scored::for_each_scored;
 use super::{TableOpts, parse_lang};
 
 /// Write the monthly supervision report: one HTML page with charts, for the bureau head.
@@ -176,8 +176,6 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         }
     };
     let progress = super::progress::Progress::phases(a.quiet, "report");
-    progress.phase("reading the scored file");
-    let (scored, scored_note) = read_scored(&a.scored, &opts)?;
     progress.phase("reading the sample, the positive list and the previous period");
     let sample = a
         .sample
@@ -195,15 +193,25 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
                 .with_context(|| format!("reading the positive list {}", p.display()))
         })
         .transpose()?;
+    // Both scored files are counted batch by batch (a national file is never held): last
+    // period's as an index of its codes, this period's into the report's totals.
     let previous = a
         .previous_scored
         .as_ref()
-        .map(|p| read_scored(p, &opts))
+        .map(|p| {
+            let mut index = report::PreviousIndex::default();
+            let note = for_each_scored(p, &opts, |rows| index.add(&rows))
+                .with_context(|| format!("reading the previous scored file {}", p.display()))?;
+            anyhow::Ok((index, note))
+        })
         .transpose()?;
     let (previous, previous_note) = match previous {
-        Some((rows, note)) => (Some(rows), note),
+        Some((index, note)) => (Some(index), note),
         None => (None, None),
     };
+    progress.phase("reading the scored file");
+    let mut totals = report::ScoredTotals::new(sample.as_deref(), list.as_deref(), previous);
+    let scored_note = for_each_scored(&a.scored, &opts, |rows| totals.add(&rows))?;
 
     let mut files = vec![input(FileRole::Scored, &a.scored)?];
     if let Some(p) = &a.sample {
@@ -234,11 +242,12 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         sha256: policy.sha256_hex(),
     });
 
-    let data = report::build(&ReportInputs {
-        scored: &scored,
+    let empty = spotcheck::scored::ScoredRows::default();
+    let data = totals.build(&ReportInputs {
+        scored: &empty,
         sample: sample.as_deref(),
         list: list.as_deref(),
-        previous: previous.as_ref(),
+        previous: None,
         policy: &policy,
         files: &files,
         month: a.month.as_deref(),

@@ -143,7 +143,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let mut rejects = a.input.rejects();
     let progress = super::progress::Progress::phases(a.input.quiet, "sample");
     progress.phase("reading the scored file");
-    let loaded = load(
+    let mut loaded = load(
         DrawFiles {
             scored: &a.scored,
             history: a.history.as_deref(),
@@ -154,7 +154,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     )
     .context("reading the inputs of the draw")?;
     progress.phase("drawing");
-    let (d, assignment) = run_draw(&loaded, &params)?;
+    let (d, assignment) = run_draw(&mut loaded, &params)?;
     progress.phase("writing the sample");
     let sha = write_sample(
         &output,

@@ -1,5 +1,5 @@
 //! Reading a scored file (the output of `spotcheck score`, in any format and either language)
-//! back into typed rows, for the commands that work on scores: sample, whitelist, report.
+//! back into typed rows batch by batch, for the commands that count over scores (report).
 
 use std::path::Path;
 
@@ -8,23 +8,25 @@ use anyhow::{Context, Result};
 use spotcheck::scored::{ScoredRows, ScoredTable};
 use spotcheck::table::ReadOptions;
 
-/// Reads every row of a scored file, its header found as the first of the first rows naming the
-/// required columns (a title row above it, a notes sheet in front passed over). Also returns
-/// where the table was found and the blank or total rows skipped, as a sentence for the output
-/// when it is not a plain table (`header found on row 3; skipped 1 blank or total row`).
-pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<(ScoredRows, Option<String>)> {
+/// Reads a scored file batch by batch, handing each batch's rows to `f` in file order (nothing
+/// of the file is kept here: for the commands that only count). Its header is found as the first
+/// of the first rows naming the required columns (a title row above it, a notes sheet in front
+/// passed over). Returns where the table was found and the blank or total rows skipped, as a
+/// sentence for the output when it is not a plain table (`header found on row 3; skipped 1 blank
+/// or total row`).
+pub fn for_each_scored(
+    path: &Path,
+    opts: &ReadOptions,
+    mut f: impl FnMut(ScoredRows),
+) -> Result<Option<String>> {
     let opts = &ScoredTable::read_options(opts);
-    let mut reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
+    let reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
     let table = ScoredTable::from_schema(&reader.schema(), path)?;
-    let mut rows: Option<ScoredRows> = None;
-    // Row numbers as the file has them (blank and total rows an analyst added are skipped).
+    // Batches are decoded ahead on their own thread while the last one is parsed and counted.
+    let mut reader = spotcheck::table::Prefetch::new(reader, 2);
     while let Some(numbered) = reader.next_numbered() {
         let numbered = numbered?;
-        let part = table.parse(&numbered.batch, numbered.first_row)?;
-        match rows.as_mut() {
-            Some(r) => r.extend(part),
-            None => rows = Some(part),
-        }
+        f(table.parse(&numbered.batch, numbered.first_row)?);
     }
     let skipped = reader.skipped().rows();
     let note = [
@@ -39,10 +41,5 @@ pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<(ScoredRows, Optio
     .into_iter()
     .flatten()
     .collect::<Vec<_>>();
-    let note = (!note.is_empty()).then(|| note.join("; "));
-    let rows = match rows {
-        Some(r) => r,
-        None => table.parse(&arrow::array::RecordBatch::new_empty(reader.schema()), 1)?,
-    };
-    Ok((rows, note))
+    Ok((!note.is_empty()).then(|| note.join("; ")))
 }

@@ -229,32 +229,11 @@ pub struct Histogram {
 /// assert_eq!(counts, [1, 1, 0, 1, 0, 0, 0, 2]);
 /// ```
 pub fn ratio_histogram(ratios: &[f64]) -> Histogram {
-    let mut bins = vec![Bin {
-        lo: 0.0,
-        hi: 0.0,
-        count: 0,
-    }];
-    for (k, &lo) in RATIO_BANDS.iter().enumerate() {
-        let hi = RATIO_BANDS.get(k + 1).copied().unwrap_or(1.0);
-        bins.push(Bin { lo, hi, count: 0 });
-    }
-    let mut sum = 0.0;
+    let mut h = HistogramAcc::default();
     for &r in ratios {
-        sum += r;
-        let k = if r <= 0.0 {
-            0
-        } else {
-            // Bands after the zero band: the last whose lower bound is ≤ r.
-            1 + RATIO_BANDS.iter().rposition(|&lo| r >= lo).unwrap_or(0)
-        };
-        bins[k].count += 1;
+        h.add(r);
     }
-    let mean = if ratios.is_empty() {
-        0.0
-    } else {
-        sum / ratios.len() as f64
-    };
-    Histogram { bins, mean }
+    h.finish()
 }
 
 /// The drawn sample summed up.
@@ -394,15 +373,6 @@ fn key(uscc: &str) -> String {
     uscc.trim().to_ascii_uppercase()
 }
 
-/// Counts of values by their dense index.
-fn tally<T: Copy>(values: &[T], index: impl Fn(T) -> usize) -> [usize; 4] {
-    let mut c = [0usize; 4];
-    for &v in values {
-        c[index(v)] += 1;
-    }
-    c
-}
-
 /// The line of a district, created empty on first use.
 fn district_row(map: &mut BTreeMap<u32, DistrictRow>, district: u32) -> &mut DistrictRow {
     map.entry(district).or_insert_with(|| DistrictRow {
@@ -415,103 +385,386 @@ fn district_row(map: &mut BTreeMap<u32, DistrictRow>, district: u32) -> &mut Dis
     })
 }
 
-/// Builds every number of the report from its inputs (see the module doc for the rules).
-pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
-    let s = inputs.scored;
-    let n = s.len();
-    let mut districts: BTreeMap<u32, DistrictRow> = BTreeMap::new();
-    let mut expected = Expected::default();
-    for i in 0..n {
-        let d = district_row(&mut districts, s.district[i]);
-        d.enterprises += 1;
-        d.credit[s.credit_class[i].index()] += 1;
-        d.positive_eligible += usize::from(s.positive_list[i]);
-        d.expected.add(s.market_ratio[i], s.eco_ratio[i]);
-        expected.add(s.market_ratio[i], s.eco_ratio[i]);
-    }
+/// What the report keeps of a scored row it looks up (a code the sample or the list names).
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    credit_class: CreditClass,
+    tier: Tier,
+    positive_list: bool,
+}
 
-    // The scored row of each code the sample and the list name (the first row of a code the
-    // scorer would have rejected as a repeat): only those codes are indexed, not every row.
-    let wanted: HashSet<String> = inputs
-        .sample
-        .into_iter()
-        .flatten()
-        .map(|r| key(&r.uscc))
-        .chain(inputs.list.into_iter().flatten().map(|r| key(&r.uscc)))
-        .collect();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(wanted.len());
-    if !wanted.is_empty() {
-        for i in 0..n {
-            let k = key(&s.uscc[i]);
-            if wanted.contains(&k) {
-                index.entry(k).or_insert(i);
-            }
-        }
-    }
-    let sample = inputs.sample.map(|rows| {
-        let mut sum = SampleSummary {
-            rows: rows.len(),
-            drawn: Drawn::default(),
-            by_credit: [0; 4],
-            credit_unknown: 0,
-            by_tier: [0; 4],
-            tier_unknown: 0,
-            staffed: 0,
-            not_in_scored: 0,
-            rows_in_order: rows.to_vec(),
-            coordination: inputs.coordination.copied(),
+/// A ratio histogram as it is counted, batch by batch (`ratio_histogram` in pieces: the same
+/// bands, and the mean from the sum in row order).
+#[derive(Debug, Clone, Default)]
+struct HistogramAcc {
+    counts: [usize; RATIO_BANDS.len() + 1],
+    sum: f64,
+    n: usize,
+}
+
+impl HistogramAcc {
+    fn add(&mut self, r: f64) {
+        self.sum += r;
+        self.n += 1;
+        let k = if r <= 0.0 {
+            0
+        } else {
+            // Bands after the zero band: the last whose lower bound is ≤ r.
+            1 + RATIO_BANDS.iter().rposition(|&lo| r >= lo).unwrap_or(0)
         };
-        for r in rows {
-            let d = district_row(&mut districts, r.district);
-            d.drawn.by_departments[r.departments.index()] += 1;
-            sum.drawn.by_departments[r.departments.index()] += 1;
-            let scored = index.get(&key(&r.uscc)).copied();
-            if scored.is_none() {
-                sum.not_in_scored += 1;
-            }
-            match r.credit_class.or(scored.map(|i| s.credit_class[i])) {
-                Some(c) => sum.by_credit[c.index()] += 1,
-                None => sum.credit_unknown += 1,
-            }
-            match r.tier.or(scored.map(|i| s.tier[i])) {
-                Some(t) => sum.by_tier[t.index()] += 1,
-                None => sum.tier_unknown += 1,
-            }
-            sum.staffed += usize::from(r.inspectors.is_some());
+        self.counts[k] += 1;
+    }
+
+    fn finish(&self) -> Histogram {
+        let mut bins = vec![Bin {
+            lo: 0.0,
+            hi: 0.0,
+            count: self.counts[0],
+        }];
+        for (k, &lo) in RATIO_BANDS.iter().enumerate() {
+            let hi = RATIO_BANDS.get(k + 1).copied().unwrap_or(1.0);
+            bins.push(Bin {
+                lo,
+                hi,
+                count: self.counts[k + 1],
+            });
         }
-        sum
-    });
-
-    let list = inputs.list.map(|rows| list_summary(rows, s, &index));
-    let changes = inputs.previous.map(|p| changes(p, s));
-
-    ReportData {
-        month: inputs.month.map(str::to_string),
-        enterprises: n,
-        credit: tally(&s.credit_class, CreditClass::index),
-        credit_defaulted: s
-            .credit_source
-            .iter()
-            .filter(|c| **c == Some(crate::schema::CreditSource::Default))
-            .count(),
-        tiers: tally(&s.tier, Tier::index),
-        districts: districts.into_values().collect(),
-        expected,
-        market_population: s.market_ratio.iter().filter(|r| **r > 0.0).count(),
-        ecology_population: s.eco_ratio.iter().filter(|r| **r > 0.0).count(),
-        market_hist: ratio_histogram(&s.market_ratio),
-        eco_hist: ratio_histogram(&s.eco_ratio),
-        positive_eligible: s.positive_list.iter().filter(|b| **b).count(),
-        sample,
-        list,
-        changes,
-        policy: inputs.policy.clone(),
-        files: inputs.files.to_vec(),
-        results: None,
+        let mean = if self.n == 0 {
+            0.0
+        } else {
+            self.sum / self.n as f64
+        };
+        Histogram { bins, mean }
     }
 }
 
-fn list_summary(rows: &[ListRow], s: &ScoredRows, index: &HashMap<String, usize>) -> ListSummary {
+/// Credit codes as keys, compactly: the 18-byte codes of GB 32100 in place, any other text
+/// (a scored file may carry a code the scorer kept with a wrong check character, or odd
+/// lengths from elsewhere) as a string.
+#[derive(Debug, Clone)]
+struct CodeMap<V> {
+    codes: HashMap<[u8; 18], V>,
+    other: HashMap<String, V>,
+}
+
+impl<V> Default for CodeMap<V> {
+    fn default() -> Self {
+        CodeMap {
+            codes: HashMap::new(),
+            other: HashMap::new(),
+        }
+    }
+}
+
+impl<V> CodeMap<V> {
+    fn get_mut(&mut self, k: &str) -> Option<&mut V> {
+        match <[u8; 18]>::try_from(k.as_bytes()) {
+            Ok(c) => self.codes.get_mut(&c),
+            Err(_) => self.other.get_mut(k),
+        }
+    }
+
+    /// Inserts `v` unless `k` is there already; whether it was inserted.
+    fn insert_new(&mut self, k: &str, v: V) -> bool {
+        use std::collections::hash_map::Entry;
+        match <[u8; 18]>::try_from(k.as_bytes()) {
+            Ok(c) => match self.codes.entry(c) {
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                    true
+                }
+                Entry::Occupied(_) => false,
+            },
+            Err(_) => match self.other.entry(k.to_string()) {
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                    true
+                }
+                Entry::Occupied(_) => false,
+            },
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.codes.len() + self.other.len()
+    }
+}
+
+/// Last period's scored file as `changes` needs it: per code (its first row), the credit class
+/// and list eligibility, and whether this period's file has had the code yet.
+#[derive(Debug, Clone, Default)]
+pub struct PreviousIndex {
+    before: CodeMap<(CreditClass, bool, bool)>,
+}
+
+impl PreviousIndex {
+    /// Adds the rows of a batch of last period's scored file (batches in file order).
+    pub fn add(&mut self, previous: &ScoredRows) {
+        for j in 0..previous.len() {
+            let k = key(&previous.uscc[j]);
+            self.before.insert_new(
+                &k,
+                (previous.credit_class[j], previous.positive_list[j], false),
+            );
+        }
+    }
+}
+
+/// `changes` as it is counted, batch by batch of this period's file.
+#[derive(Debug, Clone)]
+struct ChangesAcc {
+    previous: PreviousIndex,
+    /// Codes of this period's file not in the previous one, seen so far.
+    new_seen: CodeMap<()>,
+    c: Changes,
+}
+
+impl ChangesAcc {
+    fn new(previous: PreviousIndex) -> ChangesAcc {
+        ChangesAcc {
+            c: Changes {
+                previous_enterprises: previous.before.len(),
+                matched: 0,
+                new_enterprises: 0,
+                gone_enterprises: 0,
+                class_changed: 0,
+                class_improved: 0,
+                class_worsened: 0,
+                transitions: [[0; 4]; 4],
+                eligibility_gained: 0,
+                eligibility_lost: 0,
+            },
+            previous,
+            new_seen: CodeMap::default(),
+        }
+    }
+
+    fn add(&mut self, current: &ScoredRows) {
+        let c = &mut self.c;
+        for i in 0..current.len() {
+            let k = key(&current.uscc[i]);
+            let Some((old, was_listed, seen)) = self.previous.before.get_mut(&k) else {
+                if self.new_seen.insert_new(&k, ()) {
+                    c.new_enterprises += 1;
+                }
+                continue;
+            };
+            if std::mem::replace(seen, true) {
+                continue;
+            }
+            c.matched += 1;
+            let (old, new) = (*old, current.credit_class[i]);
+            c.transitions[old.index()][new.index()] += 1;
+            if old != new {
+                c.class_changed += 1;
+                // A is the lowest risk: a smaller index is a better class.
+                if new.index() < old.index() {
+                    c.class_improved += 1;
+                } else {
+                    c.class_worsened += 1;
+                }
+            }
+            match (*was_listed, current.positive_list[i]) {
+                (false, true) => c.eligibility_gained += 1,
+                (true, false) => c.eligibility_lost += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(self) -> Changes {
+        let mut c = self.c;
+        c.gone_enterprises = c.previous_enterprises - c.matched;
+        c
+    }
+}
+
+/// The scored file's part of the report, counted batch by batch: `add` every batch of the
+/// scored file in order, then [`ScoredTotals::build`]. What it holds grows with the districts
+/// and the codes the sample and the list name (and, with a previous period, that file's
+/// codes), not with the scored rows.
+#[derive(Debug, Clone)]
+pub struct ScoredTotals {
+    enterprises: usize,
+    districts: BTreeMap<u32, DistrictRow>,
+    expected: Expected,
+    credit: [usize; 4],
+    credit_defaulted: usize,
+    tiers: [usize; 4],
+    market_population: usize,
+    ecology_population: usize,
+    market_hist: HistogramAcc,
+    eco_hist: HistogramAcc,
+    positive_eligible: usize,
+    /// The first scored row of each code the sample and the list name (the later rows of a
+    /// code the scorer would have rejected as repeats).
+    found: HashMap<String, Option<Found>>,
+    changes: Option<ChangesAcc>,
+}
+
+impl ScoredTotals {
+    /// Nothing counted yet; `sample` and `list` are the report's other inputs (their codes are
+    /// looked up in the scored rows), `previous` last period's scored file.
+    pub fn new(
+        sample: Option<&[SampleRow]>,
+        list: Option<&[ListRow]>,
+        previous: Option<PreviousIndex>,
+    ) -> ScoredTotals {
+        let found = sample
+            .into_iter()
+            .flatten()
+            .map(|r| key(&r.uscc))
+            .chain(list.into_iter().flatten().map(|r| key(&r.uscc)))
+            .map(|k| (k, None))
+            .collect();
+        ScoredTotals {
+            enterprises: 0,
+            districts: BTreeMap::new(),
+            expected: Expected::default(),
+            credit: [0; 4],
+            credit_defaulted: 0,
+            tiers: [0; 4],
+            market_population: 0,
+            ecology_population: 0,
+            market_hist: HistogramAcc::default(),
+            eco_hist: HistogramAcc::default(),
+            positive_eligible: 0,
+            found,
+            changes: previous.map(ChangesAcc::new),
+        }
+    }
+
+    /// Counts the rows of the next batch of the scored file.
+    pub fn add(&mut self, s: &ScoredRows) {
+        let n = s.len();
+        self.enterprises += n;
+        for i in 0..n {
+            let d = district_row(&mut self.districts, s.district[i]);
+            d.enterprises += 1;
+            d.credit[s.credit_class[i].index()] += 1;
+            d.positive_eligible += usize::from(s.positive_list[i]);
+            d.expected.add(s.market_ratio[i], s.eco_ratio[i]);
+            self.expected.add(s.market_ratio[i], s.eco_ratio[i]);
+            self.credit[s.credit_class[i].index()] += 1;
+            self.tiers[s.tier[i].index()] += 1;
+            self.credit_defaulted +=
+                usize::from(s.credit_source[i] == Some(crate::schema::CreditSource::Default));
+            self.market_population += usize::from(s.market_ratio[i] > 0.0);
+            self.ecology_population += usize::from(s.eco_ratio[i] > 0.0);
+            self.market_hist.add(s.market_ratio[i]);
+            self.eco_hist.add(s.eco_ratio[i]);
+            self.positive_eligible += usize::from(s.positive_list[i]);
+        }
+        if !self.found.is_empty() {
+            for i in 0..n {
+                let k = key(&s.uscc[i]);
+                if let Some(slot @ None) = self.found.get_mut(&k) {
+                    *slot = Some(Found {
+                        credit_class: s.credit_class[i],
+                        tier: s.tier[i],
+                        positive_list: s.positive_list[i],
+                    });
+                }
+            }
+        }
+        if let Some(c) = self.changes.as_mut() {
+            c.add(s);
+        }
+    }
+
+    /// Every number of the report, from the scored file's totals and the other inputs (their
+    /// `scored` and `previous` are not read: those files were counted into `self`).
+    pub fn build(self, inputs: &ReportInputs<'_>) -> ReportData {
+        let ScoredTotals {
+            enterprises,
+            mut districts,
+            expected,
+            credit,
+            credit_defaulted,
+            tiers,
+            market_population,
+            ecology_population,
+            market_hist,
+            eco_hist,
+            positive_eligible,
+            found,
+            changes,
+        } = self;
+        let lookup = |uscc: &str| found.get(&key(uscc)).copied().flatten();
+        let sample = inputs.sample.map(|rows| {
+            let mut sum = SampleSummary {
+                rows: rows.len(),
+                drawn: Drawn::default(),
+                by_credit: [0; 4],
+                credit_unknown: 0,
+                by_tier: [0; 4],
+                tier_unknown: 0,
+                staffed: 0,
+                not_in_scored: 0,
+                rows_in_order: rows.to_vec(),
+                coordination: inputs.coordination.copied(),
+            };
+            for r in rows {
+                let d = district_row(&mut districts, r.district);
+                d.drawn.by_departments[r.departments.index()] += 1;
+                sum.drawn.by_departments[r.departments.index()] += 1;
+                let scored = lookup(&r.uscc);
+                if scored.is_none() {
+                    sum.not_in_scored += 1;
+                }
+                match r.credit_class.or(scored.map(|f| f.credit_class)) {
+                    Some(c) => sum.by_credit[c.index()] += 1,
+                    None => sum.credit_unknown += 1,
+                }
+                match r.tier.or(scored.map(|f| f.tier)) {
+                    Some(t) => sum.by_tier[t.index()] += 1,
+                    None => sum.tier_unknown += 1,
+                }
+                sum.staffed += usize::from(r.inspectors.is_some());
+            }
+            sum
+        });
+        let list = inputs
+            .list
+            .map(|rows| list_summary(rows, |u| lookup(u).map(|f| f.positive_list)));
+        ReportData {
+            month: inputs.month.map(str::to_string),
+            enterprises,
+            credit,
+            credit_defaulted,
+            tiers,
+            districts: districts.into_values().collect(),
+            expected,
+            market_population,
+            ecology_population,
+            market_hist: market_hist.finish(),
+            eco_hist: eco_hist.finish(),
+            positive_eligible,
+            sample,
+            list,
+            changes: changes.map(ChangesAcc::finish),
+            policy: inputs.policy.clone(),
+            files: inputs.files.to_vec(),
+            results: None,
+        }
+    }
+}
+
+/// Builds every number of the report from its inputs (see the module doc for the rules): the
+/// scored rows in memory counted as one batch ([`ScoredTotals`] counts a file batch by batch).
+pub fn build(inputs: &ReportInputs<'_>) -> ReportData {
+    let previous = inputs.previous.map(|p| {
+        let mut index = PreviousIndex::default();
+        index.add(p);
+        index
+    });
+    let mut totals = ScoredTotals::new(inputs.sample, inputs.list, previous);
+    totals.add(inputs.scored);
+    totals.build(inputs)
+}
+
+/// The list summed up; `eligible` gives a code's scored `positive_list` (`None`: not scored).
+fn list_summary(rows: &[ListRow], eligible: impl Fn(&str) -> Option<bool>) -> ListSummary {
     let mut counts = [0usize; 5];
     let pos = |st: Status| Status::ALL.iter().position(|x| *x == st).unwrap_or(0);
     let mut new = Vec::new();
@@ -533,11 +786,7 @@ fn list_summary(rows: &[ListRow], s: &ScoredRows, index: &HashMap<String, usize>
             Status::Waitlisted => waitlisted.push(r.clone()),
             Status::Retained | Status::Renewed => {}
         }
-        if r.status.is_listed()
-            && index
-                .get(&key(&r.uscc))
-                .is_some_and(|&i| !s.positive_list[i])
-        {
+        if r.status.is_listed() && eligible(&r.uscc) == Some(false) {
             listed_not_eligible += 1;
         }
     }
@@ -562,52 +811,11 @@ fn list_summary(rows: &[ListRow], s: &ScoredRows, index: &HashMap<String, usize>
 /// Compares two periods' scorings, matched by credit code (a later duplicate code is ignored,
 /// as the scorer rejects it).
 pub fn changes(previous: &ScoredRows, current: &ScoredRows) -> Changes {
-    let mut before: HashMap<String, usize> = HashMap::with_capacity(previous.len());
-    for i in 0..previous.len() {
-        before.entry(key(&previous.uscc[i])).or_insert(i);
-    }
-    let mut seen: HashSet<String> = HashSet::with_capacity(current.len());
-    let mut c = Changes {
-        previous_enterprises: before.len(),
-        matched: 0,
-        new_enterprises: 0,
-        gone_enterprises: 0,
-        class_changed: 0,
-        class_improved: 0,
-        class_worsened: 0,
-        transitions: [[0; 4]; 4],
-        eligibility_gained: 0,
-        eligibility_lost: 0,
-    };
-    for i in 0..current.len() {
-        let k = key(&current.uscc[i]);
-        if !seen.insert(k.clone()) {
-            continue;
-        }
-        let Some(&j) = before.get(&k) else {
-            c.new_enterprises += 1;
-            continue;
-        };
-        c.matched += 1;
-        let (old, new) = (previous.credit_class[j], current.credit_class[i]);
-        c.transitions[old.index()][new.index()] += 1;
-        if old != new {
-            c.class_changed += 1;
-            // A is the lowest risk: a smaller index is a better class.
-            if new.index() < old.index() {
-                c.class_improved += 1;
-            } else {
-                c.class_worsened += 1;
-            }
-        }
-        match (previous.positive_list[j], current.positive_list[i]) {
-            (false, true) => c.eligibility_gained += 1,
-            (true, false) => c.eligibility_lost += 1,
-            _ => {}
-        }
-    }
-    c.gone_enterprises = c.previous_enterprises - c.matched;
-    c
+    let mut index = PreviousIndex::default();
+    index.add(previous);
+    let mut c = ChangesAcc::new(index);
+    c.add(current);
+    c.finish()
 }
 
 /// The report's language for a scored file: Chinese when more of its SPEC §3.6 headers are the

@@ -25,6 +25,7 @@ use super::draw::{
 };
 use super::frame::SampleFrame;
 use super::keys::PrnKeys;
+use crate::Result;
 use crate::schema::Department;
 
 /// A selected unit and its permanent random number u.
@@ -101,12 +102,28 @@ fn take(df: &DepartmentFrame, prn: &PrnKeys, frame: &SampleFrame) -> Taken {
 pub(crate) fn draw_coordinated(
     frame: &SampleFrame,
     labels: &[String],
-    frames: &[DepartmentFrame],
+    prepare: impl Fn(Department) -> Result<DepartmentFrame>,
     seed: &str,
     month: &str,
-) -> Draw {
+) -> Result<Draw> {
     let prn = PrnKeys::new(seed, month);
-    let taken: Vec<Taken> = frames.iter().map(|df| take(df, &prn, frame)).collect();
+    // Market first, then ecology, each department's frame dropped once it is taken: of the
+    // market's frame only its units' positions and π in processing order are kept (12 bytes a
+    // unit, for the expected joint visits), so both frames are never held at once.
+    let market = prepare(Department::Market)?;
+    let taken_market = take(&market, &prn, frame);
+    let market_order: Vec<u32> = market.units.iter().map(|u| u.index).collect();
+    let market_pi: Vec<f64> = market.units.iter().map(|u| u.pi).collect();
+    drop(market);
+    let ecology = prepare(Department::Ecology)?;
+    let taken_ecology = take(&ecology, &prn, frame);
+    // π_e by frame position (0 where ecology cannot draw the unit).
+    let mut pi_e = vec![0.0f64; frame.len()];
+    for u in &ecology.units {
+        pi_e[u.frame_index()] = u.pi;
+    }
+    drop(ecology);
+    let taken = vec![taken_market, taken_ecology];
 
     // The output rows: one per unit drawn by either department.
     struct Row {
@@ -168,46 +185,42 @@ pub(crate) fn draw_coordinated(
         })
         .collect();
 
-    let coordination = coordination(frame, frames, &taken, &selected);
+    let coordination = coordination(&market_order, &market_pi, &pi_e, &taken, &selected);
     let mut departments = Vec::with_capacity(taken.len());
     let mut strata = Vec::new();
     for t in taken {
         departments.push(t.stats);
         strata.extend(t.strata);
     }
-    Draw {
+    Ok(Draw {
         selected,
         departments,
         strata,
         coordination: Some(coordination),
-    }
+    })
 }
 
-/// The figures of `Coordination` (sums in market's processing order; see its doc).
+/// The figures of `Coordination` (sums in market's processing order; see its doc): the market's
+/// units by frame position and their π in processing order, ecology's π by frame position.
 fn coordination(
-    frame: &SampleFrame,
-    frames: &[DepartmentFrame],
+    market_order: &[u32],
+    market_pi: &[f64],
+    pi_e: &[f64],
     taken: &[Taken],
     selected: &[Selected],
 ) -> Coordination {
-    let of = |d: Department| frames.iter().position(|f| f.department == d);
     let expected = |d: Department| {
-        of(d)
-            .and_then(|k| taken[k].stats.expected)
+        taken
+            .iter()
+            .find(|t| t.stats.department == d)
+            .and_then(|t| t.stats.expected)
             .unwrap_or_default()
     };
     let (mut joint, mut independent) = (0.0f64, 0.0f64);
-    if let (Some(m), Some(e)) = (of(Department::Market), of(Department::Ecology)) {
-        // π_e by frame position (0 where ecology cannot draw the unit).
-        let mut pi_e = vec![0.0f64; frame.len()];
-        for u in &frames[e].units {
-            pi_e[u.frame_index()] = u.pi;
-        }
-        for u in &frames[m].units {
-            let pe = pi_e[u.frame_index()];
-            joint += u.pi.min(pe);
-            independent += u.pi * pe;
-        }
+    for (&i, &pm) in market_order.iter().zip(market_pi) {
+        let pe = pi_e[i as usize];
+        joint += pm.min(pe);
+        independent += pm * pe;
     }
     let both = expected(Department::Market) + expected(Department::Ecology);
     Coordination {

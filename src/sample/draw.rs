@@ -413,6 +413,16 @@ pub struct EligibleUnit {
     pub stratum: u32,
 }
 
+/// An eligible unit before its π (16 bytes where `EligibleUnit` takes 24: the frame's units
+/// are keyed in this form, then placed in processing order as `EligibleUnit`s, with the ratio
+/// read from the frame on the way).
+#[derive(Debug, Clone, Copy)]
+struct Keyed {
+    key: u64,
+    index: u32,
+    stratum: u32,
+}
+
 impl EligibleUnit {
     /// Position of the unit in the frame.
     #[inline]
@@ -732,7 +742,7 @@ pub(crate) fn prepare_with(
 
     // Pass 1, in parallel over chunks of the frame: units with a ratio above 0 and a yearly
     // maximum above 0 get their order key (§4.3) and stratum; `pi` holds the ratio for now.
-    let parts: Vec<(Vec<EligibleUnit>, Exclusions)> = (0..n.div_ceil(CHUNK))
+    let parts: Vec<(Vec<Keyed>, Exclusions)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let range = c * CHUNK..n.min((c + 1) * CHUNK);
@@ -743,9 +753,8 @@ pub(crate) fn prepare_with(
                 // History comes in pass 2; here only the ratio and the maximum can exclude.
                 match eligibility::check(ratio, frame.max_per_year(i, d), window, || &[]) {
                     Some(why) => ex.exclude(why),
-                    None => units.push(EligibleUnit {
+                    None => units.push(Keyed {
                         key: hasher.key(frame.uscc(i)),
-                        pi: ratio,
                         // validate() keeps frames within u32::MAX units.
                         index: i as u32,
                         stratum: strata.of(frame, i),
@@ -763,7 +772,9 @@ pub(crate) fn prepare_with(
     }
     let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
     // §4.3: processing order — stratum, key, code.
-    let mut units = order(chunks, strata.labels.len(), &uscc);
+    let mut units = order(chunks, strata.labels.len(), &uscc, &|i: u32| {
+        frame.ratio(i as usize, d)
+    });
     for w in units.windows(2) {
         if w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1]) {
             return Err(frame_error(
@@ -870,9 +881,10 @@ const CHUNK: usize = 1 << 16;
 /// stratum and the key's top bits puts units in buckets of about a thousand (keys are uniform,
 /// being SHA-256 output), then each bucket is sorted by (key, code) in parallel.
 fn order<'a>(
-    chunks: Vec<Vec<EligibleUnit>>,
+    chunks: Vec<Vec<Keyed>>,
     nstrata: usize,
     uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
+    ratio: &(impl Fn(u32) -> f64 + Sync),
 ) -> Vec<EligibleUnit> {
     let total: usize = chunks.iter().map(Vec::len).sum();
     let per_stratum = total / nstrata.max(1);
@@ -881,7 +893,7 @@ fn order<'a>(
     } else {
         (per_stratum / 1024).ilog2().min(16)
     };
-    let bucket = |u: &EligibleUnit| {
+    let bucket = |u: &Keyed| {
         let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
         ((u.stratum as usize) << bits) | top as usize
     };
@@ -940,7 +952,12 @@ fn order<'a>(
             let b = bucket(u);
             if range.contains(&b) {
                 let slot = &mut next[b - range.start];
-                part[*slot] = *u;
+                part[*slot] = EligibleUnit {
+                    key: u.key,
+                    pi: ratio(u.index),
+                    index: u.index,
+                    stratum: u.stratum,
+                };
                 *slot += 1;
             }
         }
@@ -1039,23 +1056,23 @@ pub fn draw(frame: &SampleFrame, history: &HistoryIndex, params: &DrawParams) ->
     let strata = StrataIndex::build(frame, params.strata);
     let window = Window::new(params.month, params.sampling.cooldown_months);
     let month = params.month.to_string();
-    let mut frames = Vec::with_capacity(2);
-    for &d in params.department.departments() {
-        frames.push(prepare_with(frame, history, params, d, &strata, &window)?);
-    }
+    let prepare = |d: Department| prepare_with(frame, history, params, d, &strata, &window);
     if params.algorithm == Algorithm::Coordinated {
-        return Ok(super::coordinated::draw_coordinated(
+        return super::coordinated::draw_coordinated(
             frame,
             &strata.labels,
-            &frames,
+            prepare,
             &params.seed,
             &month,
-        ));
+        );
     }
-    let draws = frames
-        .iter()
-        .map(|df| walk(df, &params.seed, &month))
-        .collect();
+    // One department at a time: a department's frame of eligible units is dropped once it is
+    // walked, so a joint draw never holds both (the draws are independent, §4.5).
+    let mut draws = Vec::with_capacity(2);
+    for &d in params.department.departments() {
+        let df = prepare(d)?;
+        draws.push(walk(&df, &params.seed, &month));
+    }
     Ok(merge(frame, &strata, draws))
 }
 

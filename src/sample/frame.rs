@@ -3,8 +3,11 @@
 //! sampler needs the code, district and tier (strata), and per department the ratio and the yearly
 //! maximum; name, credit class and risk score ride along for the output rows. Codes must be
 //! unique, as the readers guarantee (§2.1 `USCC_DUPLICATE`); the draw still refuses two eligible
-//! units with the same code. Names are kept in the pieces they were read in (`Names`): only the
-//! drawn units' names are ever looked at.
+//! units with the same code. Names are kept in the pieces they were read in (`Names`), or, for a
+//! Parquet or Arrow IPC frame, left in the file and read back for the drawn units only (a
+//! national frame then holds no names): only the drawn units' names are ever looked at.
+
+use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, StringArray};
 
@@ -45,9 +48,177 @@ pub struct Names {
     /// Index of the first name of each part.
     starts: Vec<usize>,
     len: usize,
+    /// Names left in their file (a Parquet or Arrow IPC frame): read back for the units asked
+    /// for (`SampleFrame::fetch_names`), so a national frame holds no names at all.
+    file: Option<FileNames>,
+}
+
+/// Where the names of a frame left in its file are: the file, its name column, and for every
+/// run of units the file row of the first (units of a run are consecutive rows).
+#[derive(Debug, Clone)]
+pub struct FileNames {
+    path: PathBuf,
+    /// The name column's header in the file.
+    column: String,
+    /// Size and modification time when the frame was read: a file changed since is refused.
+    stamp: (u64, Option<std::time::SystemTime>),
+    /// `(first unit, its file row)` of each run, by first unit ascending.
+    runs: Vec<(usize, u64)>,
+    /// The names read back, by unit, ascending.
+    fetched: Vec<(usize, String)>,
+}
+
+/// Size and modification time of a file.
+fn stamp(path: &Path) -> Result<(u64, Option<std::time::SystemTime>)> {
+    let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    Ok((m.len(), m.modified().ok()))
+}
+
+impl FileNames {
+    /// Names of the units of `path` (a Parquet or Arrow IPC file whose name column is headed
+    /// `column`), to be read back later; the file's size and time are taken now.
+    pub fn new(path: &Path, column: &str) -> Result<FileNames> {
+        Ok(FileNames {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            stamp: stamp(path)?,
+            runs: Vec::new(),
+            fetched: Vec::new(),
+        })
+    }
+
+    /// Adds `n` units read from file rows `first_row..`, except the rows in `skip` (ascending):
+    /// the units of a run of a batch; `units` is the number of units before them.
+    pub fn push_rows(&mut self, units: usize, first_row: u64, n: usize, skip: &[u64]) {
+        let mut unit = units;
+        let mut skip = skip.iter().peekable();
+        let mut open = false;
+        for row in first_row..first_row + n as u64 {
+            if skip.peek() == Some(&&row) {
+                skip.next();
+                open = false;
+                continue;
+            }
+            if !open {
+                self.runs.push((unit, row));
+                open = true;
+            }
+            unit += 1;
+        }
+    }
+
+    /// The file row of unit `i`.
+    fn row(&self, i: usize) -> u64 {
+        let r = self.runs.partition_point(|&(u, _)| u <= i) - 1;
+        let (u, row) = self.runs[r];
+        row + (i - u) as u64
+    }
+
+    /// Keeps the units whose `keep` is true (one flag per unit).
+    fn retain(&mut self, keep: &[bool]) {
+        let mut runs = Vec::with_capacity(self.runs.len());
+        let mut unit = 0;
+        let mut last: Option<u64> = None;
+        for (i, &k) in keep.iter().enumerate() {
+            if !k {
+                last = None;
+                continue;
+            }
+            let row = self.row(i);
+            if last.is_none_or(|l| l + 1 != row) {
+                runs.push((unit, row));
+            }
+            last = Some(row);
+            unit += 1;
+        }
+        self.runs = runs;
+    }
 }
 
 impl Names {
+    /// `len` names left in their file.
+    pub fn in_file(file: FileNames, len: usize) -> Names {
+        Names {
+            len,
+            file: Some(file),
+            ..Names::default()
+        }
+    }
+
+    /// Whether the names are left in their file (read back with [`Names::fetch`]).
+    pub fn is_in_file(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Reads back the names of `units` (frame positions) when they were left in the file; the
+    /// names fetched before are replaced. Nothing to do when the names are in memory.
+    pub fn fetch(&mut self, units: impl IntoIterator<Item = usize>) -> Result<()> {
+        let Some(f) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let mut wanted: Vec<(u64, usize)> = units
+            .into_iter()
+            .filter(|&i| i < self.len)
+            .map(|i| (f.row(i), i))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        f.fetched.clear();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let changed = || Error::BadFile {
+            path: f.path.clone(),
+            format: "table",
+            message: "the file changed while the draw was being made: draw again".into(),
+        };
+        if stamp(&f.path)? != f.stamp {
+            return Err(changed());
+        }
+        let column = f.column.clone();
+        let keep: crate::table::read::ColumnFilter =
+            std::sync::Arc::new(move |h: &str| h == column);
+        let opts = crate::table::ReadOptions {
+            keep: Some(keep),
+            ..crate::table::ReadOptions::default()
+        };
+        let mut reader = crate::table::open(&f.path, &opts)?;
+        let mut next = wanted.iter().peekable();
+        let mut fetched = Vec::with_capacity(wanted.len());
+        while let Some(numbered) = reader.next_numbered() {
+            let numbered = numbered?;
+            let (first, n) = (numbered.first_row, numbered.batch.num_rows() as u64);
+            if next.peek().is_none_or(|(row, _)| *row >= first + n) {
+                continue;
+            }
+            let col = numbered
+                .batch
+                .column_by_name(&f.column)
+                .ok_or_else(changed)?;
+            let text = crate::table::cells::TextColumn::new(col, &f.path)?;
+            while let Some(&&(row, unit)) = next.peek() {
+                if row >= first + n {
+                    break;
+                }
+                if row < first {
+                    return Err(changed());
+                }
+                let j = (row - first) as usize;
+                fetched.push((unit, text.get(j).unwrap_or("").to_string()));
+                next.next();
+            }
+            if next.peek().is_none() {
+                break;
+            }
+        }
+        if next.peek().is_some() || stamp(&f.path)? != f.stamp {
+            return Err(changed());
+        }
+        fetched.sort_unstable_by_key(|(u, _)| *u);
+        f.fetched = fetched;
+        Ok(())
+    }
+
     /// Adds the names of the next rows.
     pub fn push(&mut self, part: StringArray) {
         if part.is_empty() {
@@ -74,6 +245,12 @@ impl Names {
     /// When `i` is not below `len()`, like indexing.
     pub fn get(&self, i: usize) -> &str {
         assert!(i < self.len, "name {i} of {}", self.len);
+        if let Some(f) = &self.file {
+            let k = f.fetched.binary_search_by_key(&i, |(u, _)| *u);
+            // Invariant: only the names of drawn units are looked at, and the draw fetches them.
+            let k = k.unwrap_or_else(|_| panic!("name of unit {i} was not read back"));
+            return f.fetched[k].1.trim();
+        }
         let p = self.starts.partition_point(|&s| s <= i) - 1;
         let a = &self.parts[p];
         let j = i - self.starts[p];
@@ -84,6 +261,11 @@ impl Names {
 impl Names {
     /// The names whose `keep` is true (`keep` has one flag per name).
     pub fn filter(&self, keep: &[bool]) -> std::result::Result<Names, arrow::error::ArrowError> {
+        if let Some(f) = &self.file {
+            let mut f = f.clone();
+            f.retain(keep);
+            return Ok(Names::in_file(f, keep.iter().filter(|k| **k).count()));
+        }
         let mut out = Names::default();
         for (part, &start) in self.parts.iter().zip(&self.starts) {
             let flags = keep.get(start..start + part.len()).unwrap_or_default();
@@ -124,7 +306,86 @@ pub struct SampleFrame {
     pub market_max_per_year: Vec<u32>,
     pub eco_ratio: Vec<f64>,
     pub eco_max_per_year: Vec<u32>,
-    pub risk_score: Vec<Option<f64>>,
+    pub risk_score: OptionalF64s,
+}
+
+/// A column of optional numbers in 8 bytes and a bit per value (`Vec<Option<f64>>` takes 16).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionalF64s {
+    values: Vec<f64>,
+    /// Bit `i % 64` of word `i / 64`: value `i` is present.
+    present: Vec<u64>,
+}
+
+impl OptionalF64s {
+    /// Room for `n` values.
+    pub fn with_capacity(n: usize) -> Self {
+        OptionalF64s {
+            values: Vec::with_capacity(n),
+            present: Vec::with_capacity(n.div_ceil(64)),
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Adds a value at the end.
+    pub fn push(&mut self, v: Option<f64>) {
+        let i = self.values.len();
+        if i.is_multiple_of(64) {
+            self.present.push(0);
+        }
+        if let Some(w) = self.present.last_mut() {
+            *w |= u64::from(v.is_some()) << (i % 64);
+        }
+        self.values.push(v.unwrap_or(0.0));
+    }
+
+    /// Value `i`.
+    ///
+    /// # Panics
+    /// When `i` is not below `len()`, like indexing.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<f64> {
+        let v = self.values[i];
+        (self.present[i / 64] >> (i % 64) & 1 == 1).then_some(v)
+    }
+
+    /// Appends the values of another column.
+    pub fn append(&mut self, other: &OptionalF64s) {
+        self.values.reserve(other.len());
+        for i in 0..other.len() {
+            self.push(other.get(i));
+        }
+    }
+
+    /// Keeps the values whose `keep` is true (one flag per value; missing flags keep).
+    pub fn retain(&mut self, keep: &[bool]) {
+        let old = std::mem::take(self);
+        *self = OptionalF64s::with_capacity(old.len());
+        for i in 0..old.len() {
+            if keep.get(i).copied().unwrap_or(true) {
+                self.push(old.get(i));
+            }
+        }
+    }
+}
+
+impl FromIterator<Option<f64>> for OptionalF64s {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(iter: I) -> Self {
+        let mut c = OptionalF64s::default();
+        for v in iter {
+            c.push(v);
+        }
+        c
+    }
 }
 
 impl SampleFrame {
@@ -147,6 +408,12 @@ impl SampleFrame {
     /// Number of units.
     pub fn len(&self) -> usize {
         self.district.len()
+    }
+
+    /// Reads back the names of `units` when the frame left them in its file (see [`Names`]):
+    /// a draw calls it with its drawn units before their rows are written.
+    pub fn fetch_names(&mut self, units: impl IntoIterator<Item = usize>) -> Result<()> {
+        self.name.fetch(units)
     }
 
     /// Whether the frame has no unit.
@@ -196,7 +463,7 @@ impl SampleFrame {
             market_max_per_year: self.market_max_per_year[i],
             eco_ratio: self.eco_ratio[i],
             eco_max_per_year: self.eco_max_per_year[i],
-            risk_score: self.risk_score[i],
+            risk_score: self.risk_score.get(i),
         }
     }
 

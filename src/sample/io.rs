@@ -12,7 +12,7 @@ use arrow::array::{ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, 
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::draw::{Departments, Draw, DrawParams};
-use super::frame::{Names, SampleFrame};
+use super::frame::{FileNames, Names, OptionalF64s, SampleFrame};
 use super::inspectors::{Assignment, Inspector};
 use super::verify::SampleLine;
 use crate::input::Counts;
@@ -21,7 +21,7 @@ use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
 use crate::table::cells::{EnumColumn, Memo, Num, NumColumn, TextColumn};
 use crate::table::codes::{RepeatFinder, check_key};
 use crate::table::read::ColumnFilter;
-use crate::table::{ColumnMap, ReadOptions, Reject, Rejects};
+use crate::table::{ColumnMap, Format, ReadOptions, Reject, Rejects};
 use crate::{Error, Result, district};
 
 /// Columns of the sample output (SPEC §4), with Chinese headers.
@@ -98,6 +98,9 @@ struct Problem {
 /// its name (as in the file), and the rows that failed, in row order (codes not yet checked
 /// against the other rows).
 struct FramePart {
+    /// File row number of the batch's first row, and its rows.
+    first_row: u64,
+    rows: usize,
     f: FrameVecs,
     keys: Vec<[u8; 18]>,
     name: StringArray,
@@ -292,6 +295,8 @@ fn parse_frame_batch(
         None => StringArray::new_null(keys.len()),
     };
     Ok(FramePart {
+        first_row,
+        rows: n,
         f,
         keys,
         name,
@@ -316,9 +321,28 @@ pub fn read_frame(
         header: Some(crate::table::layout::header_probe(&FRAME_REQUIRED)),
         ..frame_read_options(opts)
     };
-    let reader = crate::table::open(path, &opts)?;
-    let schema = reader.schema();
-    let map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
+    let mut reader = crate::table::open(path, &opts)?;
+    let mut schema = reader.schema();
+    let mut map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
+    // A columnar file (Parquet, Arrow IPC) keeps its names: the frame is read without them and
+    // only the drawn units' names are read back (`SampleFrame::fetch_names`), so a national
+    // frame holds no names. Row numbers there are positions, the same whatever columns are read.
+    let mut names_file = None;
+    if let (Format::Parquet | Format::Arrow, Some(i)) = (reader.format(), map.get(&out::NAME)) {
+        let column = schema.field(i).name().clone();
+        let skip_name = column.clone();
+        let keep = opts.keep.clone();
+        let without: ColumnFilter =
+            Arc::new(move |h: &str| h != skip_name && keep.as_ref().is_none_or(|k| k(h)));
+        let opts = ReadOptions {
+            keep: Some(without),
+            ..opts.clone()
+        };
+        names_file = Some(FileNames::new(path, &column)?);
+        reader = crate::table::open(path, &opts)?;
+        schema = reader.schema();
+        map = ColumnMap::resolve(&schema, &FRAME_COLS, &FRAME_REQUIRED, path)?;
+    }
     let arrow_err = |source| Error::Arrow {
         path: path.to_path_buf(),
         source,
@@ -333,6 +357,8 @@ pub fn read_frame(
         f: FrameVecs::with_capacity(hint),
         codes: Vec::with_capacity(hint),
         names: Names::default(),
+        names_file,
+        units: 0,
         finder: RepeatFinder::with_capacity(hint),
         failed: Vec::new(),
     };
@@ -376,12 +402,16 @@ pub fn read_frame(
         mut f,
         codes,
         names,
+        names_file,
         finder,
         mut failed,
         ..
     } = acc;
     let mut uscc = codes_array(codes, path)?;
-    let mut name = names;
+    let mut name = match names_file {
+        Some(file) => Names::in_file(file, f.district.len()),
+        None => names,
+    };
     // A repeated code rejects the later row (USCC_DUPLICATE), as if checked row by row.
     let repeats = finder.repeats();
     drop(finder);
@@ -454,7 +484,12 @@ pub fn read_frame(
 struct FrameAcc {
     f: FrameVecs,
     codes: Vec<[u8; 18]>,
+    /// The names, when they are kept in memory.
     names: Names,
+    /// Where the names are, when they are left in the file.
+    names_file: Option<FileNames>,
+    /// Units so far.
+    units: usize,
     finder: RepeatFinder,
     failed: Vec<(u64, Problem)>,
 }
@@ -466,10 +501,16 @@ impl FrameAcc {
             for key in &part.keys {
                 self.finder.push(key);
             }
+            if let Some(file) = self.names_file.as_mut() {
+                let skip: Vec<u64> = part.failed.iter().map(|(row, _)| *row).collect();
+                file.push_rows(self.units, part.first_row, part.rows, &skip);
+            } else {
+                self.names.push(part.name);
+            }
+            self.units += part.keys.len();
             self.codes.extend_from_slice(&part.keys);
             self.failed.extend(part.failed);
             self.f.append(part.f);
-            self.names.push(part.name);
         }
     }
 }
@@ -499,7 +540,7 @@ impl FrameVecs {
             market_max_per_year: Vec::with_capacity(n),
             eco_ratio: Vec::with_capacity(n),
             eco_max_per_year: Vec::with_capacity(n),
-            risk_score: Vec::with_capacity(n),
+            risk_score: OptionalF64s::with_capacity(n),
         }
     }
 
@@ -512,7 +553,7 @@ impl FrameVecs {
         self.market_max_per_year.append(&mut o.market_max_per_year);
         self.eco_ratio.append(&mut o.eco_ratio);
         self.eco_max_per_year.append(&mut o.eco_max_per_year);
-        self.risk_score.append(&mut o.risk_score);
+        self.risk_score.append(&o.risk_score);
     }
 
     /// Keeps the rows whose `keep` is true.
@@ -528,7 +569,7 @@ impl FrameVecs {
         by(&mut self.market_max_per_year, keep);
         by(&mut self.eco_ratio, keep);
         by(&mut self.eco_max_per_year, keep);
-        by(&mut self.risk_score, keep);
+        self.risk_score.retain(keep);
     }
 }
 
@@ -541,7 +582,7 @@ struct FrameVecs {
     market_max_per_year: Vec<u32>,
     eco_ratio: Vec<f64>,
     eco_max_per_year: Vec<u32>,
-    risk_score: Vec<Option<f64>>,
+    risk_score: OptionalF64s,
 }
 
 fn field(c: &Col, lang: Lang, t: DataType) -> Field {
@@ -588,7 +629,7 @@ pub fn sample_batch(
         let first = s.market.or(s.ecology);
         pi.append_option(first.map(|u| u.pi));
         ratio.append_option(first.map(|u| u.ratio));
-        risk.append_option(frame.risk_score[s.index]);
+        risk.append_option(frame.risk_score.get(s.index));
     }
     let team = |t: usize, by_name: bool| -> Option<String> {
         assignment.map(|a| {

@@ -106,9 +106,11 @@ pub fn policy_record(policy: &Policy) -> FileRecord {
     }
 }
 
-/// Draws (SPEC §4 steps 1–5) and, when inspectors were loaded, assigns teams (step 6).
-pub fn run_draw(l: &Loaded, params: &DrawParams) -> Result<(Draw, Option<Assignment>)> {
+/// Draws (SPEC §4 steps 1–5) and, when inspectors were loaded, assigns teams (step 6); the
+/// drawn units' names are then read back when the frame left them in its file.
+pub fn run_draw(l: &mut Loaded, params: &DrawParams) -> Result<(Draw, Option<Assignment>)> {
     let d = draw(&l.frame, &l.history, params)?;
+    l.frame.fetch_names(d.selected.iter().map(|s| s.index))?;
     let a = if l.inspectors.is_empty() {
         None
     } else {
@@ -262,7 +264,7 @@ pub fn rederive(
     let history = find("history");
     let inspectors = find("inspectors");
     let mut rejects = Rejects::new(false);
-    let loaded = load(
+    let mut loaded = load(
         DrawFiles {
             scored: &scored,
             history: history.as_deref(),
@@ -271,7 +273,7 @@ pub fn rederive(
         opts,
         &mut rejects,
     )?;
-    let (d, assignment) = run_draw(&loaded, &params)?;
+    let (d, assignment) = run_draw(&mut loaded, &params)?;
     let sample_path = locate(&recorded.output.path, manifest_path);
     let (recorded_lines, lang) = read_sample_lines(&sample_path, opts)?;
     let sample_sha = sha256_file(&sample_path)?;

@@ -252,7 +252,7 @@ fn sampling_frame_rejects_repeated_codes_in_row_order() {
     }
     w.finish().unwrap();
     let mut pq_rejects = Rejects::new(false);
-    let (pq_frame, pq_counts) =
+    let (mut pq_frame, pq_counts) =
         crate::sample::io::read_frame(&scored_pq, &opts, &mut pq_rejects).unwrap();
     assert_eq!(
         (pq_counts.read, pq_counts.accepted, pq_counts.rejected),
@@ -268,7 +268,26 @@ fn sampling_frame_rejects_repeated_codes_in_row_order() {
     assert_eq!(pq_frame.tier, frame.tier);
     assert_eq!(pq_frame.credit_class, frame.credit_class);
     assert_eq!(pq_frame.market_ratio, frame.market_ratio);
+    // A Parquet frame leaves its names in the file; those asked for are read back, past the
+    // failed and repeated rows.
+    assert!(pq_frame.name.is_in_file());
+    pq_frame.fetch_names((0..3000).rev()).unwrap();
     assert!((0..3000).all(|i| pq_frame.name(i) == frame.name(i)));
+    pq_frame.fetch_names([2999, 9]).unwrap();
+    assert_eq!(pq_frame.name(9), name_of(lines[10]));
+    assert_eq!(pq_frame.name(2999), name_of(lines[3000]));
+    let unfetched = std::panic::AssertUnwindSafe(|| pq_frame.name(10).len());
+    assert!(std::panic::catch_unwind(unfetched).is_err());
+    // A file changed since the frame was read is refused, not read for the wrong rows.
+    std::fs::write(&scored_pq, b"changed").unwrap();
+    let err = pq_frame.fetch_names([9]).unwrap_err().to_string();
+    assert!(err.contains("changed"), "{err}");
+    std::fs::remove_file(&scored_pq).unwrap();
+    w = crate::table::create(&scored_pq, batches[0].schema(), &Default::default()).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
 
     let mut strict = Rejects::new(true);
     let err = crate::sample::io::read_frame(&scored_pq, &opts, &mut strict)

@@ -73,7 +73,7 @@ pub fn draw_files(
     for (rec, name) in l.inputs.iter_mut().zip(names.into_iter().flatten()) {
         rec.path = name.to_string();
     }
-    let (d, a) = run_draw(&l, &params)?;
+    let (d, a) = run_draw(&mut l, &params)?;
     let tmp = s.temp_path("csv");
     write_sample(&tmp, &l, &d, a.as_ref(), &params, Lang::En, false)?;
     let sample_file = s.put_file(&tmp, "csv")?;
