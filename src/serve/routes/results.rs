@@ -76,22 +76,22 @@ fn read_and_estimate(
             slot.insert(dep, i);
         }
     }
-    let by_uscc: Vec<HashMap<&str, usize>> = draws
+    let by_uscc: Vec<HashMap<[u8; 18], usize>> = draws
         .iter()
         .map(|d| {
             d.draw
                 .selected
                 .iter()
                 .enumerate()
-                .map(|(i, u)| (u.uscc.as_str(), i))
+                .filter_map(|(i, u)| Some((<[u8; 18]>::try_from(u.uscc.as_bytes()).ok()?, i)))
                 .collect()
         })
         .collect();
-    let drawn = |m: Month, dep: Department, uscc: &str| {
+    let drawn = |m: Month, dep: Department, key: &[u8; 18]| {
         m == month
             && slot.get(&dep).is_some_and(|&at| {
                 by_uscc[at]
-                    .get(uscc)
+                    .get(key)
                     .is_some_and(|&i| draws[at].draw.selected[i].by(dep).is_some())
             })
     };
@@ -101,7 +101,8 @@ fn read_and_estimate(
     for (r, row) in rows.iter().enumerate() {
         // Accepted rows are drawn: the reader asked `drawn`.
         let at = slot[&row.department];
-        let i = by_uscc[at][row.uscc.as_str()];
+        let key = <[u8; 18]>::try_from(row.uscc.as_bytes()).expect("an accepted code");
+        let i = by_uscc[at][&key];
         per.entry(row.department).or_default().insert(i, r);
     }
     let mut estimates = Vec::new();
