@@ -37,10 +37,7 @@ fn generate(c: &mut Criterion) {
 
     let all = Tables {
         emissions: true,
-        history: Some(Month {
-            year: 2026,
-            month: 6,
-        }),
+        history: Month::new(2026, 6),
     };
     group.bench_function("all_tables_1e6", |b| {
         b.iter(|| {

@@ -24,6 +24,7 @@ use crate::schema::{
 };
 use crate::score::ScoredBatch;
 use crate::score::reasons::Reasons;
+use crate::table::ReadOptions;
 use crate::table::cells::Memo;
 use crate::{Error, Result};
 
@@ -376,6 +377,15 @@ pub struct ScoredTable {
 }
 
 impl ScoredTable {
+    /// `opts` for reading a scored file: its header is the first of the first rows that names
+    /// every required column (a title row above it, a notes sheet in front are passed over).
+    pub fn read_options(opts: &ReadOptions) -> ReadOptions {
+        ReadOptions {
+            header: Some(crate::table::layout::header_probe(REQUIRED)),
+            ..opts.clone()
+        }
+    }
+
     /// Finds the §3.6 columns (English or Chinese headers) in a scored file's schema. `path` is
     /// only used in messages.
     pub fn from_schema(schema: &Schema, path: &Path) -> Result<ScoredTable> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use spotcheck::r#gen::{GenParams, Generator, Month, Tables};
+use spotcheck::r#gen::{GenParams, Generator, Tables, parse_month};
 use spotcheck::table::{TableWriter, WriteBehind, WriteOptions, create};
 
 use super::common::check_output;
@@ -55,7 +55,7 @@ pub struct GenArgs {
 }
 
 pub fn run(a: GenArgs) -> Result<ExitCode> {
-    let month = Month::parse(&a.month).context("--month")?;
+    let month = parse_month(&a.month).context("--month")?;
     let generator = Generator::new(GenParams::new(a.rows, a.seed))?;
     let tables = Tables {
         emissions: a.emissions.is_some(),

@@ -1,5 +1,6 @@
 //! Command-line wiring: the clap definition of every subcommand (one file each, with its help
-//! text) and the options they share — input encoding, `--strict`, the rejects file, `--quiet`.
+//! text) and the options they share — how tables are read (encoding, sheet, XLSX limit),
+//! `--strict`, the rejects file, `--quiet`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,9 +60,9 @@ pub enum Command {
     Users(users::UsersArgs),
 }
 
-/// Options every command that reads input tables shares.
+/// How input tables are read: every command that reads tables takes these (`report` too).
 #[derive(Debug, Clone, Args)]
-pub struct InputOpts {
+pub struct TableOpts {
     /// Text encoding of CSV inputs: utf-8 (default; a BOM is fine) or gb18030 (GBK files saved by
     /// Chinese Excel).
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
@@ -72,9 +73,29 @@ pub struct InputOpts {
     #[arg(long, value_name = "NAME|N")]
     pub sheet: Option<String>,
     /// XLSX inputs: refuse a workbook whose parts decompress to more than this many bytes (an
-    /// XLSX bomb); suffixes K, M, G (powers of 1024) allowed. Default: 1G.
+    /// XLSX bomb); suffixes K, M, G (powers of 1024) allowed. Default: 1G. Example:
+    /// --max-xlsx-bytes 4G for a national workbook.
     #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_bytes)]
     pub max_xlsx_bytes: u64,
+}
+
+impl TableOpts {
+    /// The reader's options from the flags.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            encoding: self.encoding,
+            sheet: self.sheet.clone(),
+            max_xlsx_bytes: self.max_xlsx_bytes,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// Options every command that reads input rows (and rejects bad ones) shares.
+#[derive(Debug, Clone, Args)]
+pub struct InputOpts {
+    #[command(flatten)]
+    pub table: TableOpts,
     /// Stop with an error at the first rejected row instead of writing it to the rejects file.
     #[arg(long)]
     pub strict: bool,
@@ -201,12 +222,7 @@ pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
 
 impl InputOpts {
     pub fn read_options(&self) -> ReadOptions {
-        ReadOptions {
-            encoding: self.encoding,
-            sheet: self.sheet.clone(),
-            max_xlsx_bytes: self.max_xlsx_bytes,
-            ..ReadOptions::default()
-        }
+        self.table.read_options()
     }
 
     pub fn rejects(&self) -> Rejects {

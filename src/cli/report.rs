@@ -9,14 +9,16 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use spotcheck::date::Month;
 use spotcheck::report::{self, FileRole, InputFile, ReportInputs};
 use spotcheck::sample::Manifest;
 use spotcheck::schema::Lang;
-use spotcheck::table::{Encoding, ReadOptions, sha256_file};
+use spotcheck::scored::ScoredTable;
+use spotcheck::table::sha256_file;
 
 use super::common::{check_output, load_policy};
-use super::parse_lang;
 use super::scored::read_scored;
+use super::{TableOpts, parse_lang};
 
 /// Write the monthly supervision report: one HTML page with charts, for the bureau head.
 ///
@@ -68,9 +70,10 @@ pub struct ReportArgs {
     /// else en).
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
-    /// Text encoding of CSV inputs: utf-8 (default; a BOM is fine) or gb18030.
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-    pub encoding: Encoding,
+    /// How the input tables are read (the same flags as `score` and `validate`; --sheet and
+    /// --max-xlsx-bytes apply to every .xlsx input).
+    #[command(flatten)]
+    pub table: TableOpts,
     /// The HTML file to write.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -79,23 +82,11 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
-fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
-    Encoding::parse(s)
-        .ok_or_else(|| format!("{s:?} is not an encoding spotcheck reads (utf-8, gb18030)"))
-}
-
-/// Parses `--month YYYY-MM`.
+/// Parses `--month YYYY-MM` (strictly, as `sample --month`), written back as `YYYY-MM`.
 pub fn parse_month(s: &str) -> std::result::Result<String, String> {
-    let t = s.trim();
-    let ok = t.len() == 7
-        && t.as_bytes()[4] == b'-'
-        && t[..4].bytes().all(|b| b.is_ascii_digit())
-        && t[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err(format!("{s:?} is not a month YYYY-MM"))
-    }
+    Month::parse(s)
+        .map(|m| m.to_string())
+        .ok_or_else(|| format!("{s:?} is not a month YYYY-MM"))
 }
 
 fn input(role: FileRole, path: &Path) -> Result<InputFile> {
@@ -175,21 +166,18 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         );
     }
     let policy = load_policy(a.policy.as_deref())?;
-    let opts = ReadOptions {
-        encoding: a.encoding,
-        ..ReadOptions::default()
-    };
+    let opts = a.table.read_options();
     let lang = match a.lang {
         Some(l) => l,
         None => {
-            let r = spotcheck::table::open(&a.scored, &opts)
+            let r = spotcheck::table::open(&a.scored, &ScoredTable::read_options(&opts))
                 .with_context(|| format!("reading the scored file {}", a.scored.display()))?;
             report::detect_lang(&r.schema())
         }
     };
     let progress = super::progress::Progress::phases(a.quiet, "report");
     progress.phase("reading the scored file");
-    let scored = read_scored(&a.scored, &opts)?;
+    let (scored, scored_note) = read_scored(&a.scored, &opts)?;
     progress.phase("reading the sample, the positive list and the previous period");
     let sample = a
         .sample
@@ -212,6 +200,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         .as_ref()
         .map(|p| read_scored(p, &opts))
         .transpose()?;
+    let (previous, previous_note) = match previous {
+        Some((rows, note)) => (Some(rows), note),
+        None => (None, None),
+    };
 
     let mut files = vec![input(FileRole::Scored, &a.scored)?];
     if let Some(p) = &a.sample {
@@ -263,6 +255,15 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
     spotcheck::table::atomic::write_atomic(&a.output, page.as_bytes())
         .with_context(|| format!("writing {}", a.output.display()))?;
     progress.finish();
+    let notes = [
+        (Some(&a.scored), scored_note),
+        (a.previous_scored.as_ref(), previous_note),
+    ];
+    for (path, note) in notes {
+        if let (Some(p), Some(n)) = (path, note) {
+            println!("{}: {n}", p.display());
+        }
+    }
     println!(
         "{}: {} enterprises; {:.1} on-site visits expected this month{}",
         a.scored.display(),
@@ -298,5 +299,9 @@ mod tests {
         assert!(parse_month("2026-13").is_err());
         assert!(parse_month("2026-1").is_err());
         assert!(parse_month("26-12-01").is_err());
+        assert_eq!(parse_month(" 2026-01 "), Ok("2026-01".into()));
+        // The sign a number parse would take, and year 0, are not months.
+        assert!(parse_month("2026-+1").is_err());
+        assert!(parse_month("0000-01").is_err());
     }
 }

@@ -8,8 +8,12 @@ use anyhow::{Context, Result};
 use spotcheck::scored::{ScoredRows, ScoredTable};
 use spotcheck::table::ReadOptions;
 
-/// Reads every row of a scored file.
-pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<ScoredRows> {
+/// Reads every row of a scored file, its header found as the first of the first rows naming the
+/// required columns (a title row above it, a notes sheet in front passed over). Also returns
+/// where the table was found and the blank or total rows skipped, as a sentence for the output
+/// when it is not a plain table (`header found on row 3; skipped 1 blank or total row`).
+pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<(ScoredRows, Option<String>)> {
+    let opts = &ScoredTable::read_options(opts);
     let mut reader = spotcheck::table::open(path, opts).context("reading the scored file")?;
     let table = ScoredTable::from_schema(&reader.schema(), path)?;
     let mut rows: Option<ScoredRows> = None;
@@ -22,12 +26,23 @@ pub fn read_scored(path: &Path, opts: &ReadOptions) -> Result<ScoredRows> {
             None => rows = Some(part),
         }
     }
-    match rows {
-        Some(r) => Ok(r),
-        None => {
-            let empty =
-                arrow::array::RecordBatch::new_empty(spotcheck::table::open(path, opts)?.schema());
-            Ok(table.parse(&empty, 1)?)
-        }
-    }
+    let skipped = reader.skipped().rows();
+    let note = [
+        reader.layout().note(),
+        (skipped > 0).then(|| {
+            format!(
+                "skipped {skipped} blank or total row{}",
+                if skipped == 1 { "" } else { "s" }
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    let note = (!note.is_empty()).then(|| note.join("; "));
+    let rows = match rows {
+        Some(r) => r,
+        None => table.parse(&arrow::array::RecordBatch::new_empty(reader.schema()), 1)?,
+    };
+    Ok((rows, note))
 }

@@ -39,8 +39,9 @@ use std::thread::JoinHandle;
 use arrow::record_batch::RecordBatch;
 use rand::Rng;
 
+pub use crate::date::Month;
 pub use columns::{emissions_schema, enterprise_schema, history_schema};
-pub use history::Month;
+pub use history::parse_month;
 pub use inspectors::inspectors_schema;
 pub use model::{
     AIR_POLLUTANTS, CLASS_MISSING, CLASS_SHARES, DISTRICT_WEIGHTS, INDUSTRIES, Industry, Pollutant,
@@ -242,7 +243,7 @@ impl Generator {
         let mut ent = EntCols::with_capacity(n);
         let mut emi = tables.emissions.then(|| EmiCols::with_capacity(n / 2));
         let mut hist = tables.history.map(|_| HistCols::with_capacity(n / 3));
-        let window = tables.history.map(|m| m.history_window());
+        let window = tables.history.map(history::history_window);
         let mut geo = chacha(self.geo_key, 0);
         geo.set_word_pos(2 * u128::from(start));
         let m = &self.model;

@@ -12,10 +12,7 @@ use crate::uscc::UsccCheck;
 
 const ALL_TABLES: Tables = Tables {
     emissions: true,
-    history: Some(Month {
-        year: 2026,
-        month: 6,
-    }),
+    history: Month::new(2026, 6),
 };
 
 fn run(rows: u64, seed: u64, tables: Tables) -> Vec<GenBatch> {

@@ -538,51 +538,10 @@ fn findings(p: &mut Page<'_>) {
         "Hit rate: violations found per inspection. Lift: the hit rate over the department's estimated rate — how many times more often an inspection finds a violation than a uniform draw would.",
         "问题发现率：每次检查发现问题的比例。靶向提升倍数：问题发现率与该部门违法违规率估计之比，即比均匀随机抽查多发现问题的倍数。",
     ));
-    let departments: Vec<crate::schema::Department> = {
-        let mut v: Vec<_> = classes.iter().map(|r| r.department).collect();
-        v.sort_by_key(|d| *d as u8);
-        v.dedup();
-        v
-    };
-    let series_names: Vec<String> = departments.iter().map(|d| dep(*d)).collect();
-    let series: Vec<&str> = series_names.iter().map(String::as_str).collect();
-    let bars: Vec<Bar> = crate::schema::CreditClass::ALL
-        .iter()
-        .map(|&c| {
-            let (mut values, mut texts) = (Vec::new(), Vec::new());
-            for d in &departments {
-                let r = classes
-                    .iter()
-                    .find(|r| r.department == *d && r.domain == Domain::CreditClass(c));
-                let lift = r.and_then(|r| r.lift);
-                values.push(lift.unwrap_or(0.0));
-                texts.push(match (lift, r.and_then(|r| r.hit_rate)) {
-                    (Some(l), Some(h)) => format!("{l:.1}× ({})", share(h)),
-                    _ => "–".into(),
-                });
-            }
-            Bar {
-                label: c.label(lang).to_string(),
-                values,
-                texts,
-            }
-        })
-        .collect();
-    p.chart_h(&Chart {
-        title: tr(
-            lang,
-            "Lift of risk targeting by credit class (hit rate in brackets)",
-            "各信用风险分类的靶向提升倍数（括号内为问题发现率）",
-        ),
-        category_axis: tr(lang, "Credit class", "信用风险分类"),
-        value_axis: tr(
-            lang,
-            "Lift (× the estimated rate)",
-            "提升倍数（相对违法违规率估计）",
-        ),
-        series: &series,
-        bars: &bars,
-    });
+    if let Some(chart) = super::charts::lift_chart(rows, lang) {
+        p.push(&chart);
+        p.push("\n");
+    }
 }
 
 fn district_inspection_table(p: &mut Page<'_>) {

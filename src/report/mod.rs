@@ -25,6 +25,7 @@
 //!   visits and visits in all, drawn and expected, against the independent draw's expectation
 //!   with the same π), from the manifest's figures, which include capacity and history.
 
+pub mod charts;
 pub mod html;
 pub mod markup;
 pub mod read;

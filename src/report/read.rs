@@ -4,14 +4,17 @@
 //! CSV / JSON Lines table of `spotcheck whitelist`, or its workbook's 正面清单 / 移出 / 候补 sheets,
 //! SPEC §5). A file without a needed column, or with a cell that is not what its column holds, is
 //! an error naming the file, the row and the column; these files are our own outputs, so nothing
-//! is skipped silently. The scored file itself is read by `scored::ScoredTable`.
+//! is skipped silently. As every reader does (SPEC §12, `table::layout`), the header is the first
+//! of the first rows naming the required columns, blank and total rows are passed over, and rows
+//! are numbered as the file has them. The scored file itself is read by `scored::ScoredTable`.
 
 use std::path::Path;
 
 use crate::district;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier, norm};
 use crate::table::cells::{Num, NumColumn, TextColumn};
-use crate::table::{ColumnMap, Format, ReadOptions};
+use crate::table::layout::header_probe;
+use crate::table::{ColumnMap, Format, Numbered, ReadOptions};
 use crate::uscc::{UsccCheck, check};
 use crate::whitelist::{Status, cols as list_cols, reasons::CAP_FULL};
 use crate::{Error, Result};
@@ -153,7 +156,8 @@ impl Departments {
 /// One drawn enterprise of the sample file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleRow {
-    /// 1-based data row of the file (header excluded).
+    /// Row number as the rejects file counts rows: the file's row minus one (with the header on
+    /// the first row, the 1-based data row).
     pub row: u64,
     pub seq: Option<u64>,
     /// 统一社会信用代码, trimmed and upper-cased.
@@ -249,7 +253,11 @@ fn number(path: &Path, row: u64, header: &str, cell: Num<'_>) -> Result<Option<f
 /// file, so how the sample writes them (e.g. two π of a joint visit) cannot break it. Rows come
 /// back in file order.
 pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
-    let reader = crate::table::open(path, opts)?;
+    let opts = ReadOptions {
+        header: Some(header_probe(sample_cols::REQUIRED)),
+        ..opts.clone()
+    };
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, sample_cols::ALL, sample_cols::REQUIRED, path)?;
     let header = |c: &Col| -> String {
@@ -266,9 +274,8 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
     ]
     .map(|c| header(&c));
     let mut out = Vec::new();
-    let mut row = 0u64;
-    for batch in reader {
-        let batch = batch?;
+    while let Some(numbered) = reader.next_numbered() {
+        let Numbered { batch, first_row } = numbered?;
         let text = |c: &Col| -> Result<Option<TextColumn>> {
             map.get(c)
                 .map(|j| TextColumn::new(batch.column(j), path))
@@ -291,7 +298,7 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
             c.as_ref().and_then(|c| c.get(i)).map(str::to_string)
         };
         for i in 0..batch.num_rows() {
-            row += 1;
+            let row = first_row + i as u64;
             let uscc = parse_uscc(path, row, &hu, cell(&us, i).as_deref())?;
             let district = parse_district(path, row, &hd, cell(&di, i).as_deref())?;
             let dep = cell(&de, i);
@@ -345,6 +352,16 @@ pub fn read_sample(path: &Path, opts: &ReadOptions) -> Result<Vec<SampleRow>> {
 const LIST_SHEET: &str = crate::whitelist::workbook::sheets::LIST;
 const REMOVED_SHEET: &str = crate::whitelist::workbook::sheets::REMOVED;
 const WAITLIST_SHEET: &str = crate::whitelist::workbook::sheets::WAITLIST;
+
+/// Columns a positive list's rows need: with the status column (the flat table, the 正面清单
+/// sheet), and without (the 移出 and 候补 sheets, whose rows all have one status).
+const LIST_REQUIRED_WITH_STATUS: &[Col] = &[
+    list_cols::USCC,
+    list_cols::NAME,
+    list_cols::DISTRICT,
+    list_cols::STATUS,
+];
+const LIST_REQUIRED: &[Col] = &[list_cols::USCC, list_cols::NAME, list_cols::DISTRICT];
 
 /// How the status of a sheet's rows is known.
 #[derive(Clone, Copy)]
@@ -403,11 +420,17 @@ fn read_list_sheet(
     sheet: Option<&str>,
     status: SheetStatus,
 ) -> Result<Vec<ListRow>> {
-    let mut opts = opts.clone();
+    let mut opts = ReadOptions {
+        header: Some(header_probe(match status {
+            SheetStatus::Column => LIST_REQUIRED_WITH_STATUS,
+            SheetStatus::Fixed(_) => LIST_REQUIRED,
+        })),
+        ..opts.clone()
+    };
     if let Some(s) = sheet {
         opts.sheet = Some(s.to_string());
     }
-    let reader = crate::table::open(path, &opts)?;
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let known = [
         list_cols::USCC,
@@ -416,12 +439,12 @@ fn read_list_sheet(
         list_cols::STATUS,
         list_cols::REASONS,
     ];
-    let mut required = vec![list_cols::USCC, list_cols::NAME, list_cols::DISTRICT];
-    if matches!(status, SheetStatus::Column) {
-        required.push(list_cols::STATUS);
-    }
+    let required = match status {
+        SheetStatus::Column => LIST_REQUIRED_WITH_STATUS,
+        SheetStatus::Fixed(_) => LIST_REQUIRED,
+    };
     let map =
-        ColumnMap::resolve(&schema, &known, &required, path).map_err(|e| match (e, sheet) {
+        ColumnMap::resolve(&schema, &known, required, path).map_err(|e| match (e, sheet) {
             // Name the sheet too: "移出" of a workbook is not obvious from the path alone.
             (
                 Error::MissingColumn {
@@ -447,9 +470,8 @@ fn read_list_sheet(
         header(&list_cols::STATUS),
     );
     let mut out = Vec::new();
-    let mut row = 0u64;
-    for batch in reader {
-        let batch = batch?;
+    while let Some(numbered) = reader.next_numbered() {
+        let Numbered { batch, first_row } = numbered?;
         let text = |c: &Col| -> Result<Option<TextColumn>> {
             map.get(c)
                 .map(|j| TextColumn::new(batch.column(j), path))
@@ -466,7 +488,7 @@ fn read_list_sheet(
             c.as_ref().and_then(|c| c.get(i)).map(str::to_string)
         };
         for i in 0..batch.num_rows() {
-            row += 1;
+            let row = first_row + i as u64;
             let uscc = parse_uscc(path, row, &hu, cell(&us, i).as_deref())?;
             let district = parse_district(path, row, &hd, cell(&di, i).as_deref())?;
             let status = match status {

@@ -279,9 +279,7 @@ impl Batch<'_> {
                 let inspected_on = Date::parse(o).ok_or_else(|| {
                     bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD")
                 })?;
-                if (inspected_on.year, inspected_on.month)
-                    < (i32::from(month.year()), u32::from(month.month()))
-                {
+                if inspected_on < month.first_day() {
                     return Err(bad(
                         ci,
                         o,
@@ -381,13 +379,16 @@ pub fn read_estimates(
     opts: &ReadOptions,
 ) -> Result<Vec<super::estimates::EstimateRow>> {
     use super::estimates::{Domain, EstimateRow, cols as ec};
-    let reader = crate::table::open(path, opts)?;
+    let opts = crate::table::ReadOptions {
+        header: Some(crate::table::layout::header_probe(ec::ALL)),
+        ..opts.clone()
+    };
+    let mut reader = crate::table::open(path, &opts)?;
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, ec::ALL, ec::ALL, path)?;
     // Invariant: resolve() checked that every column is present.
     let at = |c: &Col| map.get(c).expect("required column resolved");
     let mut out = Vec::new();
-    let mut row = 0u64;
     let bad = |row: u64, c: &Col, value: &str, expected: &str| crate::Error::BadValue {
         path: path.to_path_buf(),
         row,
@@ -395,8 +396,11 @@ pub fn read_estimates(
         value: value.to_string(),
         expected: expected.to_string(),
     };
-    for raw in reader {
-        let raw = raw?;
+    while let Some(numbered) = reader.next_numbered() {
+        let crate::table::Numbered {
+            batch: raw,
+            first_row,
+        } = numbered?;
         let text = |c: &Col| TextColumn::new(raw.column(at(c)), path);
         let num = |c: &Col| NumColumn::new(raw.column(at(c)), path);
         let (mo, de, dk, dv) = (
@@ -407,7 +411,7 @@ pub fn read_estimates(
         );
         let nums: Vec<NumColumn> = ec::ALL[4..].iter().map(num).collect::<Result<_>>()?;
         for i in 0..raw.num_rows() {
-            row += 1;
+            let row = first_row + i as u64;
             let m = mo.get(i).unwrap_or("");
             let month = Month::parse(m).ok_or_else(|| bad(row, &ec::MONTH, m, "YYYY-MM"))?;
             let d = de.get(i).unwrap_or("");
@@ -453,4 +457,42 @@ pub fn read_estimates(
         }
     }
     Ok(out)
+}
+
+/// Accepted result rows as the results table of SPEC §9.1 (English headers, the category's
+/// code, every column in order), ready for any table writer: what `read_results` reads back to
+/// the same rows. The console writes the month's consolidated results with it.
+pub fn results_batch(rows: &[ResultRow]) -> Result<arrow::record_batch::RecordBatch> {
+    use arrow::array::{ArrayRef, Float64Array, StringArray, UInt64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let text = |f: &dyn Fn(&ResultRow) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let fields = vec![
+        Field::new(cols::USCC.name, DataType::Utf8, false),
+        Field::new(cols::MONTH.name, DataType::Utf8, false),
+        Field::new(cols::DEPARTMENT.name, DataType::Utf8, false),
+        Field::new(cols::INSPECTED_ON.name, DataType::Utf8, false),
+        Field::new(cols::RESULT.name, DataType::Utf8, false),
+        Field::new(cols::VIOLATIONS.name, DataType::UInt64, true),
+        Field::new(cols::PENALTY_CNY.name, DataType::Float64, true),
+        Field::new(cols::NOTE.name, DataType::Utf8, true),
+    ];
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| Some(r.uscc.clone())),
+        text(&|r| Some(r.month.to_string())),
+        text(&|r| Some(r.department.en().to_string())),
+        text(&|r| Some(r.inspected_on.to_string())),
+        text(&|r| Some(category::all()[r.category].code.to_string())),
+        Arc::new(rows.iter().map(|r| r.violations).collect::<UInt64Array>()),
+        Arc::new(rows.iter().map(|r| r.penalty_cny).collect::<Float64Array>()),
+        text(&|r| r.note.clone()),
+    ];
+    arrow::record_batch::RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(
+        |source| crate::Error::Arrow {
+            path: "<results table>".into(),
+            source,
+        },
+    )
 }

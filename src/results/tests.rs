@@ -366,4 +366,69 @@ fn a_domain_estimate_equals_the_formula_over_all_of_r() {
             v.sqrt()
         );
     }
+#[test]
+fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
+    use crate::results::io::{read_results, results_batch};
+    use crate::table::{ReadOptions, Rejects, WriteOptions, create};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    // Chinese and English names, a code, optional cells empty and full, a note with a comma,
+    // a quote and a line break.
+    std::fs::write(
+        &input,
+        "统一社会信用代码,抽查月份,检查部门,检查日期,检查结果,问题数,罚没金额,备注\n\
+         91110101MAE7DD8M66,2026-12,市场监管,2026-12-15,未发现问题,,,\n\
+         91110105MANKE694X1,2026-12,ecology,2026/12/20,problem found; corrected on order,2,5000.5,\"罚款，\"\"已改正\"\"\n见附件\"\n\
+         91110108MA7GNG6X10,2026-12,market,2026-12-31,closed,0,0,迁址\n",
+    )
+    .unwrap();
+    let all = |_: crate::sample::Month, _: crate::schema::Department, _: &[u8; 18]| true;
+    let read = |p: &std::path::Path| {
+        let mut rejects = Rejects::new(false);
+        let (rows, counts) = read_results(p, &ReadOptions::default(), &mut rejects, &all).unwrap();
+        assert_eq!(
+            (counts.read, counts.rejected),
+            (3, 0),
+            "{:?}",
+            rejects.items()
+        );
+        rows
+    };
+    let rows = read(&input);
+    assert_eq!(rows[1].violations, Some(2));
+    assert_eq!(rows[1].penalty_cny, Some(5000.5));
+    assert_eq!(rows[1].note.as_deref(), Some("罚款，\"已改正\"\n见附件"));
+    for ext in ["csv", "xlsx"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let batch = results_batch(&rows).unwrap();
+        let headers: Vec<&str> = batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "uscc",
+                "month",
+                "department",
+                "inspected_on",
+                "result",
+                "violations",
+                "penalty_cny",
+                "note"
+            ]
+        );
+        let mut w = create(&out, batch.schema(), &WriteOptions::default()).unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        let back = read(&out);
+        assert_eq!(back, rows, "{ext}");
+    }
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert!(
+        text.starts_with("uscc,month,department,inspected_on,result,violations,penalty_cny,note\n91110101MAE7DD8M66,2026-12,market,2026-12-15,no_problem,,,\n"),
+        "{text}"
+    );
 }

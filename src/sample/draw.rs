@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use super::eligibility::{self, Exclusion, HistoryIndex, Window};
 use super::frame::{SampleFrame, frame_error};
 use super::keys::{OrderKeys, start_from_u64, stratum_start_u64};
-use super::month::Month;
 use super::probability::{pi_uncapped, pi_with_capacity};
 use super::systematic::systematic;
+use crate::date::Month;
 use crate::schema::{Department, Tier, norm};
 use crate::{Error, Result};
 

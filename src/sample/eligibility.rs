@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::month::{Date, Month};
+use crate::date::{Date, Month};
 use crate::schema::{Department, Mode};
 
 /// A department's on-site rows keyed by the draw's order keys and sorted by (key, code), so that

@@ -18,7 +18,7 @@ use super::draw::{
     SamplingParams, Strata, StratumStats,
 };
 use super::inspectors::Assignment;
-use super::month::Month;
+use crate::date::Month;
 use crate::{Error, Result};
 
 /// The algorithm id of SPEC §4.3–4.5 (systematic πps), the default; `Algorithm::id` gives every

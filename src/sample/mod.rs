@@ -28,12 +28,12 @@ pub mod inspectors;
 pub mod io;
 pub mod keys;
 pub mod manifest;
-pub mod month;
 pub mod probability;
 pub mod run;
 pub mod systematic;
 pub mod verify;
 
+pub use crate::date::{Date, Month};
 pub use draw::{
     Algorithm, Capacity, Coordination, DepartmentFrame, DepartmentStats, Departments, Draw,
     DrawDepartment, DrawParams, EligibleUnit, Exclusions, SamplingParams, Selected, Strata,
@@ -44,7 +44,6 @@ pub use frame::{FrameUnit, SampleFrame};
 pub use inspectors::{Assignment, Inspector, Task, Unstaffed, assign, tasks};
 pub use keys::{OrderKeys, PrnKeys, order_key, prn, stratum_start, stratum_start_u64};
 pub use manifest::{ALGORITHM, FileRecord, InputRecord, Manifest};
-pub use month::{Date, Month};
 pub use verify::{DiffKind, Difference, SampleLine, VerifyReport, verify};
 
 #[cfg(test)]

@@ -15,9 +15,8 @@ use crate::sample::io::{
     inspectors_from_rows, public_batch, read_frame, read_sample_lines, sample_batch,
 };
 use crate::sample::{
-    Assignment, Date, Draw, DrawDepartment, DrawParams, FileRecord, HistoryIndex, InputRecord,
-    Inspector, Manifest, SampleFrame, SampleLine, SamplingParams, VerifyReport, assign, draw,
-    tasks, verify,
+    Assignment, Draw, DrawDepartment, DrawParams, FileRecord, HistoryIndex, InputRecord, Inspector,
+    Manifest, SampleFrame, SampleLine, SamplingParams, VerifyReport, assign, draw, tasks, verify,
 };
 use crate::schema::Lang;
 use crate::table::{ReadOptions, Rejects, WriteOptions, create, sha256_file};
@@ -70,10 +69,7 @@ pub fn load(files: DrawFiles<'_>, opts: &ReadOptions, rejects: &mut Rejects) -> 
     if let Some(p) = files.history {
         let (rows, c) = read_history(p, opts, rejects)?;
         for r in rows {
-            // Invariant: crate::date::Date holds real calendar days in years 1000–9999.
-            let d = Date::new(r.date.year as u16, r.date.month as u8, r.date.day as u8)
-                .expect("a validated date is a real calendar day");
-            index.add(&r.uscc, r.department, r.mode, d);
+            index.add(&r.uscc, r.department, r.mode, r.date);
         }
         inputs.push(record_hashed("history", p, &c, sha256_file(p)?));
         counts.push((p.to_path_buf(), c));

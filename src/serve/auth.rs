@@ -165,7 +165,24 @@ pub fn add_user(s: &store::Store, name: &str, role: Role) -> Result<NewUser, Use
 
 /// Signs in with name and password; on success issues a new API token (returned once).
 /// Every failure is audited as a failed login and answers the same 401, whatever was wrong.
+/// A name locked out by repeated failures (the console's rule, [`super::session::locked_out`]:
+/// 5 failures in 15 minutes, through the API or the pages) gets 429 without its password being
+/// checked, and the refusal is audited too.
 pub fn login(s: &store::Store, name: &str, password: &str) -> Result<(UserRow, String), ApiError> {
+    if s.with(|c| super::session::locked_out(c, name))? {
+        s.audit(&AuditEntry {
+            user: Some(name),
+            act: "login",
+            outcome: "refused",
+            detail: &super::session::locked_detail("api"),
+            ..Default::default()
+        })?;
+        return Err(ApiError::TooManyRequests(format!(
+            "user {name:?} is locked after {} failed sign-ins in {} minutes: try again later",
+            super::session::LOCKOUT_FAILURES,
+            super::session::LOCKOUT_WINDOW_MINUTES
+        )));
+    }
     let found = s.with(|c| store::user_by_name(c, name))?;
     let ok = match &found {
         Some((_, hash)) => verify_password(password, hash),

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// 413: the upload is over the configured limit.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many failed sign-ins of this name: locked for a while (SPEC §10, lock-out).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 500: the server failed (disk, database); the cause is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -42,7 +45,7 @@ pub enum ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// A stable code: bad_request, unauthorized, forbidden, not_found, conflict, too_large,
-    /// internal.
+    /// too_many_requests, internal.
     pub error: &'static str,
     /// What went wrong, in words, naming the offending value.
     pub message: String,
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +80,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "too_large",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -206,6 +206,21 @@ pub enum SignInError {
     Locked,
 }
 
+/// Whether `name` is locked out: [`LOCKOUT_FAILURES`] failed sign-ins in the last
+/// [`LOCKOUT_WINDOW_MINUTES`] since its last successful one. The one rule for the pages' sign-in
+/// and `POST /api/login`, counted from the audit log (both write their failures there as
+/// `login`/`failed`, so failures through either count for both).
+pub fn locked_out(c: &rusqlite::Connection, name: &str) -> Result<bool, ApiError> {
+    Ok(recent_failures(c, name)? >= LOCKOUT_FAILURES)
+}
+
+/// The audit detail of a refused (locked-out) sign-in.
+pub fn locked_detail(via: &str) -> String {
+    format!(
+        "{via}: locked out after {LOCKOUT_FAILURES} failed sign-ins in {LOCKOUT_WINDOW_MINUTES} minutes"
+    )
+}
+
 /// Failed sign-ins of `name` in the window, since its last successful one.
 fn recent_failures(c: &rusqlite::Connection, name: &str) -> Result<i64, ApiError> {
     let since = format!("-{LOCKOUT_WINDOW_MINUTES} minutes");
@@ -238,17 +253,9 @@ pub fn sign_in(
             ..Default::default()
         });
     };
-    let locked = s
-        .with(|c| recent_failures(c, name))
-        .map(|n| n >= LOCKOUT_FAILURES)
-        .unwrap_or(true);
+    let locked = s.with(|c| locked_out(c, name)).unwrap_or(true);
     if locked {
-        fail(
-            "refused",
-            &format!(
-                "console: locked out after {LOCKOUT_FAILURES} failed sign-ins in {LOCKOUT_WINDOW_MINUTES} minutes"
-            ),
-        );
+        fail("refused", &locked_detail("console"));
         return Err(SignInError::Locked);
     }
     let found = s.with(|c| store::user_by_name(c, name)).ok().flatten();

@@ -157,6 +157,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX results_month ON results(month, id);
     "#,
+    // 3: results accumulate (issue 15): each act (an upload, or one enterprise's entry) is merged
+    // into the month's consolidated results table, which the estimates are computed from.
+    r#"
+    ALTER TABLE results ADD COLUMN merged_file TEXT;
+    ALTER TABLE results ADD COLUMN merged_rows INTEGER;
+    ALTER TABLE results ADD COLUMN kind TEXT NOT NULL DEFAULT 'upload'
+        CHECK (kind IN ('upload', 'entry'));
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,9 +1,11 @@
 // The console in a real browser (issue 15): starts the real `spotcheck serve` on a fresh data
 // folder and a free loopback port, and walks a whole month through the pages in Debian's Chromium
 // on data/sample — sign in, upload the four tables, look at the rejects, score (progress page),
-// announce a seed, draw, download the Excel and check its rows, build the positive list, read the
-// audit log, sign out — then, as an anonymous visitor, opens the published pages and verifies the
-// draw. Fails on any console error, page error, request to a host other than the loopback, or a
+// look at the month's summary, announce a seed, draw, download the Excel and check its rows; an
+// inspector of a drawn team signs in, sees their tasks and enters one result through the form;
+// the analyst sees it counted, uploads the rest and sees the estimates with their charts; build
+// the positive list, read the audit log, sign out — then, as an anonymous visitor, opens the
+// published pages and verifies the draw. Fails on any console error, page error, request to a host other than the loopback, or a
 // page wider than the 1366×768 window. Screenshots of every page go to target/screenshots/.
 //
 // Run: cargo build && cd tests/browser && npm ci && node --test
@@ -171,6 +173,7 @@ test('a whole month through the console, then an anonymous verification', { time
   await look(page, 'month-empty');
 
   // Upload the four sample tables.
+  const acceptedOf = {};
   for (const kind of ['enterprises', 'emissions', 'history', 'inspectors']) {
     await page.goto(`${base}/months/2026-12`);
     await page.setInputFiles(`#file-${kind}`, join(sample, `${kind}.csv`));
@@ -181,6 +184,7 @@ test('a whole month through the console, then an anonymous verification', { time
     const rejected = Number(await page.locator('#rejected').innerText());
     assert.ok(read > 0, `${kind}: read ${read}`);
     assert.equal(read, accepted + rejected, `${kind}: read = accepted + rejected`);
+    acceptedOf[kind] = accepted;
     if (kind === 'enterprises') await look(page, 'upload-enterprises');
   }
 
@@ -209,6 +213,20 @@ test('a whole month through the console, then an anonymous verification', { time
   await page.waitForSelector('#job-state[data-state=done]', { timeout: 120000 });
   assert.equal(await page.locator('#progress').getAttribute('value'), '100');
   await look(page, 'score-done');
+
+  // The month page now summarises the scored month by class, tier and district (the report's
+  // numbers), in Chinese.
+  await page.goto(`${base}/months/2026-12`);
+  assert.equal(Number(await page.locator('#summary-enterprises').innerText()), acceptedOf.enterprises);
+  const classCounts = await page.locator('#summary-class tbody tr td:nth-child(2)').allInnerTexts();
+  assert.equal(classCounts.length, 4, 'four credit classes');
+  assert.equal(classCounts.reduce((a, b) => a + Number(b), 0), acceptedOf.enterprises, 'the classes add up');
+  const tierCounts = await page.locator('#summary-tier tbody tr td:nth-child(2)').allInnerTexts();
+  assert.equal(tierCounts.reduce((a, b) => a + Number(b), 0), acceptedOf.enterprises, 'the tiers add up');
+  const districtTotal = await page.locator('#summary-district tr.total td:nth-child(3)').innerText();
+  assert.equal(Number(districtTotal), acceptedOf.enterprises, 'the districts add up');
+  assert.match(await page.locator('#summary h2').innerText(), /评分概况/);
+  await look(page, 'month-summary');
 
   // Look an enterprise up: the library's explanation, in Chinese.
   const someUscc = good.split(',')[0];
@@ -245,6 +263,61 @@ test('a whole month through the console, then an anonymous verification', { time
   const firstUscc = (await page.locator('table tbody tr').first().innerText());
   assert.ok(rows.slice(1).some((r) => r.some((c) => firstUscc.includes(c) && c.length === 18)), 'the Excel holds the page\'s first enterprise');
 
+  // An inspector of a drawn team signs in (their inspector_id is their user name), sees only
+  // their team's tasks, enters one enterprise's result through the form, and sees it counted.
+  const icol = rows[0].indexOf('inspectors');
+  assert.ok(icol >= 0, `no inspectors column in ${rows[0]}`);
+  const inspectorId = rows[1][icol].split(';')[0];
+  assert.match(inspectorId, /\S/, 'the first task has a team');
+  const inspectorPw = addUser(inspectorId, 'inspector');
+  const insp = await newContext();
+  await insp.page.goto(`${base}/signin`);
+  await insp.page.fill('#name', inspectorId);
+  await insp.page.fill('#password', inspectorPw);
+  await insp.page.click('main button[type=submit]');
+  await insp.page.waitForURL(`${base}/tasks`);
+  const total = Number(await insp.page.locator('#tasks-total').innerText());
+  assert.ok(total > 0, 'the inspector has tasks');
+  assert.equal(Number(await insp.page.locator('#tasks-done').innerText()), 0);
+  const teams = await insp.page.locator('#tasks tbody tr td:nth-child(7)').allInnerTexts();
+  assert.equal(teams.length, total);
+  assert.ok(teams.every((t) => t.includes(inspectorId)), 'only the inspector\'s own team\'s tasks');
+  await look(insp.page, 'tasks');
+  // The month's pages are not for inspectors.
+  allowedStatus = 403;
+  await insp.page.goto(`${base}/months/2026-12`);
+  allowedStatus = null;
+  assert.match(await insp.page.locator('h1').innerText(), /无权/);
+  await insp.page.goto(`${base}/tasks`);
+  const taskUscc = await insp.page.locator('#tasks tbody tr td:nth-child(4)').first().innerText();
+  await insp.page.locator('#tasks tbody tr a').first().click();
+  await insp.page.waitForURL(new RegExp(`/months/2026-12/entries/\\w+/${taskUscc}$`));
+  assert.equal(await insp.page.locator('#entry-uscc').innerText(), taskUscc);
+  await look(insp.page, 'entry');
+  // Without a date: the error beside the field, in Chinese, nothing recorded.
+  await insp.page.selectOption('#result', 'problem_corrected');
+  allowedStatus = 400;
+  await insp.page.click('main form button[type=submit]');
+  await insp.page.waitForSelector('.error-summary');
+  allowedStatus = null;
+  assert.match(await insp.page.locator('#inspected_on-error').innerText(), /请输入检查日期/);
+  assert.equal(await insp.page.locator('#result').inputValue(), 'problem_corrected', 'the choice is kept');
+  await look(insp.page, 'entry-error');
+  await insp.page.fill('#inspected_on', '2026-12-10');
+  await insp.page.fill('#note', '现场检查发现问题，已责令改正');
+  await insp.page.click('main form button[type=submit]');
+  await insp.page.waitForURL(new RegExp(`${base}/tasks#task-`));
+  assert.equal(Number(await insp.page.locator('#tasks-done').innerText()), 1, 'the entry is counted');
+  assert.match(await insp.page.locator(`#tasks tbody tr:has-text("${taskUscc}") td.result`).first().innerText(), /发现问题经责令已改正/);
+  await look(insp.page, 'tasks-entered');
+  await insp.context.close();
+
+  // The analyst sees the entry counted in the month's estimates, with the report's charts.
+  await page.goto(`${base}/months/2026-12/estimates`);
+  assert.equal(Number(await page.locator('#results-rows').innerText()), 1);
+  assert.ok(await page.locator('#estimate-charts svg').count() >= 1, 'the estimates page draws a chart');
+  await look(page, 'estimates-one-entry');
+
   // Results for every drawn enterprise (one in three with a problem), then the estimates.
   const ucol = rows[0].indexOf('uscc');
   assert.ok(ucol >= 0, `no uscc column in ${rows[0]}`);
@@ -258,7 +331,14 @@ test('a whole month through the console, then an anonymous verification', { time
   await page.waitForURL(`${base}/months/2026-12/estimates`);
   assert.equal(Number(await page.locator('#results-accepted').innerText()), visits);
   assert.equal(Number(await page.locator('#results-rejected').innerText()), 0);
+  // The upload merges: every drawn enterprise has a result now (the entered one replaced by the
+  // file's later row for it).
+  assert.equal(Number(await page.locator('#results-rows').innerText()), visits);
   assert.ok(await page.locator('table tbody tr').count() > 0, 'the estimates table has rows');
+  // The report's two charts, inline SVG: the rate with its interval, the lift per credit class.
+  assert.equal(await page.locator('#estimate-charts svg').count(), 2);
+  assert.match(await page.locator('#estimate-charts').innerHTML(), /置信区间/);
+  assert.match(await page.locator('#estimate-charts').innerHTML(), /靶向提升倍数/);
   await look(page, 'estimates');
   const [est] = await Promise.all([page.waitForEvent('download'), page.click('#estimates-xlsx')]);
   assert.ok(xlsxSheetRows(readFileSync(await est.path())).length > 1);
@@ -304,7 +384,7 @@ test('a whole month through the console, then an anonymous verification', { time
   await page.click('main button[type=submit]');
   await page.waitForURL(`${base}/audit`);
   const audit = await page.locator('#audit').innerText();
-  for (const act of ['login', 'upload enterprises', 'score', 'seed', 'draw', 'whitelist']) {
+  for (const act of ['login', 'upload enterprises', 'score', 'seed', 'draw', 'result entry', 'results', 'whitelist']) {
     assert.ok(audit.includes(act), `the audit log shows ${act}`);
   }
   assert.match(audit, /failed/);

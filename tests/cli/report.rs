@@ -554,3 +554,220 @@ fn a_sample_without_the_needed_columns_is_an_error_naming_file_and_column() {
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).1.contains("2026-13"), "{:?}", text(&o));
 }
+
+/// Writes the rows of a CSV (header first) into `sheet` of a workbook as a district bureau lays
+/// it out: a title merged over the columns on row 1, the header on row `title_rows + 1`, the data
+/// with a blank row after the first data row, and a `合计` row at the end; with `notes`, a sheet
+/// `说明` of notes comes first. All cells are text, as exports often have them.
+fn bureau_workbook(rows: &[Vec<String>], path: &Path, sheet: &str, notes: bool) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    if notes {
+        let n = wb.add_worksheet();
+        n.set_name("说明").unwrap();
+        n.write(0, 0, "本表由区生态环境局导出").unwrap();
+        n.write(1, 0, "评分口径见政策文件").unwrap();
+    }
+    let s = wb.add_worksheet();
+    s.set_name(sheet).unwrap();
+    let width = rows[0].len() as u16;
+    s.merge_range(0, 0, 0, width - 1, "2026年12月 评分结果", &Format::new())
+        .unwrap();
+    let mut r = 2u32;
+    for (k, cells) in rows.iter().enumerate() {
+        for (j, c) in cells.iter().enumerate() {
+            s.write(r, j as u16, c.as_str()).unwrap();
+        }
+        r += 1;
+        if k == 1 {
+            r += 1; // a blank row between the first and the second enterprise
+        }
+    }
+    s.write(r, 0, "合计").unwrap();
+    s.write(r, 1, format!("{} 户", rows.len() - 1)).unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn a_bureau_workbook_is_read_with_sheet_and_the_xlsx_limit_holds() {
+    let w = Work::new();
+    for f in ["scored.csv", "sample.csv", "list.csv", "previous.csv"] {
+        std::fs::copy(golden_dir().join(f), w.path(f)).expect("copy fixture");
+    }
+    let page = |scored: &str, extra: &[&str]| -> (String, String) {
+        let mut args = vec![
+            "report",
+            scored,
+            "--sample",
+            "sample.csv",
+            "--whitelist",
+            "list.csv",
+            "--previous-scored",
+            "previous.csv",
+            "--month",
+            "2026-12",
+            "--lang",
+            "en",
+            "-o",
+            "r.html",
+        ];
+        args.extend_from_slice(extra);
+        let o = w.run(&args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}{err}");
+        let html = std::fs::read_to_string(w.path("r.html")).expect("page written");
+        // The inputs table names the scored file and its hash: the one line that may differ.
+        let body = text_of(&html)
+            .lines()
+            .filter(|l| !l.contains("scored.csv") && !l.contains("scored.xlsx"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (body, out)
+    };
+    let (plain, _) = page("scored.csv", &[]);
+    bureau_workbook(
+        &read_csv(&w.path("scored.csv")),
+        &w.path("scored.xlsx"),
+        "评分结果",
+        true,
+    );
+
+    // The data sheet named with --sheet: the same page; where the table was is said.
+    let (named, out) = page("scored.xlsx", &["--sheet", "评分结果"]);
+    assert_eq!(named, plain);
+    assert!(
+        out.contains("scored.xlsx: header found on row 3; skipped 2 blank or total rows"),
+        "{out}"
+    );
+    // By number, and found without --sheet as the first sheet with the required columns.
+    assert_eq!(page("scored.xlsx", &["--sheet", "2"]).0, plain);
+    let (found, out) = page("scored.xlsx", &[]);
+    assert_eq!(found, plain);
+    assert!(
+        out.contains(
+            "scored.xlsx: sheet \"评分结果\" (the first with the required columns), header found on row 3"
+        ),
+        "{out}"
+    );
+
+    // The notes sheet named: exit 2 naming the file and the column, no page.
+    std::fs::remove_file(w.path("r.html")).unwrap();
+    let o = w.run(&["report", "scored.xlsx", "--sheet", "说明", "-o", "r.html"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("scored.xlsx") && err.contains("missing required column"),
+        "{err}"
+    );
+    assert!(!w.path("r.html").exists());
+
+    // A workbook decompressing past --max-xlsx-bytes: exit 2 with a sentence naming the file
+    // and the limit, no page.
+    let o = w.run(&[
+        "report",
+        "scored.xlsx",
+        "--max-xlsx-bytes",
+        "2K",
+        "-o",
+        "r.html",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("scored.xlsx") && err.contains("over the limit of 2 KiB"),
+        "{err}"
+    );
+    assert!(!w.path("r.html").exists());
+    assert!(
+        !w.files().iter().any(|f| f.ends_with(".tmp")),
+        "{:?}",
+        w.files()
+    );
+    // The limit holds for every .xlsx input, the sample too.
+    let sample = read_csv(&w.path("sample.csv"));
+    bureau_workbook(&sample, &w.path("sample.xlsx"), "抽查名单", false);
+    let o = w.run(&[
+        "report",
+        "scored.csv",
+        "--sample",
+        "sample.xlsx",
+        "--max-xlsx-bytes",
+        "2K",
+        "-o",
+        "r.html",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("sample.xlsx") && err.contains("over the limit of 2 KiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sample_and_list_under_a_title_row_keep_their_row_numbers() {
+    let w = Work::new();
+    std::fs::copy(golden_dir().join("scored.csv"), w.path("scored.csv")).expect("copy");
+    let mut sample = read_csv(&golden_dir().join("sample.csv"));
+    // The third enterprise's district is not one (Excel row 7: title, empty row, header, two
+    // enterprises, the blank row, then this one).
+    let district = sample[0].iter().position(|h| h == "district").unwrap();
+    sample[3][district] = "火星区".into();
+    bureau_workbook(&sample, &w.path("sample.xlsx"), "抽查名单", false);
+    let o = w.run(&[
+        "report",
+        "scored.csv",
+        "--sample",
+        "sample.xlsx",
+        "-o",
+        "r.html",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    // The rejects convention: Excel's row minus one.
+    assert!(
+        err.contains("sample.xlsx") && err.contains("row 6") && err.contains("火星区"),
+        "{err}"
+    );
+
+    // The same sample without the bad cell, and the list, as titled workbooks: the page is the
+    // one of the CSV files.
+    for f in ["sample.csv", "list.csv"] {
+        std::fs::copy(golden_dir().join(f), w.path(f)).expect("copy fixture");
+    }
+    let page = |sample: &str, list: &str| -> String {
+        let o = w.run(&[
+            "report",
+            "scored.csv",
+            "--sample",
+            sample,
+            "--whitelist",
+            list,
+            "--month",
+            "2026-12",
+            "-o",
+            "r.html",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let html = std::fs::read_to_string(w.path("r.html")).expect("page written");
+        text_of(&html)
+            .lines()
+            .filter(|l| !l.contains("sample.") && !l.contains("list."))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let plain = page("sample.csv", "list.csv");
+    bureau_workbook(
+        &read_csv(&w.path("sample.csv")),
+        &w.path("sample.xlsx"),
+        "抽查名单",
+        false,
+    );
+    bureau_workbook(
+        &read_csv(&w.path("list.csv")),
+        &w.path("list.xlsx"),
+        "名单",
+        false,
+    );
+    assert_eq!(page("sample.xlsx", "list.xlsx"), plain);
+}

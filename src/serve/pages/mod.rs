@@ -5,14 +5,18 @@
 //! back as it is — no page computes a ratio, a count or a score.
 //!
 //! Layout: this file (router, page frame, shared helpers: errors, tables of stored files, sign-in
-//! and sign-out), [`month`] (months and a month's acts), [`public`] (published pages, no login)
-//! and [`admin`] (the positive list and the audit log). Sessions, CSRF and lock-out are
+//! and sign-out), [`month`] (months and a month's acts), [`summary`] (the scored month by class,
+//! district and tier, from the report's numbers), [`results`] (results upload and estimates with
+//! the report's charts), [`tasks`] (inspectors' tasks and the per-enterprise result form),
+//! [`public`] (published pages, no login) and [`admin`] (the positive list and the audit log). Sessions, CSRF and lock-out are
 //! [`super::session`]'s.
 
 pub mod admin;
 pub mod month;
 pub mod public;
 pub mod results;
+pub mod summary;
+pub mod tasks;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -57,6 +61,12 @@ pub fn router() -> Router<AppState> {
             get(month::sample_download),
         )
         .route("/months/{month}/results", post(results::upload))
+        .route("/tasks", get(tasks::list))
+        .route("/months/{month}/entries", get(tasks::go))
+        .route(
+            "/months/{month}/entries/{department}/{uscc}",
+            get(tasks::form).post(tasks::submit),
+        )
         .route("/months/{month}/estimates", get(results::estimates))
         .route("/months/{month}/estimates/download", get(results::download))
         .route("/files/{name}", get(month::file))
@@ -149,6 +159,7 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> Respons
                                     li { a href="/months" { (ctx.t("月份", "Months")) } }
                                     li { a href="/whitelist" { (ctx.t("正面清单", "Positive list")) } }
                                 }
+                                li { a href="/tasks" { (ctx.t("检查任务", "Tasks")) } }
                                 @if u.role == Role::Admin {
                                     li { a href="/audit" { (ctx.t("审计日志", "Audit log")) } }
                                 }
@@ -400,7 +411,8 @@ async fn css() -> Response {
 async fn home(ctx: Ctx) -> Response {
     match &ctx.user {
         Some(u) if u.role != Role::Inspector => redirect(&ctx, "/months"),
-        _ => redirect(&ctx, "/public"),
+        Some(_) => redirect(&ctx, "/tasks"),
+        None => redirect(&ctx, "/public"),
     }
 }
 

@@ -223,7 +223,7 @@ fn department_select(ctx: &Ctx, id: &str, errors: &Errors) -> Markup {
     }
 }
 
-pub(super) fn month_page(
+pub(super) async fn month_page(
     state: &AppState,
     ctx: &Ctx,
     month: &str,
@@ -231,6 +231,10 @@ pub(super) fn month_page(
     status: StatusCode,
 ) -> PageResult {
     let ms = db(ctx, month_state(state, month))?;
+    let summary = match &ms.scored {
+        Some((_, file, _)) => Some(super::summary::section(state, ctx, month, file).await?),
+        None => None,
+    };
     let body = html! {
         (errors.summary(ctx))
         p.crumbs { a href="/months" { (ctx.t("月份", "Months")) } " › " (month) }
@@ -302,6 +306,8 @@ pub(super) fn month_page(
                 button #score type="submit" { (ctx.t("开始评分", "Start scoring")) }
             }
         }
+
+        @if let Some(s) = &summary { (s) }
 
         section #lookup {
             h2 { (ctx.t("查询企业", "Look up an enterprise")) }
@@ -382,8 +388,12 @@ pub(super) fn month_page(
 
         section #results {
             h2 { "5. " (ctx.t("检查结果与估计", "Results and estimates")) }
+            p { (ctx.t(
+                "检查员在“检查任务”页逐户录入结果；也可上传结果表。同一企业同一部门以最近一次上传或录入为准，其他结果保留。",
+                "Inspectors enter results one enterprise at a time on the Tasks page; a results table may also be uploaded. For each enterprise and department the latest upload or entry counts; every other result stays."
+            )) }
             @if ms.has_results {
-                p { a href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
+                p { a #see-estimates href=(format!("/months/{month}/estimates")) { (ctx.t("查看本月的估计结果", "See the month's estimates")) } }
             }
             form.upload method="post" action=(format!("/months/{month}/results")) enctype="multipart/form-data" {
                 (csrf_field(ctx))
@@ -416,7 +426,7 @@ pub async fn show(
 ) -> PageResult {
     analyst(&ctx)?;
     let month = month_of(&ctx, &month)?;
-    month_page(&state, &ctx, &month, &Errors::default(), StatusCode::OK)
+    month_page(&state, &ctx, &month, &Errors::default(), StatusCode::OK).await
 }
 
 /// The format of an uploaded file, from its name.
@@ -523,7 +533,7 @@ pub async fn upload(
         ));
     }
     if !errors.is_empty() {
-        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
     }
     let r = inputs::upload(
         State(state.clone()),
@@ -541,7 +551,7 @@ pub async fn upload(
         Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}/inputs/{kind}"))),
         Err(ApiError::BadRequest(m)) => {
             errors.add(&field_id, m);
-            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
@@ -627,7 +637,7 @@ pub async fn score(
                     "Upload the enterprise table before scoring",
                 ),
             );
-            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT)
+            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
@@ -721,7 +731,7 @@ pub async fn seed(
             "seed",
             ctx.t("请输入公布的随机种子", "Enter the announced seed"),
         );
-        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
     }
     let req = draws::SeedRequest {
         department: f.department.unwrap_or_default(),
@@ -744,11 +754,11 @@ pub async fn seed(
                     "This department's draw is done: its seed can no longer change",
                 ),
             );
-            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT)
+            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT).await
         }
         Err(ApiError::BadRequest(m)) => {
             errors.add("seed", m);
-            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
@@ -819,11 +829,11 @@ pub async fn draw(
                 m
             };
             errors.add("draw-department", text);
-            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT)
+            month_page(&state, &ctx, &month, &errors, StatusCode::CONFLICT).await
         }
         Err(ApiError::BadRequest(m)) => {
             errors.add("capacity", m);
-            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
@@ -894,6 +904,24 @@ pub async fn draw_page(
             a href=(format!("/api/months/{month}/draws/{department}/manifest")) { (ctx.t("抽取清单 (JSON)", "Manifest (JSON)")) }
             " · "
             a href=(format!("/public/verify?month={month}&department={department}")) { (ctx.t("公开核验", "Verify publicly")) }
+        }
+        form.inline.no-print #entry method="get" action=(format!("/months/{month}/entries")) {
+            @if department == "joint" {
+                div.field {
+                    label for="entry-department" { (ctx.t("结果所属部门", "Department of the result")) }
+                    select #entry-department name="department" {
+                        option value="market" { (department_label(&ctx, "market")) }
+                        option value="ecology" { (department_label(&ctx, "ecology")) }
+                    }
+                }
+            } @else {
+                input type="hidden" name="department" value=(department);
+            }
+            div.field {
+                label for="entry-uscc" { (ctx.t("为一家企业录入检查结果：统一社会信用代码", "Enter one enterprise's result: its credit code")) }
+                input #entry-uscc type="text" name="uscc" maxlength="18" autocomplete="off" spellcheck="false";
+            }
+            button type="submit" { (ctx.t("打开录入表", "Open the form")) }
         }
         (table(&ctx, ctx.t("抽查名单与检查组分配", "The sample and its team assignments"), &t))
     };
@@ -974,10 +1002,10 @@ pub async fn lookup(
         );
     }
     if !errors.is_empty() {
-        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
     }
     let Some((ent, emi)) = files else {
-        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
     };
     let (ent, emi) = (
         state.store.file_path(&ent),
@@ -1024,7 +1052,7 @@ pub async fn lookup(
                 "这不是统一社会信用代码（18 位，由数字和除 I、O、S、V、Z 以外的大写字母组成）",
                 "This is not a unified social credit code (18 characters from 0-9 and A-Y without I, O, S, V, Z)",
             ));
-            return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+            return month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await;
         }
         Lookup::NotFound { uscc } => {
             errors.add(
@@ -1037,7 +1065,7 @@ pub async fn lookup(
                     )
                 ),
             );
-            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
+            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND).await;
         }
         Lookup::Rejected {
             uscc,
@@ -1053,7 +1081,7 @@ pub async fn lookup(
                     ctx.t("被拒绝", "was rejected")
                 ),
             );
-            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND);
+            return month_page(&state, &ctx, &month, &errors, StatusCode::NOT_FOUND).await;
         }
     };
     let title = format!("{month} · {uscc}");

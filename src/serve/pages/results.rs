@@ -1,6 +1,7 @@
 //! Inspection results and the month's estimates (SPEC §9): the results table is uploaded through
-//! the API's handler (checked against the draw, estimated by the library), and the estimates page
-//! shows the stored estimates in the page's language (rates as percentages), with its Excel.
+//! the API's handler (checked against the draw, merged into the month's results, estimated by the
+//! library), and the estimates page shows the stored estimates in the page's language (rates as
+//! percentages) with the monthly report's charts (`report::charts`, inline SVG), and its Excel.
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
@@ -71,7 +72,8 @@ pub async fn upload(
                 "Choose the results file (.csv, .xlsx, .parquet, .arrow or .jsonl)",
             ),
         );
-        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST);
+        return super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            .await;
     }
     let r = results::upload(
         State(state.clone()),
@@ -89,7 +91,7 @@ pub async fn upload(
         Ok(_) => Ok(redirect(&ctx, &format!("/months/{month}/estimates"))),
         Err(ApiError::BadRequest(m) | ApiError::Conflict(m)) => {
             errors.add("file-results", m);
-            super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST)
+            super::month::month_page(&state, &ctx, &month, &errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(api_error(&ctx, e)),
     }
@@ -106,19 +108,44 @@ pub async fn estimates(
         .map(|m| m.to_string())
         .map_err(|e| api_error(&ctx, e))?;
     let m = month.clone();
-    type Row = (i64, i64, i64, Option<String>, String, String, String);
+    type Row = (
+        i64,
+        i64,
+        i64,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        String,
+    );
     let row: Option<Row> = db_err(
         &ctx,
         state.store.with(move |c| {
             Ok(rusqlite::OptionalExtension::optional(c.query_row(
-                "SELECT rows_read, rows_accepted, rows_rejected, rejects_file, estimates_file, user, at
+                "SELECT rows_read, rows_accepted, rows_rejected, rejects_file, estimates_file, user,
+                   at, COALESCE(merged_file, file), merged_rows, kind
                  FROM results WHERE month = ?1 ORDER BY id DESC LIMIT 1",
                 [m],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                    ))
+                },
             ))?)
         }),
     )?;
-    let Some((read, acc, rej, rejects, est, user, at)) = row else {
+    let Some((read, acc, rej, rejects, est, user, at, merged, merged_rows, kind)) = row else {
         return Err(api_error(
             &ctx,
             ApiError::NotFound(format!("{month}: no results uploaded")),
@@ -126,36 +153,67 @@ pub async fn estimates(
     };
     let path = state.store.file_path(&est);
     let ctx_lang = ctx.lang;
-    let t = db_err(
+    let (t, charts) = db_err(
         &ctx,
-        tokio::task::spawn_blocking(move || shown_estimates(&path, ctx_lang))
-            .await
-            .map_err(ApiError::from)
-            .and_then(|r| r),
+        tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            let rows =
+                crate::results::io::read_estimates(&path, &crate::table::ReadOptions::default())?;
+            let charts: Vec<String> = [
+                crate::report::charts::rate_chart(&rows, ctx_lang),
+                crate::report::charts::lift_chart(&rows, ctx_lang),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            Ok((shown_estimates(&rows, ctx_lang), charts))
+        })
+        .await
+        .map_err(ApiError::from)
+        .and_then(|r| r),
     )?;
     let title = format!(
         "{month} · {}",
         ctx.t("检查结果与估计", "results and estimates")
     );
+    let act = if kind == "entry" {
+        ctx.t("逐户录入", "an entry of one enterprise")
+    } else {
+        ctx.t("上传文件", "an uploaded file")
+    };
     let body = html! {
         p.crumbs { a href="/months" { (ctx.t("月份", "Months")) } " › " a href=(format!("/months/{month}")) { (month) } }
         h1 { (title) }
         dl.counts {
+            dt { (ctx.t("本月已有结果（户·部门）", "Results of the month (enterprise × department)")) } dd #results-rows { (merged_rows.map(|n| n.to_string()).unwrap_or_else(|| acc.to_string())) }
+            dt { (ctx.t("最近一次：", "Latest: ")) (act) } dd { (user) " · " (at) " UTC" }
             dt { (ctx.t("读取行数", "Rows read")) } dd #results-read { (read) }
             dt { (ctx.t("接受", "Accepted")) } dd #results-accepted { (acc) }
             dt { (ctx.t("拒绝", "Rejected")) } dd #results-rejected { (rej) }
-            dt { (ctx.t("上传人 / 时间", "By / at")) } dd { (user) " · " (at) " UTC" }
         }
+        p.note { (ctx.t(
+            "结果逐次合并：同一企业同一部门以最近一次上传或录入的结果为准，其他结果保留。估计依据合并后的结果表，与 spotcheck results 对该表的计算相同。",
+            "Results accumulate: for each enterprise and department the latest upload or entry counts, every other result stays. The estimates are computed from the consolidated table, exactly as spotcheck results computes them from it."
+        )) }
         p.downloads.no-print {
             a #estimates-xlsx href=(format!("/months/{month}/estimates/download?format=xlsx")) { (ctx.t("下载估计结果 (Excel)", "Download the estimates (Excel)")) }
             " · "
             a href=(format!("/months/{month}/estimates/download?format=csv")) { "CSV" }
+            " · "
+            a #results-table href=(format!("/files/{merged}")) download=(format!("results-{month}.csv")) { (ctx.t("合并后的检查结果表 (CSV)", "The consolidated results table (CSV)")) }
             @if let Some(f) = &rejects {
                 " · "
                 a href=(format!("/files/{f}")) { (ctx.t("被拒绝的行 (CSV)", "Rejected rows (CSV)")) }
             }
         }
-        (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
+        @if !charts.is_empty() {
+            div.charts #estimate-charts {
+                // The report's own SVG (report::charts): escaped there, no script, no outside file.
+                @for c in &charts { div { (maud::PreEscaped(c)) } }
+            }
+        }
+        div #estimates-table {
+            (table(&ctx, ctx.t("问题发现率估计（SPEC §9）", "Estimated problem rates (SPEC §9)"), &t))
+        }
     };
     Ok(page(&ctx, StatusCode::OK, &title, body))
 }
@@ -164,8 +222,7 @@ pub async fn estimates(
 /// language, districts with their names, rates as percentages with their interval, counts of
 /// violators rounded. The numbers are the library's (`results::io::read_estimates`); only their
 /// display is decided here. The download keeps every digit.
-fn shown_estimates(path: &std::path::Path, lang: Lang) -> Result<Shown, ApiError> {
-    let rows = crate::results::io::read_estimates(path, &crate::table::ReadOptions::default())?;
+fn shown_estimates(rows: &[crate::results::estimates::EstimateRow], lang: Lang) -> Shown {
     let t = |zh: &str, en: &str| match lang {
         Lang::Zh => zh.to_string(),
         Lang::En => en.to_string(),
@@ -223,7 +280,7 @@ fn shown_estimates(path: &std::path::Path, lang: Lang) -> Result<Shown, ApiError
         })
         .collect();
     let total = shown.len();
-    Ok((header, shown, total))
+    (header, shown, total)
 }
 
 /// `/months/{month}/estimates/download?format=`: the API's estimates download.

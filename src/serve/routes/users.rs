@@ -1,6 +1,7 @@
 //! `POST /api/login {name, password}`: signs in and issues a new API token (shown once). Every
-//! failed attempt is written to the audit log. Users themselves are added with
-//! `spotcheck users add` on the server's machine.
+//! failed attempt is written to the audit log; after 5 failures of a name in 15 minutes (through
+//! the API or the pages' sign-in alike) the name is locked and gets 429 until the window passes.
+//! Users themselves are added with `spotcheck users add` on the server's machine.
 
 use axum::Json;
 use axum::extract::State;
@@ -36,7 +37,8 @@ pub struct LoginAnswer {
     responses(
         (status = 200, description = "signed in", body = LoginAnswer),
         (status = 400, description = "not a JSON {name, password}", body = ErrorBody),
-        (status = 401, description = "wrong name or password", body = ErrorBody)
+        (status = 401, description = "wrong name or password", body = ErrorBody),
+        (status = 429, description = "locked: 5 failed sign-ins of this name in 15 minutes (API and pages together)", body = ErrorBody)
     )
 )]
 pub async fn login(
