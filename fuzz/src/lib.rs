@@ -11,6 +11,7 @@ use spotcheck::table::{Encoding, ReadOptions};
 
 /// A file in a per-process temporary folder holding `bytes`, named `input.<ext>`.
 pub fn file_with(bytes: &[u8], ext: &str) -> PathBuf {
+    quiet_inside_decoders();
     let dir = std::env::temp_dir().join(format!("spotcheck-fuzz-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let p = dir.join(format!("input.{ext}"));
@@ -54,4 +55,20 @@ pub fn read_table(bytes: &[u8], ext: &str, encoding: Encoding) {
     }
     let mut rejects = spotcheck::table::Rejects::new(false);
     let _ = spotcheck::input::tables::read_history(&path, &opts, &mut rejects);
+}
+
+/// libFuzzer's panic hook aborts on every panic, even one that is caught. The Parquet and Arrow
+/// IPC decoders run under `catch_unwind` (`table::read::in_decoder`), where a panic on a damaged
+/// file is turned into an ordinary error — the binary's own hook stays quiet there too — so this
+/// hook lets those through and still aborts on any other panic.
+fn quiet_inside_decoders() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !spotcheck::table::read::in_decoder() {
+                abort(info)
+            }
+        }));
+    });
 }

@@ -85,7 +85,7 @@ struct Month_ {
     /// Per department drawn: position in `draw.selected` → the result row (index), if any.
     results: Vec<(Department, HashMap<usize, usize>)>,
     /// uscc → position in `draw.selected`.
-    by_uscc: HashMap<String, usize>,
+    by_uscc: HashMap<[u8; 18], usize>,
 }
 
 fn write_batch(path: &Path, batch: &RecordBatch, sheet: &str, bom: bool) -> Result<()> {
@@ -157,7 +157,7 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
             .selected
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.uscc.clone(), i))
+            .filter_map(|(i, s)| Some((code_key(&s.uscc)?, i)))
             .collect();
         let input = |role: &str| d.recorded.inputs.iter().find(|i| i.role == role);
         // rederive() read the scored input, so the manifest names one.
@@ -184,11 +184,11 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
     // 2. The results, each checked against the draws.
     progress.phase("reading the results");
     let mut rejects = a.input.rejects();
-    let drawn = |m: Month, dep: Department, uscc: &str| {
+    let drawn = |m: Month, dep: Department, key: &[u8; 18]| {
         slots.get(&(m, dep)).is_some_and(|&(at, _)| {
             let mo = &months[at];
             mo.by_uscc
-                .get(uscc)
+                .get(key)
                 .is_some_and(|&i| mo.d.draw.selected[i].by(dep).is_some())
         })
     };
@@ -198,7 +198,7 @@ pub fn run(a: ResultsArgs) -> Result<ExitCode> {
         // Accepted rows are drawn: the reader asked `drawn`.
         let &(at, k) = &slots[&(row.month, row.department)];
         let mo = &mut months[at];
-        let i = mo.by_uscc[&row.uscc];
+        let i = mo.by_uscc[&code_key(&row.uscc).expect("an accepted code")];
         mo.results[k].1.insert(i, r);
     }
 
@@ -538,4 +538,9 @@ fn labels_batch(
         }
     }
     Ok(arrow::compute::concat_batches(&schema, &batches)?)
+}
+
+/// A drawn unit's code as the results reader keys it (its 18 ASCII bytes).
+fn code_key(uscc: &str) -> Option<[u8; 18]> {
+    uscc.as_bytes().try_into().ok()
 }

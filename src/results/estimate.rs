@@ -98,17 +98,48 @@ pub struct Estimate {
 /// assert!((lo - 0.03418).abs() < 1e-5 && (hi - 0.86008).abs() < 1e-5);
 /// ```
 pub fn estimate(r: &[Observation], design: &Design, member: impl Fn(usize) -> bool) -> Estimate {
+    let members: Vec<u32> = (0..r.len() as u32).filter(|&i| member(i as usize)).collect();
+    estimate_members(r, design, &Strata::new(r, design), &members)
+}
+
+/// Per pooled stratum of a design, Σ(1 − π) over its units of r: what the units outside a domain
+/// (z = 0) add to the stratum's sum of squares, so a domain's estimate needs only its own units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strata {
+    one_minus_pi: Vec<f64>,
+}
+
+impl Strata {
+    /// Sums 1 − π per pooled stratum of `design` over r.
+    pub fn new(r: &[Observation], design: &Design) -> Strata {
+        let mut one_minus_pi = vec![0.0; design.sizes.len()];
+        for (o, &s) in r.iter().zip(&design.stratum) {
+            one_minus_pi[s as usize] += 1.0 - o.pi;
+        }
+        Strata { one_minus_pi }
+    }
+}
+
+/// [`estimate`] for the domain whose units of r are `members` (positions in r, ascending), in
+/// time proportional to the domain's size: a unit outside the domain has z/π = 0, so its stratum's
+/// Σ(1 − π)(z/π − z̄)² gains z̄²·(1 − π) from it, and those terms together are z̄² times the
+/// stratum's Σ(1 − π) less the members' share of it.
+pub fn estimate_members(
+    r: &[Observation],
+    design: &Design,
+    strata: &Strata,
+    members: &[u32],
+) -> Estimate {
     let mut e = Estimate::default();
     let mut ys = 0.0;
-    for (i, o) in r.iter().enumerate() {
-        if member(i) {
-            e.n += 1;
-            let w = 1.0 / o.pi;
-            e.ht_units += w;
-            if o.violation {
-                e.violations += 1;
-                ys += w;
-            }
+    for &i in members {
+        let o = &r[i as usize];
+        e.n += 1;
+        let w = 1.0 / o.pi;
+        e.ht_units += w;
+        if o.violation {
+            e.violations += 1;
+            ys += w;
         }
     }
     e.ht_violators = ys;
@@ -120,33 +151,34 @@ pub fn estimate(r: &[Observation], design: &Design, member: impl Fn(usize) -> bo
     e.hit_rate = Some(e.violations as f64 / e.n as f64);
 
     // Linearisation: z_i = (y_i − p)/N̂ for units of D, 0 for the other units of r; per pooled
-    // stratum, the mean of z/π, then Σ (1 − π)(z/π − mean)² × n_h/(n_h − 1).
+    // stratum, the mean of z/π over all its units of r, then Σ (1 − π)(z/π − mean)² × n_h/(n_h − 1).
     let h = design.sizes.len();
-    let z_over_pi = |i: usize, o: &Observation| {
-        if member(i) {
-            ((o.violation as u8 as f64) - p) / e.ht_units / o.pi
-        } else {
-            0.0
-        }
-    };
+    let z_over_pi = |o: &Observation| ((o.violation as u8 as f64) - p) / e.ht_units / o.pi;
     let mut sum = vec![0.0; h];
+    let mut own = vec![0.0; h];
     let mut holds = vec![false; h];
-    for (i, o) in r.iter().enumerate() {
-        let s = design.stratum[i] as usize;
-        sum[s] += z_over_pi(i, o);
-        holds[s] |= member(i);
+    for &i in members {
+        let s = design.stratum[i as usize] as usize;
+        let o = &r[i as usize];
+        sum[s] += z_over_pi(o);
+        own[s] += 1.0 - o.pi;
+        holds[s] = true;
     }
     let mut dev = vec![0.0; h];
-    for (i, o) in r.iter().enumerate() {
-        let s = design.stratum[i] as usize;
-        let d = z_over_pi(i, o) - sum[s] / design.sizes[s] as f64;
+    for &i in members {
+        let s = design.stratum[i as usize] as usize;
+        let o = &r[i as usize];
+        let d = z_over_pi(o) - sum[s] / design.sizes[s] as f64;
         dev[s] += (1.0 - o.pi) * d * d;
     }
     let v: f64 = (0..h)
         .filter(|&s| design.sizes[s] >= 2)
         .map(|s| {
             let n = design.sizes[s] as f64;
-            n / (n - 1.0) * dev[s]
+            let mean = sum[s] / n;
+            // The units of the stratum outside D; never below 0 through rounding.
+            let others = (strata.one_minus_pi[s] - own[s]).max(0.0);
+            n / (n - 1.0) * (dev[s] + mean * mean * others)
         })
         .sum();
     e.se = Some(v.sqrt());

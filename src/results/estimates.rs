@@ -18,7 +18,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Builder, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 
-use super::estimate::{Design, Observation, caught_share, estimate, lift};
+use rayon::prelude::*;
+
+use super::estimate::{Design, Observation, Strata, caught_share, estimate_members, lift};
 use crate::sample::Month;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier};
 use crate::{Error, Result};
@@ -94,10 +96,6 @@ impl Domain {
             "tier" | "企业梯度" => Tier::parse(value).map(Domain::Tier),
             _ => None,
         }
-    }
-
-    fn holds(self, u: &DrawnUnit) -> bool {
-        self.holds_parts(u.district, u.tier, u.credit_class)
     }
 
     /// Whether a unit with these attributes is in the domain.
@@ -180,43 +178,48 @@ pub fn estimate_department(
     units: &[DrawnUnit],
     frame: &FrameCounts,
 ) -> Vec<EstimateRow> {
-    // The estimation sample r and, per unit of r, its position among `units`.
+    // The estimation sample r, and the positions in r of each domain's units.
     let mut r = Vec::new();
-    let mut of_r = Vec::new();
     let mut labels: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut members: BTreeMap<Domain, Vec<u32>> = BTreeMap::new();
+    // Drawn, pending and out of scope per domain, in the same pass.
+    let mut counts: BTreeMap<Domain, [u64; 3]> = BTreeMap::new();
     for u in units {
         let next = labels.len() as u32;
         let stratum = *labels.entry(u.stratum.as_str()).or_insert(next);
-        if matches!(u.outcome, Outcome::Compliant | Outcome::Violation) {
-            r.push(Observation {
-                violation: u.outcome == Outcome::Violation,
-                pi: u.pi,
-                stratum,
-            });
-            of_r.push(u);
-        }
-    }
-    let design = Design::new(&r);
-    let mut domains: Vec<Domain> = frame.units.keys().copied().collect();
-    for u in units {
-        domains.extend(Domain::of(u.district, u.tier, u.credit_class));
-    }
-    domains.sort();
-    domains.dedup();
-    // Drawn, pending and out of scope per domain, in one pass.
-    let mut counts: BTreeMap<Domain, [u64; 3]> = BTreeMap::new();
-    for u in units {
+        let inspected = matches!(u.outcome, Outcome::Compliant | Outcome::Violation);
         for d in Domain::of(u.district, u.tier, u.credit_class) {
             let c = counts.entry(d).or_default();
             c[0] += 1;
             c[1] += u64::from(u.outcome == Outcome::Pending);
             c[2] += u64::from(u.outcome == Outcome::OutOfScope);
+            if inspected {
+                members.entry(d).or_default().push(r.len() as u32);
+            }
+        }
+        if inspected {
+            r.push(Observation {
+                violation: u.outcome == Outcome::Violation,
+                pi: u.pi,
+                stratum,
+            });
         }
     }
+    let design = Design::new(&r);
+    let strata = Strata::new(&r, &design);
+    let mut domains: Vec<Domain> = frame.units.keys().copied().collect();
+    domains.extend(counts.keys().copied());
+    domains.sort();
+    domains.dedup();
+    // Each domain's estimate reads only its own units; domains are independent of each other.
+    let none = Vec::new();
+    let found: Vec<_> = domains
+        .par_iter()
+        .map(|d| estimate_members(&r, &design, &strata, members.get(d).unwrap_or(&none)))
+        .collect();
     let mut rows = Vec::with_capacity(domains.len());
     let mut p_all = None;
-    for dom in domains {
-        let e = estimate(&r, &design, |i| dom.holds(of_r[i]));
+    for (dom, e) in domains.into_iter().zip(found) {
         let frame_units = frame.units.get(&dom).copied().unwrap_or(0);
         if dom == Domain::All {
             p_all = e.rate;

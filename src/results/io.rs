@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::category;
 use crate::Result;
 use crate::date::Date;
@@ -113,13 +115,15 @@ fn required<'a>(
     })
 }
 
-/// Reads the results table. `drawn(month, department, uscc)` says whether that draw holds the
-/// unit; rows for units it does not are rejected `RESULT_NOT_DRAWN`.
+/// Reads the results table. `drawn(month, department, code)` says whether that draw holds the
+/// unit with this 18-character code; rows for units it does not are rejected `RESULT_NOT_DRAWN`.
+/// Rows are checked in parallel, batch by batch; which of two rows for the same unit is the
+/// duplicate is decided in file order, so the output does not depend on the thread count.
 pub fn read_results(
     path: &Path,
     opts: &ReadOptions,
     rejects: &mut Rejects,
-    drawn: &dyn Fn(Month, Department, &str) -> bool,
+    drawn: &(dyn Fn(Month, Department, &[u8; 18]) -> bool + Sync),
 ) -> Result<(Vec<ResultRow>, Counts)> {
     let reader = crate::table::open(path, opts)?;
     let schema = reader.schema();
@@ -140,34 +144,116 @@ pub fn read_results(
         at(&cols::PENALTY_CNY),
         at(&cols::NOTE),
     );
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let mut counts = Counts::default();
     let mut out = Vec::new();
     let mut seen: HashSet<([u8; 18], Month, Department)> = HashSet::new();
-    // A result names one of a handful of categories: look each distinct text up once.
-    let mut categories: std::collections::HashMap<String, Option<usize>> = Default::default();
     for raw in reader {
         let raw = raw?;
         let text = |c: usize| TextColumn::new(raw.column(c), path);
-        let (us, mo, de, io, re) = (text(cu)?, text(cm)?, text(cd)?, text(ci)?, text(cr)?);
-        let vi = cv
-            .map(|c| NumColumn::new(raw.column(c), path))
-            .transpose()?;
-        let pe = cp
-            .map(|c| NumColumn::new(raw.column(c), path))
-            .transpose()?;
-        let no = cn.map(text).transpose()?;
-        for i in 0..raw.num_rows() {
+        let num = |c: Option<usize>| {
+            c.map(|c| NumColumn::new(raw.column(c), path).map(|n| (n, c)))
+                .transpose()
+        };
+        let batch = Batch {
+            names: &names,
+            us: (text(cu)?, cu),
+            mo: (text(cm)?, cm),
+            de: (text(cd)?, cd),
+            io: (text(ci)?, ci),
+            re: (text(cr)?, cr),
+            vi: num(cv)?,
+            pe: num(cp)?,
+            no: cn.map(text).transpose()?,
+        };
+        let first = counts.read + 1;
+        let parsed: Vec<_> = (0..raw.num_rows())
+            .into_par_iter()
+            .map(|i| batch.row(i, first + i as u64, drawn))
+            .collect();
+        for (i, parsed) in parsed.into_iter().enumerate() {
             counts.read += 1;
-            let row = counts.read;
-            let names = |c: usize| schema.field(c).name().as_str();
-            let required = |t, col| required(t, i, col, names(col));
-            let parsed = (|| {
-                let u = required(&us, cu)?;
+            let row = first + i as u64;
+            let parsed = parsed.and_then(|(r, key)| {
+                if seen.insert((key, r.month, r.department)) {
+                    Ok(r)
+                } else {
+                    Err(bad(
+                        cu,
+                        &r.uscc,
+                        reasons::RESULT_DUPLICATE,
+                        format!(
+                            "{} already has a {} result for {} on an earlier row",
+                            r.uscc,
+                            r.department.en(),
+                            r.month
+                        ),
+                    ))
+                }
+            });
+            match parsed {
+                Ok(r) => {
+                    counts.accepted += 1;
+                    out.push(r);
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    rejects.push(Reject {
+                        file: file.clone(),
+                        row,
+                        column: names[e.col].to_string(),
+                        value: e.value,
+                        reason: e.reason,
+                        detail: e.detail,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok((out, counts))
+}
+
+/// One batch of the results table, its columns viewed as text or numbers with their positions.
+struct Batch<'a> {
+    names: &'a [&'a str],
+    us: (TextColumn, usize),
+    mo: (TextColumn, usize),
+    de: (TextColumn, usize),
+    io: (TextColumn, usize),
+    re: (TextColumn, usize),
+    vi: Option<(NumColumn, usize)>,
+    pe: Option<(NumColumn, usize)>,
+    no: Option<TextColumn>,
+}
+
+impl Batch<'_> {
+    /// Row `i` of a required column, or `VALUE_MISSING`.
+    fn required<'c>(
+        &self,
+        (t, col): &'c (TextColumn, usize),
+        i: usize,
+    ) -> std::result::Result<&'c str, Bad> {
+        required(t, i, *col, self.names[*col])
+    }
+
+    /// Checks row `i` of the batch (data row `row` of the file) on its own: everything but
+    /// repeats, which depend on the rows before it.
+    fn row(
+        &self,
+        i: usize,
+        row: u64,
+        drawn: &(dyn Fn(Month, Department, &[u8; 18]) -> bool + Sync),
+    ) -> std::result::Result<(ResultRow, [u8; 18]), Bad> {
+        let ((_, cu), (_, cm), (_, cd), (_, ci), (_, cr)) =
+            (&self.us, &self.mo, &self.de, &self.io, &self.re);
+        let (cu, cm, cd, ci, cr) = (*cu, *cm, *cd, *ci, *cr);
+
+                let u = self.required(&self.us, i)?;
                 let (key, _) = check_key(u).ok_or_else(|| {
                     bad(cu, u, reason::USCC_MALFORMED,
                         "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)")
                 })?;
-                let m = required(&mo, cm)?;
+                let m = self.required(&self.mo, i)?;
                 let month = Month::parse(m).ok_or_else(|| {
                     bad(
                         cm,
@@ -176,7 +262,7 @@ pub fn read_results(
                         "expected the draw's month as YYYY-MM",
                     )
                 })?;
-                let d = required(&de, cd)?;
+                let d = self.required(&self.de, i)?;
                 let department = Department::parse(d).ok_or_else(|| {
                     bad(
                         cd,
@@ -185,18 +271,11 @@ pub fn read_results(
                         format!("expected {}", Department::EXPECTED),
                     )
                 })?;
-                let r = required(&re, cr)?;
-                let found = match categories.get(r) {
-                    Some(&c) => c,
-                    None => {
-                        let c = category::lookup(r);
-                        categories.insert(r.to_string(), c);
-                        c
-                    }
-                };
+                let r = self.required(&self.re, i)?;
+                let found = category::lookup(r);
                 let cat =
                     found.ok_or_else(|| bad(cr, r, reasons::RESULT_UNKNOWN, category::EXPECTED))?;
-                let o = required(&io, ci)?;
+                let o = self.required(&self.io, i)?;
                 let inspected_on = Date::parse(o).ok_or_else(|| {
                     bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD")
                 })?;
@@ -208,13 +287,13 @@ pub fn read_results(
                         format!("inspected before the draw month {month}"),
                     ));
                 }
-                let violations = match (&vi, cv) {
-                    (Some(v), Some(c)) => match v.get(i) {
+                let violations = match &self.vi {
+                    Some((v, c)) => match v.get(i) {
                         Num::Null => None,
                         Num::Value(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => Some(x as u64),
                         Num::Value(x) if x < 0.0 => {
                             return Err(bad(
-                                c,
+                                *c,
                                 &x.to_string(),
                                 reason::NUMBER_NEGATIVE,
                                 "expected an integer ≥ 0",
@@ -222,7 +301,7 @@ pub fn read_results(
                         }
                         Num::Value(x) => {
                             return Err(bad(
-                                c,
+                                *c,
                                 &x.to_string(),
                                 reason::INTEGER_INVALID,
                                 "expected an integer ≥ 0",
@@ -230,7 +309,7 @@ pub fn read_results(
                         }
                         Num::Bad(s) => {
                             return Err(bad(
-                                c,
+                                *c,
                                 s,
                                 reason::INTEGER_INVALID,
                                 "expected an integer ≥ 0",
@@ -239,13 +318,13 @@ pub fn read_results(
                     },
                     _ => None,
                 };
-                let penalty_cny = match (&pe, cp) {
-                    (Some(v), Some(c)) => match v.get(i) {
+                let penalty_cny = match &self.pe {
+                    Some((v, c)) => match v.get(i) {
                         Num::Null => None,
                         Num::Value(x) if x >= 0.0 => Some(x),
                         Num::Value(x) => {
                             return Err(bad(
-                                c,
+                                *c,
                                 &x.to_string(),
                                 reason::NUMBER_NEGATIVE,
                                 "expected an amount in yuan ≥ 0",
@@ -253,7 +332,7 @@ pub fn read_results(
                         }
                         Num::Bad(s) => {
                             return Err(bad(
-                                c,
+                                *c,
                                 s,
                                 reason::NUMBER_INVALID,
                                 "expected an amount in yuan ≥ 0",
@@ -262,9 +341,9 @@ pub fn read_results(
                     },
                     _ => None,
                 };
-                // Valid key bytes are ASCII.
-                let uscc = String::from_utf8_lossy(&key).into_owned();
-                if !drawn(month, department, &uscc) {
+                if !drawn(month, department, &key) {
+                    // Valid key bytes are ASCII.
+                    let uscc = String::from_utf8_lossy(&key);
                     return Err(bad(
                         cu,
                         u,
@@ -275,49 +354,21 @@ pub fn read_results(
                         ),
                     ));
                 }
-                if !seen.insert((key, month, department)) {
-                    return Err(bad(
-                        cu,
-                        u,
-                        reasons::RESULT_DUPLICATE,
-                        format!(
-                            "{uscc} already has a {} result for {month} on an earlier row",
-                            department.en()
-                        ),
-                    ));
-                }
-                Ok(ResultRow {
-                    row,
-                    uscc,
-                    month,
-                    department,
-                    inspected_on,
-                    category: cat,
-                    violations,
-                    penalty_cny,
-                    note: no.as_ref().and_then(|t| t.get(i)).map(str::to_string),
-                })
-            })();
-            match parsed {
-                Ok(r) => {
-                    counts.accepted += 1;
-                    out.push(r);
-                }
-                Err(e) => {
-                    counts.rejected += 1;
-                    rejects.push(Reject {
-                        file: file.clone(),
+                Ok((
+                    ResultRow {
                         row,
-                        column: schema.field(e.col).name().clone(),
-                        value: e.value,
-                        reason: e.reason,
-                        detail: e.detail,
-                    })?;
-                }
-            }
-        }
+                        uscc: String::from_utf8_lossy(&key).into_owned(),
+                        month,
+                        department,
+                        inspected_on,
+                        category: cat,
+                        violations,
+                        penalty_cny,
+                        note: self.no.as_ref().and_then(|t| t.get(i)).map(str::to_string),
+                    },
+                    key,
+                ))
     }
-    Ok((out, counts))
 }
 
 /// Reads an estimates table written by `spotcheck results` (any format, English or Chinese

@@ -298,6 +298,74 @@ fn the_interval_covers_the_true_rate_about_95_percent_of_the_time() {
     assert!((0.92..=0.98).contains(&cd), "coverage of a domain {cd}");
 }
 
+/// The domain estimator reads only the domain's units; it must give what the textbook formula
+/// gives over every unit of r (z = 0 outside the domain), stratum by stratum, on random designs
+/// with singleton strata (pooled) and domains of every size.
+#[test]
+fn a_domain_estimate_equals_the_formula_over_all_of_r() {
+    let mut rng = ChaCha8Rng::seed_from_u64(44);
+    for case in 0..200 {
+        let n = rng.random_range(2..60);
+        let strata = rng.random_range(1..8);
+        let r: Vec<Observation> = (0..n)
+            .map(|_| Observation {
+                violation: rng.random_bool(0.3),
+                pi: rng.random_range(0.02..1.0),
+                stratum: rng.random_range(0..strata),
+            })
+            .collect();
+        let share = rng.random_range(0.0..1.0);
+        let member: Vec<bool> = (0..n).map(|_| rng.random_bool(share)).collect();
+        let design = Design::new(&r);
+        let e = estimate(&r, &design, |i| member[i]);
+
+        // The textbook: z_i = (y_i − p)/N̂ in D, 0 elsewhere; per pooled stratum
+        // n_h/(n_h − 1) Σ (1 − π)(z/π − mean z/π)².
+        let (mut ht, mut ys) = (0.0, 0.0);
+        for (o, &m) in r.iter().zip(&member) {
+            if m {
+                ht += 1.0 / o.pi;
+                ys += f64::from(u8::from(o.violation)) / o.pi;
+            }
+        }
+        if ht == 0.0 {
+            assert_eq!(e.rate, None, "case {case}");
+            continue;
+        }
+        let p = ys / ht;
+        let zp: Vec<f64> = r
+            .iter()
+            .zip(&member)
+            .map(|(o, &m)| {
+                if m {
+                    (f64::from(u8::from(o.violation)) - p) / ht / o.pi
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut v = 0.0;
+        for (s, &size) in design.sizes.iter().enumerate() {
+            let at: Vec<usize> = (0..n).filter(|&i| design.stratum[i] as usize == s).collect();
+            assert_eq!(at.len(), size);
+            if size < 2 {
+                continue;
+            }
+            let mean = at.iter().map(|&i| zp[i]).sum::<f64>() / size as f64;
+            let dev: f64 = at
+                .iter()
+                .map(|&i| (1.0 - r[i].pi) * (zp[i] - mean).powi(2))
+                .sum();
+            v += size as f64 / (size as f64 - 1.0) * dev;
+        }
+        assert!(close(e.rate.unwrap(), p, 1e-12), "case {case}");
+        let se = e.se.unwrap();
+        assert!(
+            (se - v.sqrt()).abs() <= 1e-12 + 1e-9 * v.sqrt(),
+            "case {case}: se {se} vs {}",
+            v.sqrt()
+        );
+    }
 #[test]
 fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
     use crate::results::io::{read_results, results_batch};
@@ -314,7 +382,7 @@ fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
          91110108MA7GNG6X10,2026-12,market,2026-12-31,closed,0,0,迁址\n",
     )
     .unwrap();
-    let all = |_: crate::sample::Month, _: crate::schema::Department, _: &str| true;
+    let all = |_: crate::sample::Month, _: crate::schema::Department, _: &[u8; 18]| true;
     let read = |p: &std::path::Path| {
         let mut rejects = Rejects::new(false);
         let (rows, counts) = read_results(p, &ReadOptions::default(), &mut rejects, &all).unwrap();

@@ -71,7 +71,7 @@ pub struct MonthDraws {
     /// Per department, the draw that drew it.
     slot: HashMap<Department, usize>,
     /// Per draw, its units' positions by code.
-    by_uscc: Vec<HashMap<String, usize>>,
+    by_uscc: Vec<HashMap<[u8; 18], usize>>,
 }
 
 impl MonthDraws {
@@ -106,7 +106,7 @@ impl MonthDraws {
                     .selected
                     .iter()
                     .enumerate()
-                    .map(|(i, u)| (u.uscc.clone(), i))
+                    .filter_map(|(i, u)| Some((code_key(&u.uscc)?, i)))
                     .collect()
             })
             .collect();
@@ -120,10 +120,15 @@ impl MonthDraws {
 
     /// Whether department `dep` drew `uscc` in this month.
     pub fn drawn(&self, m: Month, dep: Department, uscc: &str) -> bool {
+        code_key(uscc).is_some_and(|key| self.drawn_key(m, dep, &key))
+    }
+
+    /// [`MonthDraws::drawn`] by the code's 18 bytes, as the results reader asks.
+    fn drawn_key(&self, m: Month, dep: Department, key: &[u8; 18]) -> bool {
         m == self.month
             && self.slot.get(&dep).is_some_and(|&at| {
                 self.by_uscc[at]
-                    .get(uscc)
+                    .get(key)
                     .is_some_and(|&i| self.draws[at].draw.selected[i].by(dep).is_some())
             })
     }
@@ -134,7 +139,7 @@ impl MonthDraws {
         path: &std::path::Path,
         rejects: &mut Rejects,
     ) -> ApiResult<(Vec<ResultRow>, crate::input::Counts)> {
-        let drawn = |m: Month, dep: Department, uscc: &str| self.drawn(m, dep, uscc);
+        let drawn = |m: Month, dep: Department, key: &[u8; 18]| self.drawn_key(m, dep, key);
         read_results(path, &ReadOptions::default(), rejects, &drawn)
             .map_err(|e| bad_file("results", path, e))
     }
@@ -145,7 +150,7 @@ impl MonthDraws {
         for (r, row) in rows.iter().enumerate() {
             // Accepted rows are drawn: the reader asked `drawn`.
             let at = self.slot[&row.department];
-            let i = self.by_uscc[at][row.uscc.as_str()];
+            let i = self.by_uscc[at][&code_key(&row.uscc).expect("an accepted code")];
             per.entry(row.department).or_default().insert(i, r);
         }
         let mut estimates = Vec::new();
@@ -488,4 +493,9 @@ pub async fn estimates(
         &format!("estimates-{month}.{}", format.ext()),
     )
     .await
+}
+
+/// A drawn unit's code as the results reader keys it (its 18 ASCII bytes).
+fn code_key(uscc: &str) -> Option<[u8; 18]> {
+    uscc.as_bytes().try_into().ok()
 }
