@@ -98,7 +98,9 @@ pub struct Estimate {
 /// assert!((lo - 0.03418).abs() < 1e-5 && (hi - 0.86008).abs() < 1e-5);
 /// ```
 pub fn estimate(r: &[Observation], design: &Design, member: impl Fn(usize) -> bool) -> Estimate {
-    let members: Vec<u32> = (0..r.len() as u32).filter(|&i| member(i as usize)).collect();
+    let members: Vec<u32> = (0..r.len() as u32)
+        .filter(|&i| member(i as usize))
+        .collect();
     estimate_members(r, design, &Strata::new(r, design), &members)
 }
 

@@ -248,126 +248,128 @@ impl Batch<'_> {
             (&self.us, &self.mo, &self.de, &self.io, &self.re);
         let (cu, cm, cd, ci, cr) = (*cu, *cm, *cd, *ci, *cr);
 
-                let u = self.required(&self.us, i)?;
-                let (key, _) = check_key(u).ok_or_else(|| {
-                    bad(cu, u, reason::USCC_MALFORMED,
-                        "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)")
-                })?;
-                let m = self.required(&self.mo, i)?;
-                let month = Month::parse(m).ok_or_else(|| {
-                    bad(
-                        cm,
-                        m,
-                        reason::DATE_INVALID,
-                        "expected the draw's month as YYYY-MM",
-                    )
-                })?;
-                let d = self.required(&self.de, i)?;
-                let department = Department::parse(d).ok_or_else(|| {
-                    bad(
-                        cd,
-                        d,
-                        reason::DEPARTMENT_INVALID,
-                        format!("expected {}", Department::EXPECTED),
-                    )
-                })?;
-                let r = self.required(&self.re, i)?;
-                let found = category::lookup(r);
-                let cat =
-                    found.ok_or_else(|| bad(cr, r, reasons::RESULT_UNKNOWN, category::EXPECTED))?;
-                let o = self.required(&self.io, i)?;
-                let inspected_on = Date::parse(o).ok_or_else(|| {
-                    bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD")
-                })?;
-                if inspected_on < month.first_day() {
+        let u = self.required(&self.us, i)?;
+        let (key, _) = check_key(u).ok_or_else(|| {
+            bad(
+                cu,
+                u,
+                reason::USCC_MALFORMED,
+                "expected 18 characters from 0-9 and A-Y without I, O, S, V, Z (GB 32100-2015)",
+            )
+        })?;
+        let m = self.required(&self.mo, i)?;
+        let month = Month::parse(m).ok_or_else(|| {
+            bad(
+                cm,
+                m,
+                reason::DATE_INVALID,
+                "expected the draw's month as YYYY-MM",
+            )
+        })?;
+        let d = self.required(&self.de, i)?;
+        let department = Department::parse(d).ok_or_else(|| {
+            bad(
+                cd,
+                d,
+                reason::DEPARTMENT_INVALID,
+                format!("expected {}", Department::EXPECTED),
+            )
+        })?;
+        let r = self.required(&self.re, i)?;
+        let found = category::lookup(r);
+        let cat = found.ok_or_else(|| bad(cr, r, reasons::RESULT_UNKNOWN, category::EXPECTED))?;
+        let o = self.required(&self.io, i)?;
+        let inspected_on = Date::parse(o)
+            .ok_or_else(|| bad(ci, o, reason::DATE_INVALID, "expected a date YYYY-MM-DD"))?;
+        if inspected_on < month.first_day() {
+            return Err(bad(
+                ci,
+                o,
+                reason::DATE_INVALID,
+                format!("inspected before the draw month {month}"),
+            ));
+        }
+        let violations = match &self.vi {
+            Some((v, c)) => match v.get(i) {
+                Num::Null => None,
+                Num::Value(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => Some(x as u64),
+                Num::Value(x) if x < 0.0 => {
                     return Err(bad(
-                        ci,
-                        o,
-                        reason::DATE_INVALID,
-                        format!("inspected before the draw month {month}"),
+                        *c,
+                        &x.to_string(),
+                        reason::NUMBER_NEGATIVE,
+                        "expected an integer ≥ 0",
                     ));
                 }
-                let violations = match &self.vi {
-                    Some((v, c)) => match v.get(i) {
-                        Num::Null => None,
-                        Num::Value(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => Some(x as u64),
-                        Num::Value(x) if x < 0.0 => {
-                            return Err(bad(
-                                *c,
-                                &x.to_string(),
-                                reason::NUMBER_NEGATIVE,
-                                "expected an integer ≥ 0",
-                            ));
-                        }
-                        Num::Value(x) => {
-                            return Err(bad(
-                                *c,
-                                &x.to_string(),
-                                reason::INTEGER_INVALID,
-                                "expected an integer ≥ 0",
-                            ));
-                        }
-                        Num::Bad(s) => {
-                            return Err(bad(
-                                *c,
-                                s,
-                                reason::INTEGER_INVALID,
-                                "expected an integer ≥ 0",
-                            ));
-                        }
-                    },
-                    _ => None,
-                };
-                let penalty_cny = match &self.pe {
-                    Some((v, c)) => match v.get(i) {
-                        Num::Null => None,
-                        Num::Value(x) if x >= 0.0 => Some(x),
-                        Num::Value(x) => {
-                            return Err(bad(
-                                *c,
-                                &x.to_string(),
-                                reason::NUMBER_NEGATIVE,
-                                "expected an amount in yuan ≥ 0",
-                            ));
-                        }
-                        Num::Bad(s) => {
-                            return Err(bad(
-                                *c,
-                                s,
-                                reason::NUMBER_INVALID,
-                                "expected an amount in yuan ≥ 0",
-                            ));
-                        }
-                    },
-                    _ => None,
-                };
-                if !drawn(month, department, &key) {
-                    // Valid key bytes are ASCII.
-                    let uscc = String::from_utf8_lossy(&key);
+                Num::Value(x) => {
                     return Err(bad(
-                        cu,
-                        u,
-                        reasons::RESULT_NOT_DRAWN,
-                        format!(
-                            "{uscc} is not in the {} draw of {month} given to this run",
-                            department.en()
-                        ),
+                        *c,
+                        &x.to_string(),
+                        reason::INTEGER_INVALID,
+                        "expected an integer ≥ 0",
                     ));
                 }
-                Ok((
-                    ResultRow {
-                        row,
-                        uscc: String::from_utf8_lossy(&key).into_owned(),
-                        month,
-                        department,
-                        inspected_on,
-                        category: cat,
-                        violations,
-                        penalty_cny,
-                        note: self.no.as_ref().and_then(|t| t.get(i)).map(str::to_string),
-                    },
-                    key,
-                ))
+                Num::Bad(s) => {
+                    return Err(bad(
+                        *c,
+                        s,
+                        reason::INTEGER_INVALID,
+                        "expected an integer ≥ 0",
+                    ));
+                }
+            },
+            _ => None,
+        };
+        let penalty_cny = match &self.pe {
+            Some((v, c)) => match v.get(i) {
+                Num::Null => None,
+                Num::Value(x) if x >= 0.0 => Some(x),
+                Num::Value(x) => {
+                    return Err(bad(
+                        *c,
+                        &x.to_string(),
+                        reason::NUMBER_NEGATIVE,
+                        "expected an amount in yuan ≥ 0",
+                    ));
+                }
+                Num::Bad(s) => {
+                    return Err(bad(
+                        *c,
+                        s,
+                        reason::NUMBER_INVALID,
+                        "expected an amount in yuan ≥ 0",
+                    ));
+                }
+            },
+            _ => None,
+        };
+        if !drawn(month, department, &key) {
+            // Valid key bytes are ASCII.
+            let uscc = String::from_utf8_lossy(&key);
+            return Err(bad(
+                cu,
+                u,
+                reasons::RESULT_NOT_DRAWN,
+                format!(
+                    "{uscc} is not in the {} draw of {month} given to this run",
+                    department.en()
+                ),
+            ));
+        }
+        Ok((
+            ResultRow {
+                row,
+                uscc: String::from_utf8_lossy(&key).into_owned(),
+                month,
+                department,
+                inspected_on,
+                category: cat,
+                violations,
+                penalty_cny,
+                note: self.no.as_ref().and_then(|t| t.get(i)).map(str::to_string),
+            },
+            key,
+        ))
     }
 }
 

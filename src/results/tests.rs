@@ -346,7 +346,9 @@ fn a_domain_estimate_equals_the_formula_over_all_of_r() {
             .collect();
         let mut v = 0.0;
         for (s, &size) in design.sizes.iter().enumerate() {
-            let at: Vec<usize> = (0..n).filter(|&i| design.stratum[i] as usize == s).collect();
+            let at: Vec<usize> = (0..n)
+                .filter(|&i| design.stratum[i] as usize == s)
+                .collect();
             assert_eq!(at.len(), size);
             if size < 2 {
                 continue;
@@ -366,6 +368,8 @@ fn a_domain_estimate_equals_the_formula_over_all_of_r() {
             v.sqrt()
         );
     }
+}
+
 #[test]
 fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
     use crate::results::io::{read_results, results_batch};
