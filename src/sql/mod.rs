@@ -22,8 +22,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::error::DataFusionError;
-use datafusion::prelude::{ArrowReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 use crate::policy::Policy;
 use crate::table::{Format, ReadOptions};
