@@ -47,7 +47,7 @@ pub enum ClusterError {
         expected: &'static str,
     },
     /// Ballista failed (the scheduler or executor could not start, or stopped with an error).
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Ballista {
         what: &'static str,
         #[source]
@@ -235,7 +235,7 @@ pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, Clust
         .build();
     let ctx = SessionContext::remote_with_state(url, state)
         .await
-        .map_err(|source| SqlError::Query { source })?;
+        .map_err(|source| SqlError::Query { error: source })?;
     // After connecting: connecting rebuilds the state's scalar functions from Ballista's list.
     register_udfs(&ctx, policy);
     Ok(ctx)
@@ -272,7 +272,7 @@ pub async fn gather_frame(
     let table = ctx
         .table("scored")
         .await
-        .map_err(|source| SqlError::Query { source })?;
+        .map_err(|source| SqlError::Query { error: source })?;
     let columns: Vec<String> = table
         .schema()
         .fields()

@@ -34,14 +34,12 @@ pub use udf::udfs;
 /// What can go wrong in a query: the library's own errors stay `crate::Error`.
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
-    /// DataFusion refused or failed the query (the message says where).
-    #[error("query failed: {source}")]
-    Query {
-        #[source]
-        source: DataFusionError,
-    },
+    /// DataFusion refused or failed the query (the message says where; DataFusion's message
+    /// already carries its causes, so none is chained here).
+    #[error("query failed: {error}")]
+    Query { error: DataFusionError },
     /// A table file could not be registered.
-    #[error("table {name:?} ({path}): {source}")]
+    #[error("table {name:?} ({path})")]
     Register {
         name: String,
         path: PathBuf,
@@ -58,7 +56,7 @@ pub enum SqlError {
 
 impl From<DataFusionError> for SqlError {
     fn from(source: DataFusionError) -> SqlError {
-        SqlError::Query { source }
+        SqlError::Query { error: source }
     }
 }
 
@@ -208,10 +206,10 @@ pub fn plain(
             .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SqlError::Query {
-                source: DataFusionError::ArrowError(Box::new(e), None),
+                error: DataFusionError::ArrowError(Box::new(e), None),
             })?;
         RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| SqlError::Query {
-            source: DataFusionError::ArrowError(Box::new(e), None),
+            error: DataFusionError::ArrowError(Box::new(e), None),
         })
     };
     let batches = batches
@@ -222,7 +220,7 @@ pub fn plain(
 }
 
 /// The emissions aggregate of SPEC §3.2 as SQL over a table of the emissions (columns `uscc`,
-/// `outlet`, `medium`, `pollutant`, `amount_kg`): one row per enterprise with `pe_air`,
+/// `outlet`, `medium`, `pollutant`, `amount_kg`, as text or typed): one row per enterprise with `pe_air`,
 /// `pe_water` and `pe_total`. As the library does, duplicate rows of one enterprise, outlet and
 /// pollutant are summed first and divided by the equivalent once; the sum over outlets and
 /// pollutants is SQL's `SUM`, whose order of addition DataFusion does not fix, so a total may
@@ -237,7 +235,8 @@ pub fn emission_totals_sql(table: &str) -> String {
     format!(
         "WITH e AS (\n\
          \x20 SELECT upper(trim(uscc)) AS uscc, outlet, spotcheck_medium(medium) AS medium,\n\
-         \x20        spotcheck_pollutant(medium, pollutant) AS pollutant, amount_kg FROM {table}),\n\
+         \x20        spotcheck_pollutant(medium, pollutant) AS pollutant,\n\
+         \x20        CAST(amount_kg AS DOUBLE) AS amount_kg FROM {table}),\n\
          p AS (\n\
          \x20 SELECT uscc, outlet, medium, pollutant,\n\
          \x20        spotcheck_pe(medium, pollutant, SUM(amount_kg)) AS pe\n\
