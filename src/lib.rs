@@ -26,6 +26,9 @@ pub mod scored;
 pub mod scoring;
 #[cfg(feature = "serve")]
 pub mod serve;
+/// SQL over table files with DataFusion, and the Ballista cluster (SPEC §11).
+#[cfg(feature = "datafusion")]
+pub mod sql;
 pub mod table;
 pub mod uscc;
 pub mod whitelist;

@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 
 use spotcheck::table::{Encoding, ReadOptions, Rejects, WriteOptions};
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod common;
 pub mod explain;
 pub mod r#gen;
@@ -22,6 +24,8 @@ pub mod score;
 pub mod scored;
 #[cfg(feature = "serve")]
 pub mod serve;
+#[cfg(feature = "datafusion")]
+pub mod sql;
 pub mod train;
 #[cfg(feature = "serve")]
 pub mod users;
@@ -58,6 +62,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     #[cfg(feature = "serve")]
     Users(users::UsersArgs),
+    #[cfg(feature = "datafusion")]
+    Sql(sql::SqlArgs),
+    #[cfg(feature = "cluster")]
+    Cluster(cluster::ClusterArgs),
 }
 
 /// How input tables are read: every command that reads tables takes these (`report` too).
@@ -188,7 +196,7 @@ impl ModelOpts {
     }
 }
 
-fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
+pub(crate) fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
     Encoding::parse(s)
         .ok_or_else(|| format!("{s:?} is not an encoding spotcheck reads (utf-8, gb18030)"))
 }
@@ -277,5 +285,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve::run(a),
         #[cfg(feature = "serve")]
         Command::Users(a) => users::run(a),
+        #[cfg(feature = "datafusion")]
+        Command::Sql(a) => sql::run(a),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(a) => cluster::run(a),
     }
 }

@@ -89,6 +89,13 @@ pub struct SampleArgs {
     /// Also write the list for publication (一公开): no ratios, scores or inspectors.
     #[arg(long, value_name = "FILE")]
     pub public: Option<PathBuf>,
+    /// Read the scored table on the Ballista cluster whose scheduler is at df://HOST:PORT (see
+    /// spotcheck cluster): the executors read the file (Parquet or Arrow IPC, at the same path)
+    /// and return the frame's columns; the draw runs here, so sample and manifest are the ones
+    /// the command gives without --cluster. Default: read the file here.
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
     /// Language of headers and values: en (default) or zh.
     #[arg(long, default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
@@ -143,16 +150,29 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let mut rejects = a.input.rejects();
     let progress = super::progress::Progress::phases(a.input.quiet, "sample");
     progress.phase("reading the scored file");
-    let mut loaded = load(
-        DrawFiles {
-            scored: &a.scored,
-            history: a.history.as_deref(),
-            inspectors: a.inspectors.as_deref(),
-        },
-        &opts,
-        &mut rejects,
-    )
-    .context("reading the inputs of the draw")?;
+    let files = DrawFiles {
+        scored: &a.scored,
+        history: a.history.as_deref(),
+        inspectors: a.inspectors.as_deref(),
+    };
+    #[cfg(feature = "cluster")]
+    let mut loaded = match &a.cluster {
+        Some(url) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?
+            .block_on(spotcheck::sql::cluster::load_draw(
+                url,
+                &policy,
+                files,
+                &opts,
+                &mut rejects,
+            ))
+            .with_context(|| format!("reading the inputs of the draw on the cluster at {url}"))?,
+        None => load(files, &opts, &mut rejects).context("reading the inputs of the draw")?,
+    };
+    #[cfg(not(feature = "cluster"))]
+    let mut loaded = load(files, &opts, &mut rejects).context("reading the inputs of the draw")?;
     progress.phase("drawing");
     let (d, assignment) = run_draw(&mut loaded, &params)?;
     progress.phase("writing the sample");

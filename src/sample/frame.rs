@@ -219,6 +219,25 @@ impl Names {
         Ok(())
     }
 
+    /// Reads every name back from the file and keeps them in memory, so the file may go away
+    /// (`sample --cluster` reads its frame through a temporary file). Nothing to do when the names
+    /// are in memory.
+    pub fn load_all(&mut self) -> Result<()> {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        self.fetch(0..self.len)?;
+        let len = self.len;
+        if let Some(f) = self.file.take() {
+            // fetch() read back every unit's name, ascending by unit.
+            let all = StringArray::from_iter_values(f.fetched.iter().map(|(_, n)| n.as_str()));
+            *self = Names::default();
+            self.push(all);
+        }
+        debug_assert_eq!(self.len, len);
+        Ok(())
+    }
+
     /// Adds the names of the next rows.
     pub fn push(&mut self, part: StringArray) {
         if part.is_empty() {
@@ -414,6 +433,12 @@ impl SampleFrame {
     /// a draw calls it with its drawn units before their rows are written.
     pub fn fetch_names(&mut self, units: impl IntoIterator<Item = usize>) -> Result<()> {
         self.name.fetch(units)
+    }
+
+    /// Reads every name back into memory when the frame left them in its file (see
+    /// [`Names::load_all`]).
+    pub fn load_names(&mut self) -> Result<()> {
+        self.name.load_all()
     }
 
     /// Whether the frame has no unit.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod bureau;
+#[cfg(feature = "cluster")]
+mod cluster;
 #[cfg(feature = "serve")]
 mod console;
 mod determinism;
@@ -19,6 +21,8 @@ mod sample;
 mod score;
 #[cfg(feature = "serve")]
 mod serve;
+#[cfg(feature = "datafusion")]
+mod sql;
 mod train;
 mod validate;
 mod whitelist;

@@ -1,0 +1,356 @@
+//! Apache Ballista with spotcheck's functions (SPEC §11; cargo feature `cluster`): the scheduler
+//! and executor processes of `spotcheck cluster`, a client session on a running cluster, and the
+//! draw's inputs gathered from it.
+//!
+//! Ballista resolves a scalar function by name wherever a plan is planned or run, so spotcheck's
+//! functions are registered in three places, as Ballista's own examples do it: on the executor
+//! (its function registry is replaced by [`function_registry`]: DataFusion's built-ins plus
+//! spotcheck's), on the scheduler (its session builder, [`session_state`], adds them to each
+//! session it plans) and on the client (registered on the context *after* it is connected,
+//! because connecting rebuilds the session's function map). All three use the same policy file;
+//! a cluster started with one policy computes that policy's ratios whatever the client's is.
+//!
+//! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and returns the frame's
+//! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
+//! runs here with the library's kernel, so its f64 running sums are the single-machine ones and
+//! the selection is identical by construction.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ballista::extension::SessionContextExt;
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::utils::default_session_builder;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::FunctionRegistry;
+use datafusion::execution::session_state::SessionState;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::{SqlError, query, register_table, register_udfs, session_config, udfs};
+use crate::policy::Policy;
+use crate::sample::run::{DrawFiles, Loaded, load};
+use crate::schema::{Col, out};
+use crate::table::{Format, ReadOptions, Rejects, WriteOptions, create, sha256_file};
+
+/// What can go wrong starting or reaching a cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A `HOST:PORT` or `df://HOST:PORT` that does not parse.
+    #[error("{value:?} is not {expected}")]
+    Address {
+        value: String,
+        expected: &'static str,
+    },
+    /// Ballista failed (the scheduler or executor could not start, or stopped with an error).
+    #[error("{what}")]
+    Ballista {
+        what: &'static str,
+        #[source]
+        source: ballista_core::error::BallistaError,
+    },
+    /// A query on the cluster failed.
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    /// The scored table must be a file every executor can read in a columnar format.
+    #[error(
+        "{path}: a draw on a cluster reads the scored table as Parquet or Arrow IPC (.parquet, .arrow); write it so with `spotcheck score -o …parquet`"
+    )]
+    ScoredFormat { path: PathBuf },
+    /// Rows of the scored table were rejected: their row numbers are only known to a reading of
+    /// the file in order, which is the single-machine command's.
+    #[error(
+        "{path}: {count} row(s) of the scored table would be rejected (first: {first}); run the draw without --cluster to see them by row number"
+    )]
+    Rejected {
+        path: PathBuf,
+        count: usize,
+        first: String,
+    },
+    /// Reading or writing a local file around the cluster's answer.
+    #[error(transparent)]
+    Library(#[from] crate::Error),
+}
+
+/// A `HOST:PORT` pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+impl HostPort {
+    /// Parses `HOST:PORT` (`127.0.0.1:50050`, `scheduler.local:50050`).
+    ///
+    /// ```
+    /// use spotcheck::sql::cluster::HostPort;
+    /// let a = HostPort::parse("127.0.0.1:50050").unwrap();
+    /// assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 50050));
+    /// assert!(HostPort::parse("127.0.0.1").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<HostPort, ClusterError> {
+        let bad = || ClusterError::Address {
+            value: s.into(),
+            expected: "HOST:PORT, e.g. 127.0.0.1:50050",
+        };
+        let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        if host.is_empty() || port == 0 {
+            return Err(bad());
+        }
+        Ok(HostPort {
+            host: host.into(),
+            port,
+        })
+    }
+
+    /// Parses a scheduler URL `df://HOST:PORT`.
+    pub fn parse_url(s: &str) -> Result<HostPort, ClusterError> {
+        let rest = s
+            .strip_prefix("df://")
+            .ok_or_else(|| ClusterError::Address {
+                value: s.into(),
+                expected: "a scheduler URL df://HOST:PORT, e.g. df://127.0.0.1:50050",
+            })?;
+        HostPort::parse(rest)
+    }
+
+    /// `df://HOST:PORT`.
+    pub fn url(&self) -> String {
+        format!("df://{}:{}", self.host, self.port)
+    }
+}
+
+/// The executor's function registry: DataFusion's built-ins and spotcheck's functions.
+pub fn function_registry(policy: &Policy) -> Arc<BallistaFunctionRegistry> {
+    let mut registry = BallistaFunctionRegistry::default();
+    for f in udfs(policy) {
+        registry
+            .scalar_functions
+            .insert(f.name().to_string(), Arc::new(f));
+    }
+    Arc::new(registry)
+}
+
+/// The scheduler's session state: Ballista's default, plus spotcheck's functions registered on
+/// the built state (a builder's `with_scalar_functions` would replace the built-ins).
+pub fn session_state(
+    config: SessionConfig,
+    policy: &Policy,
+) -> datafusion::error::Result<SessionState> {
+    let mut state = default_session_builder(config)?;
+    for f in udfs(policy) {
+        state.register_udf(Arc::new(f))?;
+    }
+    Ok(state)
+}
+
+/// Runs a scheduler on `listen` until the process is stopped.
+pub async fn run_scheduler(listen: &HostPort, policy: &Policy) -> Result<(), ClusterError> {
+    let policy = policy.clone();
+    let config = SchedulerConfig {
+        bind_host: listen.host.clone(),
+        external_host: listen.host.clone(),
+        bind_port: listen.port,
+        override_session_builder: Some(Arc::new(move |c: SessionConfig| session_state(c, &policy))),
+        ..Default::default()
+    };
+    let addr = tokio::net::lookup_host((listen.host.as_str(), listen.port))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| ClusterError::Address {
+            value: format!("{}:{}", listen.host, listen.port),
+            expected: "an address of this machine",
+        })?;
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|source| ClusterError::Ballista {
+            what: "starting the scheduler",
+            source,
+        })?;
+    start_server(cluster, addr, Arc::new(config))
+        .await
+        .map_err(|source| ClusterError::Ballista {
+            what: "the scheduler stopped",
+            source,
+        })
+}
+
+/// How an executor runs.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler to register with.
+    pub scheduler: HostPort,
+    /// Where it serves Arrow Flight (PORT) and its gRPC service (PORT + 1).
+    pub listen: HostPort,
+    /// Tasks run at once.
+    pub tasks: usize,
+    /// Where shuffle files go (default: a temporary directory).
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Runs an executor until the process is stopped.
+pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), ClusterError> {
+    let grpc_port = o
+        .listen
+        .port
+        .checked_add(1)
+        .ok_or_else(|| ClusterError::Address {
+            value: format!("{}:{}", o.listen.host, o.listen.port),
+            expected: "a port below 65535 (the executor also uses PORT + 1)",
+        })?;
+    let config = ExecutorProcessConfig {
+        bind_host: o.listen.host.clone(),
+        external_host: Some(o.listen.host.clone()),
+        port: o.listen.port,
+        grpc_port,
+        scheduler_host: o.scheduler.host.clone(),
+        scheduler_port: o.scheduler.port,
+        // An executor started with its scheduler waits for it rather than failing at once.
+        scheduler_connect_timeout_seconds: 30,
+        vcores: o.tasks.max(1),
+        work_dir: o.work_dir.as_ref().map(|p| p.display().to_string()),
+        override_function_registry: Some(function_registry(policy)),
+        ..Default::default()
+    };
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(|source| ClusterError::Ballista {
+            what: "the executor stopped",
+            source,
+        })
+}
+
+/// A client session on the cluster at `url` (`df://HOST:PORT`), with spotcheck's functions.
+pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, ClusterError> {
+    HostPort::parse_url(url)?;
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_config(session_config())
+        .with_default_features()
+        .build();
+    let ctx = SessionContext::remote_with_state(url, state)
+        .await
+        .map_err(|source| SqlError::Query { error: source })?;
+    // After connecting: connecting rebuilds the state's scalar functions from Ballista's list.
+    register_udfs(&ctx, policy);
+    Ok(ctx)
+}
+
+/// The scored file's columns that the draw reads (SPEC §4 and the sample's columns).
+const FRAME: [Col; 10] = [
+    out::USCC,
+    out::NAME,
+    out::DISTRICT,
+    out::TIER,
+    out::CREDIT_CLASS,
+    out::MARKET_RATIO,
+    out::MARKET_MAX_PER_YEAR,
+    out::ECO_RATIO,
+    out::ECO_MAX_PER_YEAR,
+    out::RISK_SCORE,
+];
+
+/// Reads the frame's columns of the scored table `scored` on the cluster and returns them.
+pub async fn gather_frame(
+    ctx: &SessionContext,
+    scored: &Path,
+) -> Result<(SchemaRef, Vec<RecordBatch>), ClusterError> {
+    match Format::from_path(scored)? {
+        Format::Parquet | Format::Arrow => {}
+        _ => {
+            return Err(ClusterError::ScoredFormat {
+                path: scored.to_path_buf(),
+            });
+        }
+    }
+    register_table(ctx, "scored", scored, &ReadOptions::default()).await?;
+    let table = ctx
+        .table("scored")
+        .await
+        .map_err(|source| SqlError::Query { error: source })?;
+    let columns: Vec<String> = table
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| FRAME.iter().any(|c| c.matches(f.name())))
+        .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
+        .collect();
+    // With none of them, the local reading below names the missing columns.
+    let list = if columns.is_empty() {
+        "*".to_string()
+    } else {
+        columns.join(", ")
+    };
+    Ok(query(ctx, &format!("SELECT {list} FROM scored")).await?)
+}
+
+/// Loads a draw's inputs with the scored table read on the cluster at `url`: the frame's columns
+/// come back from the executors and are read by the same code as a local file (through a
+/// temporary Arrow IPC file, removed afterwards); history and inspectors are read here. The
+/// manifest's record of the scored file (path, SHA-256, row counts) is the local command's.
+pub async fn load_draw(
+    url: &str,
+    policy: &Policy,
+    files: DrawFiles<'_>,
+    opts: &ReadOptions,
+    rejects: &mut Rejects,
+) -> Result<Loaded, ClusterError> {
+    let ctx = connect(url, policy).await?;
+    let (schema, batches) = gather_frame(&ctx, files.scored).await?;
+    let temp = std::env::temp_dir().join(format!(
+        "spotcheck-cluster-{}-{}.arrow",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let result = (|| -> Result<(Loaded, Rejects), ClusterError> {
+        let mut w = create(&temp, schema, &WriteOptions::default())?;
+        for b in &batches {
+            w.write(b)?;
+        }
+        w.finish()?;
+        let mut scratch = Rejects::new(rejects.is_strict());
+        let mut loaded = load(
+            DrawFiles {
+                scored: &temp,
+                ..files
+            },
+            opts,
+            &mut scratch,
+        )?;
+        // The frame leaves its names in a columnar file and reads back the drawn units' names
+        // after the draw; this file is removed below, so its names are read now.
+        loaded.frame.load_names()?;
+        Ok((loaded, scratch))
+    })();
+    // The temporary file goes whatever happened; a failure to remove it is no failure of the draw.
+    let _ = std::fs::remove_file(&temp);
+    let (mut loaded, scratch) = result?;
+    let temp_name = temp.display().to_string();
+    let mine: Vec<_> = scratch
+        .items()
+        .iter()
+        .filter(|r| r.file == temp_name)
+        .collect();
+    if let Some(first) = mine.first() {
+        return Err(ClusterError::Rejected {
+            path: files.scored.to_path_buf(),
+            count: mine.len(),
+            first: format!("{} {:?}: {}", first.column, first.value, first.detail),
+        });
+    }
+    for r in scratch.items() {
+        rejects.push(r.clone())?;
+    }
+    let record = &mut loaded.inputs[0];
+    record.path = files.scored.display().to_string();
+    record.sha256 = sha256_file(files.scored)?;
+    loaded.counts[0].0 = files.scored.to_path_buf();
+    Ok(loaded)
+}

@@ -1,0 +1,253 @@
+//! A local Ballista cluster (cargo feature `cluster`, SPEC §11): one `spotcheck cluster
+//! scheduler` and two `spotcheck cluster executor`s on 127.0.0.1. `sample --cluster` gives the
+//! same sample, public list and manifest as `sample` on this machine, and `sql --cluster` runs
+//! spotcheck's functions on the executors with the same answers as a local query.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Work, repo, text};
+
+/// The cluster's processes, stopped when the test ends (also when it fails).
+struct Cluster {
+    children: Vec<Child>,
+    url: String,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A port p such that p and p + 1 are both free now.
+fn free_pair() -> u16 {
+    for _ in 0..200 {
+        let a = TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two consecutive free ports on 127.0.0.1");
+}
+
+fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
+    let out = std::fs::File::create(w.path(log)).unwrap();
+    let err = out.try_clone().unwrap();
+    Command::new(assert_cmd::cargo::cargo_bin("spotcheck"))
+        .current_dir(w.dir.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("spotcheck cluster starts")
+}
+
+/// Starts a scheduler and two executors and waits until a query runs on them.
+fn start(w: &Work) -> Cluster {
+    let s = free_pair();
+    let listen = format!("127.0.0.1:{s}");
+    let mut cluster = Cluster {
+        children: vec![spawn(
+            w,
+            &["cluster", "scheduler", "--listen", &listen],
+            "scheduler.log",
+        )],
+        url: format!("df://{listen}"),
+    };
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", s)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "scheduler did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for i in 0..2 {
+        let e = free_pair();
+        let work_dir = w.path(&format!("executor{i}"));
+        std::fs::create_dir_all(&work_dir).unwrap();
+        cluster.children.push(spawn(
+            w,
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &listen,
+                "--listen",
+                &format!("127.0.0.1:{e}"),
+                "--tasks",
+                "2",
+                "--work-dir",
+                work_dir.to_str().unwrap(),
+            ],
+            &format!("executor{i}.log"),
+        ));
+        let t0 = Instant::now();
+        while TcpStream::connect(("127.0.0.1", e + 1)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "executor {i} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    cluster
+}
+
+fn ok(o: &std::process::Output, what: &str, w: &Work) {
+    let logs: String = ["scheduler.log", "executor0.log", "executor1.log"]
+        .iter()
+        .map(|f| std::fs::read_to_string(w.path(f)).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n----\n");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{what}: {:?}\nlogs:\n{}",
+        text(o),
+        &logs[logs.len().saturating_sub(4000)..]
+    );
+}
+
+#[test]
+fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
+    let w = Work::new();
+    let data = repo().join("data/sample");
+    let o = w.run(&[
+        "score",
+        data.join("enterprises.csv").to_str().unwrap(),
+        "--emissions",
+        data.join("emissions.csv").to_str().unwrap(),
+        "-o",
+        "scored.parquet",
+        "-q",
+    ]);
+    ok(&o, "score", &w);
+    let cluster = start(&w);
+
+    // The same query on this machine and on the executors: every row, the same bytes.
+    let q = "SELECT uscc, spotcheck_market_ratio(credit_class, tier) AS m, \
+             spotcheck_risk_score(credit_class, env_risk_level, emission_band) AS r, \
+             spotcheck_order_key('2026-12 lottery 0387', 'market', '2026-12', uscc) AS k, \
+             spotcheck_pi(eco_ratio) AS pi \
+             FROM scored ORDER BY k";
+    let o = w.run(&[
+        "sql",
+        q,
+        "--table",
+        "scored=scored.parquet",
+        "-o",
+        "local.csv",
+    ]);
+    ok(&o, "local sql", &w);
+    let o = w.run(&[
+        "sql",
+        q,
+        "--table",
+        "scored=scored.parquet",
+        "-o",
+        "cluster.csv",
+        "--cluster",
+        &cluster.url,
+    ]);
+    ok(&o, "sql --cluster", &w);
+    let local = std::fs::read(w.path("local.csv")).unwrap();
+    assert_eq!(local.iter().filter(|b| **b == b'\n').count(), 3001);
+    assert!(
+        local == std::fs::read(w.path("cluster.csv")).unwrap(),
+        "sql results differ"
+    );
+
+    // The joint draw with history, inspectors and a capacity, here and with --cluster.
+    for dir in ["here", "there"] {
+        std::fs::create_dir_all(w.path(dir)).unwrap();
+    }
+    let draw = |dir: &str, cluster_url: Option<&str>| {
+        let mut args = vec![
+            "sample".to_string(),
+            w.path("scored.parquet").display().to_string(),
+            "--month".into(),
+            "2026-12".into(),
+            "--department".into(),
+            "joint".into(),
+            "--seed".into(),
+            "2026-12 lottery 0387".into(),
+            "--history".into(),
+            data.join("history.csv").display().to_string(),
+            "--inspectors".into(),
+            data.join("inspectors.csv").display().to_string(),
+            "--capacity".into(),
+            "market=40,ecology=25".into(),
+            "-o".into(),
+            format!("{dir}/sample.csv"),
+            "--public".into(),
+            format!("{dir}/public.csv"),
+            "-q".into(),
+        ];
+        if let Some(u) = cluster_url {
+            args.push("--cluster".into());
+            args.push(u.into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.run(&args)
+    };
+    let here = draw("here", None);
+    let there = draw("there", Some(&cluster.url));
+    assert_eq!(
+        here.status.code(),
+        there.status.code(),
+        "{:?} / {:?}",
+        text(&here),
+        text(&there)
+    );
+    ok(&there, "sample --cluster", &w);
+    for f in ["sample.csv", "public.csv"] {
+        let a = std::fs::read(w.path(&format!("here/{f}"))).unwrap();
+        let b = std::fs::read(w.path(&format!("there/{f}"))).unwrap();
+        assert!(a.len() > 500, "{f} has visits");
+        assert!(a == b, "{f} differs between one machine and the cluster");
+    }
+    let m_here = std::fs::read_to_string(w.path("here/sample.manifest.json")).unwrap();
+    let m_there = std::fs::read_to_string(w.path("there/sample.manifest.json")).unwrap();
+    assert!(m_here.contains("\"sha256\""));
+    assert_eq!(
+        m_here.replace("here/", "there/"),
+        m_there,
+        "manifests differ"
+    );
+
+    // verify re-derives the cluster's draw on this machine.
+    let o = w.run(&["verify", "there/sample.manifest.json"]);
+    ok(&o, "verify", &w);
+
+    // A CSV scored table is refused on the cluster with a sentence, and nothing is written.
+    let o = w.run(&[
+        "sample",
+        data.join("enterprises.csv").to_str().unwrap(),
+        "--month",
+        "2026-12",
+        "--department",
+        "market",
+        "--seed",
+        "s",
+        "-o",
+        "x.csv",
+        "--cluster",
+        &cluster.url,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("Parquet or Arrow IPC"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(!w.path("x.csv").exists());
+    drop(cluster);
+}
