@@ -125,7 +125,8 @@ pub fn read_results(
     rejects: &mut Rejects,
     drawn: &(dyn Fn(Month, Department, &[u8; 18]) -> bool + Sync),
 ) -> Result<(Vec<ResultRow>, Counts)> {
-    let reader = crate::table::open(path, opts)?;
+    // Batches are decoded ahead on another thread while the last one is checked.
+    let reader = crate::table::Prefetch::new(crate::table::open(path, opts)?, 2);
     let schema = reader.schema();
     let map = ColumnMap::resolve(&schema, cols::ALL, cols::REQUIRED, path)?;
     let file = path.display().to_string();
