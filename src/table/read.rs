@@ -391,6 +391,55 @@ impl Iterator for Prefetch {
     }
 }
 
+/// Walks the messages of an Arrow IPC stream (or of the stream inside an IPC file, from byte
+/// `start`) without decoding them: each message's metadata length and body length must fit in
+/// what is left of the file. Stops at the end-of-stream marker, at the file's end, or at metadata
+/// it cannot read (arrow's reader then says what is wrong). Reads only the metadata.
+fn check_ipc_framing(file: &mut File, start: u64) -> std::result::Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut pos = start;
+    file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+    let mut word = [0u8; 4];
+    loop {
+        if size.saturating_sub(pos) < 4 || file.read_exact(&mut word).is_err() {
+            return Ok(());
+        }
+        pos += 4;
+        if word == [0xFF; 4] {
+            if size.saturating_sub(pos) < 4 || file.read_exact(&mut word).is_err() {
+                return Ok(());
+            }
+            pos += 4;
+        }
+        let meta_len = i32::from_le_bytes(word);
+        if meta_len == 0 {
+            return Ok(());
+        }
+        let at = pos;
+        let past = |what: &str, n: i64| {
+            format!(
+                "the file is damaged: a message at byte {at} claims {what} of {n} bytes, past the file's end ({size} bytes)"
+            )
+        };
+        if meta_len < 0 || meta_len as u64 > size - pos {
+            return Err(past("metadata", i64::from(meta_len)));
+        }
+        let mut meta = vec![0u8; meta_len as usize];
+        file.read_exact(&mut meta).map_err(|e| e.to_string())?;
+        pos += meta_len as u64;
+        let Ok(message) = arrow::ipc::root_as_message(&meta) else {
+            return Ok(());
+        };
+        let body = message.bodyLength();
+        if body < 0 || body as u64 > size - pos {
+            return Err(past("a body", body));
+        }
+        pos += body as u64;
+        file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+    }
+}
+
 fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::io(path, e))
 }
@@ -539,6 +588,10 @@ fn open_format(path: &Path, opts: &ReadOptions, format: Format) -> Result<TableR
                     expected: "an Arrow IPC file or stream".into(),
                 });
             }
+            // A damaged length prefix makes arrow allocate what it claims (up to 2 GiB) before
+            // reading: every message is checked against the file's size first.
+            let start = if &magic[..n] == b"ARROW1" { 8 } else { 0 };
+            check_ipc_framing(&mut file, start).map_err(bad)?;
             let file = open_file(path)?;
             if &magic[..n] == b"ARROW1" {
                 let r = FileReader::try_new(BufReader::new(file), None)
@@ -1032,6 +1085,41 @@ impl<R> LineLimit<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipc_length_past_the_files_end_is_refused_before_arrow_allocates_it() {
+        // Found by fuzzing: a 3 KiB stream whose first message claimed 1.3 GB of metadata made
+        // arrow allocate it. Here: continuation marker, then 1 GiB claimed, in a 16-byte file.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("damaged.arrows");
+        let mut bytes = vec![0xFF; 4];
+        bytes.extend_from_slice(&(1i32 << 30).to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        std::fs::write(&p, &bytes).unwrap();
+        let e = open(&p, &ReadOptions::default()).err().expect("refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("claims metadata of 1073741824 bytes, past the file's end (16 bytes)"),
+            "{msg}"
+        );
+        // A well-formed stream still reads: an empty table written by arrow itself.
+        let schema = Arc::new(Schema::new(vec![Field::new("uscc", DataType::Utf8, true)]));
+        let ok = dir.path().join("ok.arrows");
+        let mut w =
+            arrow::ipc::writer::StreamWriter::try_new(File::create(&ok).unwrap(), &schema).unwrap();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(arrow::array::StringArray::from(vec!["a", "b"])) as ArrayRef],
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        let mut r = open(&ok, &ReadOptions::default()).expect("a good stream");
+        let rows: usize = std::iter::from_fn(|| r.next_numbered())
+            .map(|b| b.unwrap().batch.num_rows())
+            .sum();
+        assert_eq!(rows, 2);
+    }
 
     #[test]
     fn csv_header_split() {
