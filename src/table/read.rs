@@ -393,8 +393,8 @@ impl Iterator for Prefetch {
 
 /// Walks the messages of an Arrow IPC stream (or of the stream inside an IPC file, from byte
 /// `start`) without decoding them: each message's metadata length and body length must fit in
-/// what is left of the file. Stops at the end-of-stream marker, at the file's end, or at metadata
-/// it cannot read (arrow's reader then says what is wrong). Reads only the metadata.
+/// what is left of the file, and the metadata must verify as an IPC message. Stops at the
+/// end-of-stream marker or at the file's end. Reads only the metadata.
 fn check_ipc_framing(file: &mut File, start: u64) -> std::result::Result<(), String> {
     use std::io::{Seek, SeekFrom};
     let size = file.metadata().map_err(|e| e.to_string())?.len();
@@ -428,9 +428,11 @@ fn check_ipc_framing(file: &mut File, start: u64) -> std::result::Result<(), Str
         let mut meta = vec![0u8; meta_len as usize];
         file.read_exact(&mut meta).map_err(|e| e.to_string())?;
         pos += meta_len as u64;
-        let Ok(message) = arrow::ipc::root_as_message(&meta) else {
-            return Ok(());
-        };
+        // Arrow reads the metadata without verifying it; a message that does not verify is
+        // refused here, before arrow trusts its lengths.
+        let message = arrow::ipc::root_as_message(&meta).map_err(|e| {
+            format!("the file is damaged: the message at byte {at} cannot be read ({e})")
+        })?;
         let body = message.bodyLength();
         if body < 0 || body as u64 > size - pos {
             return Err(past("a body", body));
@@ -438,6 +440,50 @@ fn check_ipc_framing(file: &mut File, start: u64) -> std::result::Result<(), Str
         pos += body as u64;
         file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
     }
+}
+
+/// The footer of an Arrow IPC file: it must verify, and every record batch and dictionary block it
+/// lists must lie inside the file (arrow allocates a block's claimed size before reading it).
+fn check_ipc_footer(file: &mut File) -> std::result::Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let damaged = |what: String| format!("the file is damaged: {what}");
+    if size < 18 {
+        return Err(damaged(format!(
+            "{size} bytes is too short for an Arrow IPC file"
+        )));
+    }
+    let mut tail = [0u8; 10];
+    file.seek(SeekFrom::Start(size - 10))
+        .map_err(|e| e.to_string())?;
+    file.read_exact(&mut tail).map_err(|e| e.to_string())?;
+    let footer_len = i32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if footer_len < 0 || footer_len as u64 > size - 18 {
+        return Err(damaged(format!(
+            "its footer claims {footer_len} bytes in a file of {size}"
+        )));
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::Start(size - 10 - footer_len as u64))
+        .map_err(|e| e.to_string())?;
+    file.read_exact(&mut footer).map_err(|e| e.to_string())?;
+    let footer = arrow::ipc::root_as_footer(&footer)
+        .map_err(|e| damaged(format!("its footer cannot be read ({e})")))?;
+    let blocks = footer
+        .recordBatches()
+        .into_iter()
+        .flatten()
+        .chain(footer.dictionaries().into_iter().flatten());
+    for b in blocks {
+        let (offset, meta, body) = (b.offset(), i64::from(b.metaDataLength()), b.bodyLength());
+        let end = offset.checked_add(meta).and_then(|x| x.checked_add(body));
+        if offset < 0 || meta < 0 || body < 0 || end.is_none_or(|e| e as u64 > size) {
+            return Err(damaged(format!(
+                "its footer lists a block at byte {offset} of {meta} + {body} bytes, past the file's end ({size} bytes)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn open_file(path: &Path) -> Result<File> {
@@ -592,6 +638,9 @@ fn open_format(path: &Path, opts: &ReadOptions, format: Format) -> Result<TableR
             // reading: every message is checked against the file's size first.
             let start = if &magic[..n] == b"ARROW1" { 8 } else { 0 };
             check_ipc_framing(&mut file, start).map_err(bad)?;
+            if start == 8 {
+                check_ipc_footer(&mut file).map_err(bad)?;
+            }
             let file = open_file(path)?;
             if &magic[..n] == b"ARROW1" {
                 let r = FileReader::try_new(BufReader::new(file), None)
