@@ -28,18 +28,5 @@ pub fn for_each_scored(
         let numbered = numbered?;
         f(table.parse(&numbered.batch, numbered.first_row)?);
     }
-    let skipped = reader.skipped().rows();
-    let note = [
-        reader.layout().note(),
-        (skipped > 0).then(|| {
-            format!(
-                "skipped {skipped} blank or total row{}",
-                if skipped == 1 { "" } else { "s" }
-            )
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>();
-    Ok((!note.is_empty()).then(|| note.join("; ")))
+    Ok(reader.layout().note_with(reader.skipped()))
 }

@@ -103,9 +103,12 @@ pub fn run(a: WhitelistArgs) -> Result<ExitCode> {
     println!(
         "{}: read {} scored enterprises; {} on the previous list",
         a.scored.display(),
-        read,
+        read.rows,
         previous.len()
     );
+    if let Some(note) = &read.note {
+        println!("  ({note})");
+    }
     println!("{}", list.summary());
     println!("→ {}", a.output.display());
     Ok(ExitCode::SUCCESS)

@@ -89,6 +89,25 @@ impl Layout {
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
+
+    /// [`Layout::note`] followed by the blank or total rows skipped, for a command's output
+    /// (`header found on row 3; skipped 1 blank or total row`); `None` for a plain table.
+    pub fn note_with(&self, skipped: Skipped) -> Option<String> {
+        let n = skipped.rows();
+        let note = [
+            self.note(),
+            (n > 0).then(|| {
+                format!(
+                    "skipped {n} blank or total row{}",
+                    if n == 1 { "" } else { "s" }
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+        (!note.is_empty()).then(|| note.join("; "))
+    }
 }
 
 /// What a row is, for skipping.

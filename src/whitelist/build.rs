@@ -14,29 +14,37 @@ use crate::table::codes::CodeSet;
 
 use super::{Candidate, PermitHolders, PreviousEntry, Whitelist, WhitelistParams, update_counted};
 
-/// The list built from `scored` and `previous` with `params`, and the number of scored rows read.
+/// What reading the scored file found: rows read, and where the table was found when it was
+/// not a plain table (`header found on row 3; skipped 1 blank or total row`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredRead {
+    pub rows: u64,
+    pub note: Option<String>,
+}
+
+/// The list built from `scored` and `previous` with `params`, and what was read. The scored
+/// file's header is searched for like every table's (a title row above it, a notes sheet in
+/// front, total rows below are passed over).
 pub fn from_scored(
     scored: &Path,
     previous: &[PreviousEntry],
     params: &WhitelistParams,
     opts: &ReadOptions,
-) -> Result<(Whitelist, u64)> {
+) -> Result<(Whitelist, ScoredRead)> {
     let on_previous: HashSet<String> = previous
         .iter()
         .filter(|p| p.on_list())
         .map(|p| p.uscc.trim().to_ascii_uppercase())
         .collect();
-    let reader = crate::table::open(scored, opts)?;
+    let mut reader = crate::table::open(scored, &ScoredTable::read_options(opts))?;
     let table = ScoredTable::from_schema(&reader.schema(), scored)?;
     let mut seen = CodeSet::new();
     let mut seen_odd: HashSet<String> = Default::default();
     let mut holders = PermitHolders::default();
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut next = 1u64;
-    for batch in reader {
-        let batch = batch?;
-        let rows = table.parse(&batch, next)?;
-        next += batch.num_rows() as u64;
+    while let Some(numbered) = reader.next_numbered() {
+        let numbered = numbered?;
+        let rows = table.parse(&numbered.batch, numbered.first_row)?;
         for i in 0..rows.len() {
             // Codes are read back trimmed and upper-cased; a hand-edited file may hold one that
             // is not 18 characters long.
@@ -68,5 +76,9 @@ pub fn from_scored(
     }
     params.validate()?;
     let list = update_counted(&candidates, previous, params, Some(&holders));
-    Ok((list, next - 1))
+    let read = ScoredRead {
+        rows: reader.rows_read(),
+        note: reader.layout().note_with(reader.skipped()),
+    };
+    Ok((list, read))
 }

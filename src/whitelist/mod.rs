@@ -29,7 +29,7 @@ pub mod workbook;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-pub use build::from_scored;
+pub use build::{ScoredRead, from_scored};
 pub use previous::read_previous;
 pub use workbook::{InputFile, OutputOptions, write_list, write_table, write_xlsx};
 

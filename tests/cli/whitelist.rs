@@ -163,3 +163,53 @@ fn bad_previous_list_is_a_clear_error() {
     );
     assert!(!w.path("l.csv").exists());
 }
+
+#[test]
+fn a_scored_file_with_a_title_row_and_a_total_row_gives_the_same_list() {
+    let w = Work::new();
+    let o = w.run(&[
+        "gen",
+        "--rows",
+        "400",
+        "--seed",
+        "12",
+        "-o",
+        "e.csv",
+        "--emissions",
+        "m.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = w.run(&[
+        "score",
+        "e.csv",
+        "--emissions",
+        "m.csv",
+        "-o",
+        "s.csv",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    // As an analyst hands it back after opening it in Excel: a title above, a total below.
+    let plain = std::fs::read_to_string(w.path("s.csv")).unwrap();
+    let pad = ",".repeat(plain.lines().next().unwrap().split(',').count() - 2);
+    w.write(
+        "titled.csv",
+        format!("2026年12月 评分结果,{pad}\n{plain},{pad}\n合计,400{pad}\n"),
+    );
+    let args = |input: &'static str, out: &'static str| {
+        ["whitelist", input, "--as-of", "2026-12-01", "-o", out]
+    };
+    let o = w.run(&args("s.csv", "plain-list.csv"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = w.run(&args("titled.csv", "titled-list.csv"));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("read 400 scored enterprises"), "{out}");
+    assert!(
+        out.contains("(header found on row 2; skipped 2 blank or total rows)"),
+        "{out}"
+    );
+    let plain_list = read_csv(&w.path("plain-list.csv"));
+    assert!(plain_list.len() > 1, "the sample must list someone");
+    assert_eq!(plain_list, read_csv(&w.path("titled-list.csv")));
+}
