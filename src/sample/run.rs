@@ -334,12 +334,14 @@ fn scratch_dir(manifest: &Path) -> Result<PathBuf> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
-        .unwrap_or_else(std::env::temp_dir);
+        .unwrap_or_else(|| PathBuf::from("."));
     // Several re-derivations may run at once in one process (the console): a counter keeps
     // their folders apart.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = base.join(format!(".spotcheck-verify-{}-{n}", std::process::id()));
+    // Scratch folders of killed runs are removed first (only those whose process is gone).
+    crate::table::atomic::sweep_folder(&base);
+    let dir = base.join(crate::table::atomic::scratch_name(n));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)
 }

@@ -53,6 +53,33 @@ pub fn temp_owner(file_name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
+/// The process id a scratch folder of spotcheck's pattern carries (`.spotcheck-verify-PID-N`,
+/// the folder `verify` and `results` re-derive a draw in), if it is one.
+///
+/// ```
+/// use spotcheck::table::atomic::scratch_owner;
+/// assert_eq!(scratch_owner(".spotcheck-verify-4242-0"), Some(4242));
+/// assert_eq!(scratch_owner(".spotcheck-verify-4242"), None);
+/// assert_eq!(scratch_owner(".spotcheck-verify-42a-1"), None);
+/// ```
+pub fn scratch_owner(dir_name: &str) -> Option<u32> {
+    let rest = dir_name.strip_prefix(SCRATCH_PREFIX)?;
+    let (pid, n) = rest.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(pid) || !digits(n) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// The name of a fresh scratch folder of this process (see [`scratch_owner`]); `n` keeps several
+/// folders of one process apart.
+pub fn scratch_name(n: u64) -> String {
+    format!("{SCRATCH_PREFIX}{}-{n}", std::process::id())
+}
+
+const SCRATCH_PREFIX: &str = ".spotcheck-verify-";
+
 /// Whether a process with this id exists (`/proc/PID` on Linux, `kill(pid, 0)` elsewhere on
 /// Unix). Unknown platforms answer yes, so nothing is removed that might be in use.
 pub fn process_alive(pid: u32) -> bool {
@@ -84,9 +111,10 @@ pub fn process_alive(pid: u32) -> bool {
 }
 
 /// Removes the temporary files of dead runs from `dir`: files named `.NAME.spotcheck-PID.tmp`
-/// whose PID no longer runs. Returns the paths removed. Files of live runs (another spotcheck
-/// writing into the same folder right now) and every other file are left alone. A folder that
-/// cannot be listed is skipped (the write that follows reports the real problem).
+/// and scratch folders named `.spotcheck-verify-PID-N` whose PID no longer runs. Returns the
+/// paths removed. Those of live runs (another spotcheck writing into the same folder right now)
+/// and everything else are left alone. A folder that cannot be listed is skipped (the write that
+/// follows reports the real problem).
 pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -94,14 +122,24 @@ pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
     };
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(temp_owner) else {
+        let Some(name) = name.to_str() else {
             continue;
         };
-        if !process_alive(pid) && e.file_type().is_ok_and(|t| t.is_file()) {
-            let p = e.path();
-            if std::fs::remove_file(&p).is_ok() {
-                removed.push(p);
+        let Ok(kind) = e.file_type() else {
+            continue;
+        };
+        let p = e.path();
+        let gone = match (temp_owner(name), scratch_owner(name)) {
+            (Some(pid), _) if kind.is_file() && !process_alive(pid) => {
+                std::fs::remove_file(&p).is_ok()
             }
+            (_, Some(pid)) if kind.is_dir() && !process_alive(pid) => {
+                std::fs::remove_dir_all(&p).is_ok()
+            }
+            _ => false,
+        };
+        if gone {
+            removed.push(p);
         }
     }
     removed
@@ -111,15 +149,19 @@ pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
 /// when they start; commands call it early for their outputs, so the sweep happens even when the
 /// run then fails before writing.
 pub fn sweep_folder_of(path: &Path) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => sweep_folder(d),
+        _ => sweep_folder(Path::new(".")),
+    }
+}
+
+/// Sweeps `dir` once per process ([`sweep_stale`]).
+pub fn sweep_folder(dir: &Path) {
     let first = lock(&SWEPT)
         .get_or_insert_with(HashSet::new)
-        .insert(dir.clone());
+        .insert(dir.to_path_buf());
     if first {
-        sweep_stale(&dir);
+        sweep_stale(dir);
     }
 }
 
@@ -229,9 +271,23 @@ mod tests {
         for p in [&stale, &live, &other, &output] {
             std::fs::write(p, b"x").unwrap();
         }
-        let removed = sweep_stale(dir.path());
-        assert_eq!(removed, vec![stale.clone()]);
+        // Scratch folders of re-derivations: a dead run's (with a file inside), a live one's,
+        // and a file that only looks like one.
+        let stale_dir = dir.path().join(format!(".spotcheck-verify-{dead}-3"));
+        let live_dir = dir.path().join(format!(".spotcheck-verify-{me}-0"));
+        let file_named_so = dir.path().join(format!(".spotcheck-verify-{dead}-4"));
+        for d in [&stale_dir, &live_dir] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("sample.csv"), b"x").unwrap();
+        }
+        std::fs::write(&file_named_so, b"x").unwrap();
+        let mut removed = sweep_stale(dir.path());
+        removed.sort();
+        let mut expected = vec![stale.clone(), stale_dir.clone()];
+        expected.sort();
+        assert_eq!(removed, expected);
         assert!(!stale.exists() && live.exists() && other.exists() && output.exists());
+        assert!(!stale_dir.exists() && live_dir.exists() && file_named_so.exists());
     }
 
     #[test]

@@ -99,11 +99,24 @@ fn same_seed_same_bytes_and_verify_catches_edits() {
             .all(|r| r[6] == "第1期" && r[7] == "sys-pps-sha256/1")
     );
 
-    // Untouched: verified.
+    // Untouched: verified. The scratch folder a killed verify left beside the manifest is
+    // removed (its process is gone); a running one's is not.
+    let dead = std::process::Command::new("true")
+        .spawn()
+        .and_then(|mut c| c.wait().map(|_| c.id()))
+        .unwrap();
+    let killed = w.path(&format!(".spotcheck-verify-{dead}-0"));
+    let running = w.path(&format!(".spotcheck-verify-{}-0", std::process::id()));
+    for d in [&killed, &running] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::write(d.join("sample.csv"), "x").unwrap();
+    }
     let o = w.run(&["verify", "a.manifest.json"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("verified"), "{out}");
+    assert!(!killed.exists() && running.exists());
+    std::fs::remove_dir_all(&running).unwrap();
 
     // An edited sample: a unit replaced.
     let original = std::fs::read_to_string(w.path("a.csv")).unwrap();
