@@ -26,6 +26,16 @@ fn main() -> ExitCode {
         }
     }));
     let args = cli::Cli::parse();
+    // Servers and cluster clients keep Rust's default: SIGPIPE ignored, a write to a closed
+    // socket an ordinary error (Ballista's scheduler probes an executor's port and hangs up; with
+    // the default action restored that killed the executor at once).
+    #[cfg(unix)]
+    if args.command.uses_network() {
+        // SAFETY: signal(2) with SIG_IGN is safe to call at any time.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

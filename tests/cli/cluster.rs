@@ -24,16 +24,33 @@ impl Drop for Cluster {
     }
 }
 
-/// A port p such that p and p + 1 are both free now.
-fn free_pair() -> u16 {
-    for _ in 0..200 {
-        let a = TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65535 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
+/// Ports for the scheduler (one) and the executors (PORT and PORT + 1 each): all chosen while
+/// the earlier ones are still held, so no two processes are given the same port, then released
+/// for the processes to bind.
+fn free_ports(executors: usize) -> (u16, Vec<u16>) {
+    let mut held = Vec::new();
+    let mut take = |pair: bool| -> u16 {
+        for _ in 0..500 {
+            let a = TcpListener::bind("127.0.0.1:0").unwrap();
+            let p = a.local_addr().unwrap().port();
+            if !pair {
+                held.push(a);
+                return p;
+            }
+            if p < 65535 {
+                if let Ok(b) = TcpListener::bind(("127.0.0.1", p + 1)) {
+                    held.push(a);
+                    held.push(b);
+                    return p;
+                }
+            }
         }
-    }
-    panic!("no two consecutive free ports on 127.0.0.1");
+        panic!("no free ports on 127.0.0.1");
+    };
+    let scheduler = take(false);
+    let executors = (0..executors).map(|_| take(true)).collect();
+    drop(held);
+    (scheduler, executors)
 }
 
 fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
@@ -49,9 +66,29 @@ fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
         .expect("spotcheck cluster starts")
 }
 
-/// Starts a scheduler and two executors and waits until a query runs on them.
+/// Waits until `port` accepts connections, failing with the process's log if it ends first.
+fn wait_for(w: &Work, child: &mut Child, port: u16, what: &str, log: &str) {
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "{what} ended ({status}) before serving on port {port}; its log:\n{}",
+                std::fs::read_to_string(w.path(log)).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "{what} did not serve on port {port} within 120 s; its log:\n{}",
+            std::fs::read_to_string(w.path(log)).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts a scheduler and two executors and waits until both executors have registered (an
+/// executor serves Arrow Flight on its PORT only after the scheduler has accepted it).
 fn start(w: &Work) -> Cluster {
-    let s = free_pair();
+    let (s, executors) = free_ports(2);
     let listen = format!("127.0.0.1:{s}");
     let mut cluster = Cluster {
         children: vec![spawn(
@@ -61,18 +98,17 @@ fn start(w: &Work) -> Cluster {
         )],
         url: format!("df://{listen}"),
     };
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", s)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "scheduler did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for i in 0..2 {
-        let e = free_pair();
+    wait_for(
+        w,
+        &mut cluster.children[0],
+        s,
+        "the scheduler",
+        "scheduler.log",
+    );
+    for (i, e) in executors.into_iter().enumerate() {
         let work_dir = w.path(&format!("executor{i}"));
         std::fs::create_dir_all(&work_dir).unwrap();
+        let log = format!("executor{i}.log");
         cluster.children.push(spawn(
             w,
             &[
@@ -87,16 +123,10 @@ fn start(w: &Work) -> Cluster {
                 "--work-dir",
                 work_dir.to_str().unwrap(),
             ],
-            &format!("executor{i}.log"),
+            &log,
         ));
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", e + 1)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(60),
-                "executor {i} did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = cluster.children.last_mut().unwrap();
+        wait_for(w, child, e, &format!("executor {i}"), &log);
     }
     cluster
 }
