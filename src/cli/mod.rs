@@ -84,6 +84,8 @@ impl Command {
             Command::Sql(a) => a.cluster.is_some(),
             #[cfg(feature = "cluster")]
             Command::Sample(a) => a.cluster.is_some(),
+            #[cfg(feature = "cluster")]
+            Command::Score(a) => a.cluster.is_some(),
             _ => false,
         }
     }

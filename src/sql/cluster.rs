@@ -10,6 +10,12 @@
 //! because connecting rebuilds the session's function map). All three use the same policy file;
 //! a cluster started with one policy computes that policy's ratios whatever the client's is.
 //!
+//! `score --cluster` ([`gather_tables`]): the executors read the enterprise and emissions tables,
+//! each file as one partition so that its rows come back in file order, and the rows are written
+//! here to Arrow IPC copies that `score`'s own pipeline reads; the scoring, the credit model and
+//! the rejected-row checks run here, so scored file, rejects and counts are byte for byte the
+//! single-machine command's (row numbers and file names are the original files').
+//!
 //! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and returns the frame's
 //! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
 //! runs here with the library's kernel, so its f64 running sums are the single-machine ones and
@@ -61,6 +67,12 @@ pub enum ClusterError {
         "{path}: a draw on a cluster reads the scored table as Parquet or Arrow IPC (.parquet, .arrow); write it so with `spotcheck score -o …parquet`"
     )]
     ScoredFormat { path: PathBuf },
+    /// An input table of `score --cluster` must be a file every executor can read in a columnar
+    /// format.
+    #[error(
+        "{path}: a run on a cluster reads its tables as Parquet or Arrow IPC (.parquet, .arrow); convert it with `spotcheck sql \"SELECT * FROM t\" --table t=FILE -o FILE.parquet`"
+    )]
+    TableFormat { path: PathBuf },
     /// Rows of the scored table were rejected: their row numbers are only known to a reading of
     /// the file in order, which is the single-machine command's.
     #[error(
@@ -353,4 +365,104 @@ pub async fn load_draw(
     record.sha256 = sha256_file(files.scored)?;
     loaded.counts[0].0 = files.scored.to_path_buf();
     Ok(loaded)
+}
+
+/// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
+/// the single-machine readers then read ([`gather_tables`]). The copies live in a folder beside
+/// the output and are removed when this is dropped (also when the run fails); a run killed
+/// outright can leave the folder behind (`.NAME.cluster-PID`, safe to delete).
+#[derive(Debug)]
+pub struct Gathered {
+    dir: PathBuf,
+    /// (the file the user named, the local copy of its rows).
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Gathered {
+    /// The local copy of `original`, or `original` itself when it was not gathered.
+    pub fn local<'a>(&'a self, original: &'a Path) -> &'a Path {
+        self.files
+            .iter()
+            .find(|(o, _)| o == original)
+            .map_or(original, |(_, l)| l.as_path())
+    }
+
+    /// `text` with every local copy's path replaced by the file the user named (for messages
+    /// that quote the file they read).
+    pub fn restore_text(&self, text: &str) -> String {
+        self.files.iter().fold(text.to_string(), |t, (o, l)| {
+            t.replace(&l.display().to_string(), &o.display().to_string())
+        })
+    }
+
+    /// Moves `scratch`'s rejected rows into `rejects`, naming the files the user named; under
+    /// `--strict` the first of them is the error, as it is without a cluster.
+    pub fn restore_rejects(&self, scratch: Rejects, rejects: &mut Rejects) -> crate::Result<()> {
+        for r in scratch.items() {
+            let mut r = r.clone();
+            r.file = self.restore_text(&r.file);
+            rejects.push(r)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Gathered {
+    fn drop(&mut self) {
+        // A failure to remove the copies is no failure of the run.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Reads every table file of `tables` on the cluster at `url` and writes its rows, in file order,
+/// to a local Arrow IPC copy in a folder beside `beside` (the run's output). The files must be
+/// Parquet or Arrow IPC at a path every executor can read. Each file is read as one partition, so
+/// its rows come back in file order and keep their row numbers (which rejected-row reports
+/// quote); the columns keep their types.
+pub async fn gather_tables(
+    url: &str,
+    policy: &Policy,
+    tables: &[&Path],
+    beside: &Path,
+) -> Result<Gathered, ClusterError> {
+    for t in tables {
+        match Format::from_path(t)? {
+            Format::Parquet | Format::Arrow => {}
+            _ => {
+                return Err(ClusterError::TableFormat {
+                    path: t.to_path_buf(),
+                });
+            }
+        }
+    }
+    let ctx = connect(url, policy).await?;
+    // One partition per file: the executors' scan keeps the file's row order.
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .execution
+        .target_partitions = 1;
+    let name = beside
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let dir = beside.with_file_name(format!(".{name}.cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+    let mut gathered = Gathered {
+        dir,
+        files: Vec::new(),
+    };
+    for (i, t) in tables.iter().enumerate() {
+        let table = format!("t{i}");
+        register_table(&ctx, &table, t, &ReadOptions::default()).await?;
+        let (schema, batches) = query(&ctx, &format!("SELECT * FROM {table}")).await?;
+        let copy = gathered.dir.join(format!("{i}.arrow"));
+        let mut w = create(&copy, schema, &WriteOptions::default())?;
+        for b in &batches {
+            w.write(b)?;
+        }
+        w.finish()?;
+        gathered.files.push((t.to_path_buf(), copy));
+    }
+    Ok(gathered)
 }

@@ -1,7 +1,9 @@
 //! A local Ballista cluster (cargo feature `cluster`, SPEC §11): one `spotcheck cluster
-//! scheduler` and two `spotcheck cluster executor`s on 127.0.0.1. `sample --cluster` gives the
-//! same sample, public list and manifest as `sample` on this machine, and `sql --cluster` runs
-//! spotcheck's functions on the executors with the same answers as a local query.
+//! scheduler` and two `spotcheck cluster executor`s on 127.0.0.1, started once for the whole
+//! file (one test, so that CI starts one cluster). `score --cluster` writes the same scored file,
+//! rejects and counts as `score` on this machine, `sample --cluster` the same sample, public list
+//! and manifest, and `sql --cluster` runs spotcheck's functions on the executors with the same
+//! answers as a local query.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -146,8 +148,79 @@ fn ok(o: &std::process::Output, what: &str, w: &Work) {
     );
 }
 
+/// Jobs whose output the executors have written into their work folders so far (one folder per
+/// job): evidence that a run went through the executors.
+fn executor_jobs(w: &Work) -> usize {
+    (0..2)
+        .map(|i| {
+            std::fs::read_dir(w.path(&format!("executor{i}")))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// `score` on this machine and with `--cluster`, the same bytes out: scored file, rejects, counts.
+fn score_here_and_there(
+    w: &Work,
+    url: &str,
+    input: &str,
+    emissions: &str,
+    out: &str,
+    extra: &[&str],
+) {
+    let run = |dir: &str, cluster: Option<&str>| {
+        std::fs::create_dir_all(w.path(dir)).unwrap();
+        let output = format!("{dir}/{out}");
+        let mut args = vec![
+            "score",
+            input,
+            "--emissions",
+            emissions,
+            "-o",
+            &output,
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        if let Some(u) = cluster {
+            args.extend_from_slice(&["--cluster", u]);
+        }
+        let o = w.run(&args);
+        ok(&o, &format!("score {input} {extra:?} {cluster:?}"), w);
+        o
+    };
+    let jobs = executor_jobs(w);
+    let here = run("score-here", None);
+    let there = run("score-there", Some(url));
+    assert!(
+        executor_jobs(w) > jobs,
+        "score --cluster left no job output on the executors"
+    );
+    assert_eq!(
+        text(&here).0.replace("score-here/", "score-there/"),
+        text(&there).0,
+        "counts differ"
+    );
+    let stem = out.rsplit_once('.').unwrap().0;
+    for f in [out.to_string(), format!("{stem}.rejects.csv")] {
+        let a = std::fs::read(w.path(&format!("score-here/{f}"))).unwrap();
+        let b = std::fs::read(w.path(&format!("score-there/{f}"))).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between one machine and the cluster ({input} {extra:?})"
+        );
+    }
+    // No copy of the gathered tables is left beside the output.
+    let left: Vec<_> = std::fs::read_dir(w.path("score-there"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[test]
-fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
+fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     let w = Work::new();
     let data = repo().join("data/sample");
     let o = w.run(&[
@@ -161,6 +234,79 @@ fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
     ]);
     ok(&o, "score", &w);
     let cluster = start(&w);
+
+    // score: data/sample as Parquet (the cluster reads columnar files), and a damaged copy with
+    // duplicate and invalid codes, classes left to the model and orphan emission rows.
+    let e = data.join("enterprises.csv").display().to_string();
+    let m = data.join("emissions.csv").display().to_string();
+    for (q, table, file) in [
+        ("SELECT * FROM t", &e, "enterprises.parquet"),
+        ("SELECT * FROM t", &m, "emissions.parquet"),
+    ] {
+        let o = w.run(&["sql", q, "--table", &format!("t={table}"), "-o", file]);
+        ok(&o, "sql to Parquet", &w);
+    }
+    let damaged = "SELECT CASE WHEN name LIKE '%科技%' THEN 'X' || uscc ELSE uscc END AS uscc, \
+                   name, district, tier, \
+                   CASE WHEN employees > '200' THEN NULL ELSE credit_class END AS credit_class, \
+                   years_in_operation, registered_capital_wan, employees, abnormal_list_3y, \
+                   admin_penalties_3y, serious_illegal, annual_report_late_3y, tax_credit_grade, \
+                   judgment_debtor, complaints_12m, permit_class, env_risk_level, air_q, air_m, \
+                   air_e, water_q, water_m, water_e, env_penalties_24m, env_incidents_24m, \
+                   env_serious_violation_36m, online_monitoring \
+                   FROM t WHERE district <> '110108' \
+                   UNION ALL SELECT uscc, name, district, tier, credit_class, years_in_operation, \
+                   registered_capital_wan, employees, abnormal_list_3y, admin_penalties_3y, \
+                   serious_illegal, annual_report_late_3y, tax_credit_grade, judgment_debtor, \
+                   complaints_12m, permit_class, env_risk_level, air_q, air_m, air_e, water_q, \
+                   water_m, water_e, env_penalties_24m, env_incidents_24m, \
+                   env_serious_violation_36m, online_monitoring FROM t WHERE district = '110105'";
+    let o = w.run(&[
+        "sql",
+        damaged,
+        "--table",
+        "t=enterprises.parquet",
+        "-o",
+        "damaged.parquet",
+    ]);
+    ok(&o, "sql damaged", &w);
+    for input in ["enterprises.parquet", "damaged.parquet"] {
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "emissions.parquet",
+            "scored.csv",
+            &[],
+        );
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "emissions.parquet",
+            "scored.parquet",
+            &["--no-model", "--lang", "zh"],
+        );
+    }
+    let rejects = std::fs::read_to_string(w.path("score-there/scored.rejects.csv")).unwrap();
+    for reason in ["USCC_DUPLICATE", "EMISSION_ORPHAN"] {
+        assert!(rejects.contains(reason), "damaged input gives {reason}");
+    }
+    let scored = std::fs::read_to_string(w.path("score-there/scored.csv")).unwrap();
+    assert!(
+        scored.contains(",model,"),
+        "the credit model classified rows"
+    );
+
+    // A CSV table is refused on the cluster with a sentence, and nothing is written.
+    let o = w.run(&["score", &e, "-o", "y.csv", "--cluster", &cluster.url]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("Parquet or Arrow IPC"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(!w.path("y.csv").exists());
 
     // The same query on this machine and on the executors: every row, the same bytes.
     let q = "SELECT uscc, spotcheck_market_ratio(credit_class, tier) AS m, \
