@@ -9,7 +9,10 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Work, repo, text};
+use spotcheck::sample::Strata;
+use spotcheck::schema::Department;
+
+use super::{Work, read_csv, repo, text};
 
 /// The cluster's processes, stopped when the test ends (also when it fails).
 struct Cluster {
@@ -219,6 +222,97 @@ fn score_here_and_there(
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// The §4 draw as SQL window functions (`spotcheck::sql::systematic_draw_sql`), run on this
+/// machine and on the cluster, selects exactly the units `sample` draws (no history, no capacity),
+/// in the same order. Returns how many were drawn.
+fn window_draw_matches(
+    w: &Work,
+    url: &str,
+    scored: &str,
+    seed: &str,
+    department: Department,
+    strata: Strata,
+) -> usize {
+    let name = format!("{}-{}", department.en(), strata.en());
+    let o = w.run(&[
+        "sample",
+        scored,
+        "--month",
+        "2026-12",
+        "--department",
+        department.en(),
+        "--strata",
+        strata.en(),
+        "--seed",
+        seed,
+        "-o",
+        &format!("{name}.csv"),
+        "-q",
+    ]);
+    ok(&o, "sample", w);
+    let drawn: Vec<String> = {
+        let rows = read_csv(&w.path(&format!("{name}.csv")));
+        let col = rows[0].iter().position(|h| h == "uscc").unwrap();
+        rows[1..].iter().map(|r| r[col].clone()).collect()
+    };
+    assert!(drawn.len() > 10, "{name}: {} drawn", drawn.len());
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.path(&format!("{name}.manifest.json"))).unwrap(),
+    )
+    .unwrap();
+    let q = spotcheck::sql::systematic_draw_sql("scored", seed, department, "2026-12", strata);
+    for cluster in [None, Some(url)] {
+        let out = format!("{name}-window-{}.csv", cluster.is_some());
+        let table = format!("scored={scored}");
+        let mut args = vec!["sql", q.as_str(), "--table", &table, "-o", &out];
+        if let Some(u) = cluster {
+            args.extend_from_slice(&["--cluster", u]);
+        }
+        let o = w.run(&args);
+        ok(&o, "sql window draw", w);
+        let rows = read_csv(&w.path(&out));
+        let (u, sel) = (
+            rows[0].iter().position(|h| h == "uscc").unwrap(),
+            rows[0].iter().position(|h| h == "selected").unwrap(),
+        );
+        let selected: Vec<String> = rows[1..]
+            .iter()
+            .filter(|r| r[sel] == "true")
+            .map(|r| r[u].clone())
+            .collect();
+        assert!(
+            selected == drawn,
+            "{name} (cluster: {cluster:?}): the window draw selects {} units, sample {}",
+            selected.len(),
+            drawn.len()
+        );
+        // Every stratum's Σπ (the last running sum) equals the manifest's to the last bit: the
+        // window added the π in §4's order (thousands of additions per stratum; another order
+        // would differ in the last bits), and its eligible units are the draw's.
+        let (st, t) = (
+            rows[0].iter().position(|h| h == "stratum").unwrap(),
+            rows[0].iter().position(|h| h == "t_after").unwrap(),
+        );
+        for s in manifest["per_stratum"].as_array().unwrap() {
+            let stratum = s["stratum"].as_str().unwrap();
+            let mine: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[st] == stratum).collect();
+            assert_eq!(
+                mine.len() as u64,
+                s["eligible"].as_u64().unwrap(),
+                "{name} {stratum}"
+            );
+            let last: f64 = mine.last().unwrap()[t].parse().unwrap();
+            assert_eq!(
+                last.to_bits(),
+                s["pi_sum"].as_f64().unwrap().to_bits(),
+                "{name} {stratum}: Σπ {last} vs the manifest's {}",
+                s["pi_sum"]
+            );
+        }
+    }
+    drawn.len()
+}
+
 #[test]
 fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     let w = Work::new();
@@ -339,6 +433,66 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     assert!(
         local == std::fs::read(w.path("cluster.csv")).unwrap(),
         "sql results differ"
+    );
+
+    // The draw as window functions on the executors: the same selection as sample, on
+    // data/sample and on 10^5 generated enterprises.
+    let seed = "2026-12 lottery 0387";
+    let n = window_draw_matches(
+        &w,
+        &cluster.url,
+        "scored.parquet",
+        seed,
+        Department::Market,
+        Strata::District,
+    );
+    assert!(n > 20);
+    window_draw_matches(
+        &w,
+        &cluster.url,
+        "scored.parquet",
+        seed,
+        Department::Ecology,
+        Strata::Tier,
+    );
+    let o = w.run(&[
+        "gen",
+        "--rows",
+        "100000",
+        "--seed",
+        "7",
+        "-o",
+        "gen.parquet",
+        "--emissions",
+        "gen-emissions.parquet",
+    ]);
+    ok(&o, "gen", &w);
+    let o = w.run(&[
+        "score",
+        "gen.parquet",
+        "--emissions",
+        "gen-emissions.parquet",
+        "-o",
+        "gen-scored.parquet",
+        "-q",
+    ]);
+    ok(&o, "score gen", &w);
+    let n = window_draw_matches(
+        &w,
+        &cluster.url,
+        "gen-scored.parquet",
+        "S 1",
+        Department::Market,
+        Strata::District,
+    );
+    assert!(n > 900, "{n}");
+    window_draw_matches(
+        &w,
+        &cluster.url,
+        "gen-scored.parquet",
+        "it's 2",
+        Department::Ecology,
+        Strata::None,
     );
 
     // The joint draw with history, inspectors and a capacity, here and with --cluster.
