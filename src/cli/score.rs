@@ -73,27 +73,12 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode> {
         return run_on_cluster(&a, url, &policy, &output);
     }
     let mut rejects = a.input.rejects();
-    let outcome = score(&a, &policy, &output, &Inputs::Here, &mut rejects)?;
+    let read = Read {
+        enterprises: &a.enterprises,
+        emissions: a.emissions.as_deref(),
+    };
+    let outcome = score(&a, &policy, &output, read, &mut rejects)?;
     finish(&a, &output, outcome, &rejects)
-}
-
-/// Where the input tables are read.
-enum Inputs<'g> {
-    /// From the files the user named.
-    Here,
-    /// From their copies gathered on a cluster.
-    #[cfg(feature = "cluster")]
-    Gathered(&'g spotcheck::sql::cluster::Gathered),
-}
-
-impl Inputs<'_> {
-    fn path<'a>(&'a self, original: &'a Path) -> &'a Path {
-        match self {
-            Inputs::Here => original,
-            #[cfg(feature = "cluster")]
-            Inputs::Gathered(g) => g.local(original),
-        }
-    }
 }
 
 /// `score --cluster`: the executors read the tables, this machine scores their rows with the
@@ -118,17 +103,23 @@ fn run_on_cluster(
         ))
         .with_context(|| format!("reading the input tables on the cluster at {url}"))?;
     let mut scratch = a.input.rejects();
-    let outcome = score(
-        a,
-        policy,
-        output,
-        &Inputs::Gathered(&gathered),
-        &mut scratch,
-    )
-    .map_err(|e| anyhow::anyhow!(gathered.restore_text(&format!("{e:#}"))))?;
+    let read = Read {
+        enterprises: gathered.local(&a.enterprises),
+        emissions: a.emissions.as_deref().map(|p| gathered.local(p)),
+    };
+    let outcome = score(a, policy, output, read, &mut scratch)
+        .map_err(|e| anyhow::anyhow!(gathered.restore_text(&format!("{e:#}"))))?;
     let mut rejects = a.input.rejects();
     gathered.restore_rejects(scratch, &mut rejects)?;
     finish(a, output, outcome, &rejects)
+}
+
+/// The files [`score`] reads: the ones the user named, or their copies gathered on a cluster
+/// (messages and counts name the user's files either way).
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    enterprises: &'a Path,
+    emissions: Option<&'a Path>,
 }
 
 /// What [`score`] found, for [`finish`] to write and print.
@@ -137,24 +128,24 @@ struct Scored {
     emission_counts: Option<(PathBuf, spotcheck::input::Counts)>,
 }
 
-/// Scores the tables (read from `inputs`) into `output`; rejected rows go to `rejects`.
+/// Scores the tables (read from `read`) into `output`; rejected rows go to `rejects`.
 fn score(
     a: &ScoreArgs,
     policy: &spotcheck::policy::Policy,
     output: &Path,
-    inputs: &Inputs,
+    read: Read<'_>,
     rejects: &mut spotcheck::table::Rejects,
 ) -> Result<Scored> {
     let opts = a.input.read_options();
-    let emissions_in = a.emissions.as_deref().map(|p| inputs.path(p));
+    let emissions_in = read.emissions;
     let progress = super::progress::Progress::new(a.input.quiet, "scoring", None);
     progress.phase("reading the emissions");
     let emissions = match emissions_in {
         Some(p) => Some(read_emission_totals(p, &opts, rejects, policy)?),
         None => None,
     };
-    let reader = EnterpriseReader::open(inputs.path(&a.enterprises), &opts)
-        .context("reading the enterprise table")?;
+    let reader =
+        EnterpriseReader::open(read.enterprises, &opts).context("reading the enterprise table")?;
     let model = a.model.load_for(&reader.schema())?;
     if emissions.is_some() && reader.has_pe_columns() {
         eprintln!(

@@ -42,12 +42,12 @@ fn free_ports(executors: usize) -> (u16, Vec<u16>) {
                 held.push(a);
                 return p;
             }
-            if p < 65535 {
-                if let Ok(b) = TcpListener::bind(("127.0.0.1", p + 1)) {
-                    held.push(a);
-                    held.push(b);
-                    return p;
-                }
+            if p < 65535
+                && let Ok(b) = TcpListener::bind(("127.0.0.1", p + 1))
+            {
+                held.push(a);
+                held.push(b);
+                return p;
             }
         }
         panic!("no free ports on 127.0.0.1");
