@@ -20,6 +20,16 @@
 //! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
 //! runs here with the library's kernel, so its f64 running sums are the single-machine ones and
 //! the selection is identical by construction.
+//!
+//! The draw itself as window functions on the executors ([`super::systematic_draw_sql`]: running
+//! Σπ per stratum in key order) is exact — the cluster test shows the same selection and every
+//! stratum's Σπ equal to the bit — but covers §4 only without history and capacity. `sample
+//! --cluster` still gathers the frame and draws here because (1) a capacity's π ranks every unit
+//! of the department by ratio and stops on suffix sums S_k, a sequential rule over the whole
+//! frame; (2) history eligibility, the joint and coordinated draws, the inspectors and the
+//! manifest (per-stratum counts, exclusions, starts) are built by the sample module from the
+//! frame; (3) the output needs the drawn units' names and columns, so the frame's columns are
+//! read anyway, and the local walk over them is a sort and one pass, small next to the reading.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
