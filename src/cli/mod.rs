@@ -69,6 +69,16 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether this is a `spotcheck cluster scheduler|executor` process (Ballista handles its
+    /// Ctrl-C and SIGTERM; see `main`).
+    pub fn is_cluster_process(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Command::Cluster(_) = self {
+            return true;
+        }
+        false
+    }
+
     /// Whether the command holds network connections: a server (`serve`, `cluster`) or a client
     /// of a cluster (`--cluster`). Their HTTP/2 libraries write to sockets with `writev`, which
     /// raises SIGPIPE when the peer has gone (a scheduler checks an executor's port and hangs up;
