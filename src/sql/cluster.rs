@@ -467,12 +467,106 @@ pub async fn gather_tables(
         register_table(&ctx, &table, t, &ReadOptions::default()).await?;
         let (schema, batches) = query(&ctx, &format!("SELECT * FROM {table}")).await?;
         let copy = gathered.dir.join(format!("{i}.arrow"));
-        let mut w = create(&copy, schema, &WriteOptions::default())?;
-        for b in &batches {
-            w.write(b)?;
+        let mut w = create(&copy, schema.clone(), &WriteOptions::default())?;
+        // The copy is cut into the batches the local reader gives for the file: a fixed number
+        // of rows for Parquet (the last batch shorter), the file's own batches for Arrow IPC.
+        // Scoring and writing go batch by batch and a Parquet output's pages follow the batches,
+        // so other cuts would give other bytes.
+        let all = datafusion::arrow::compute::concat_batches(&schema, &batches).map_err(|e| {
+            SqlError::Query {
+                error: datafusion::error::DataFusionError::ArrowError(Box::new(e), None),
+            }
+        })?;
+        let cuts = match Format::from_path(t)? {
+            Format::Arrow => ipc_batch_rows(t)?,
+            _ => {
+                let step = ReadOptions::default().batch_rows.max(1);
+                let n = all.num_rows();
+                (0..n.div_ceil(step))
+                    .map(|i| step.min(n - i * step))
+                    .collect()
+            }
+        };
+        if cuts.iter().sum::<usize>() != all.num_rows() {
+            return Err(crate::Error::io(
+                *t,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the cluster returned {} rows, the file's batches hold {}",
+                        all.num_rows(),
+                        cuts.iter().sum::<usize>()
+                    ),
+                ),
+            )
+            .into());
+        }
+        let mut offset = 0;
+        for len in cuts {
+            w.write(&all.slice(offset, len))?;
+            offset += len;
         }
         w.finish()?;
         gathered.files.push((t.to_path_buf(), copy));
     }
     Ok(gathered)
+}
+
+/// The number of rows of each record batch of the Arrow IPC file `path`, in the order its footer
+/// lists them (the order the local reader reads them), from the batches' metadata alone (the
+/// bodies are not read).
+fn ipc_batch_rows(path: &Path) -> Result<Vec<usize>, crate::Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    let damaged = |what: String| {
+        crate::Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a readable Arrow IPC file: {what}"),
+            ),
+        )
+    };
+    let io = |e: std::io::Error| crate::Error::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size < 18 {
+        return Err(damaged(format!("{size} bytes")));
+    }
+    let mut tail = [0u8; 10];
+    file.seek(SeekFrom::Start(size - 10)).map_err(io)?;
+    file.read_exact(&mut tail).map_err(io)?;
+    let footer_len = i32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if &tail[4..] != b"ARROW1" || footer_len < 0 || footer_len as u64 > size - 18 {
+        return Err(damaged("no footer".into()));
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::Start(size - 10 - footer_len as u64))
+        .map_err(io)?;
+    file.read_exact(&mut footer).map_err(io)?;
+    let footer = datafusion::arrow::ipc::root_as_footer(&footer)
+        .map_err(|e| damaged(format!("the footer cannot be read ({e})")))?;
+    let mut rows = Vec::new();
+    for block in footer.recordBatches().into_iter().flatten() {
+        let (offset, len) = (block.offset(), block.metaDataLength());
+        if offset < 0 || len < 8 || (offset as u64).saturating_add(len as u64) > size {
+            return Err(damaged(format!(
+                "a batch at byte {offset} lies outside the file"
+            )));
+        }
+        let mut meta = vec![0u8; len as usize];
+        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+        file.read_exact(&mut meta).map_err(io)?;
+        // A continuation marker and a length, or (older files) the length alone.
+        let skip = if meta[..4] == [0xFF; 4] { 8 } else { 4 };
+        let message = datafusion::arrow::ipc::root_as_message(&meta[skip..])
+            .map_err(|e| damaged(format!("the batch at byte {offset} cannot be read ({e})")))?;
+        let b = message
+            .header_as_record_batch()
+            .ok_or_else(|| damaged(format!("the block at byte {offset} is no record batch")))?;
+        rows.push(
+            usize::try_from(b.length())
+                .map_err(|_| damaged(format!("a batch claims {} rows", b.length())))?,
+        );
+    }
+    Ok(rows)
 }

@@ -477,6 +477,28 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
         "-q",
     ]);
     ok(&o, "score gen", &w);
+    // score --cluster on 10^5 rows, more than one of the reader's batches: as Parquet, and as an
+    // Arrow IPC file of DataFusion's 8192-row batches (the local reader keeps a file's batches,
+    // and a Parquet output's pages follow them).
+    let o = w.run(&[
+        "sql",
+        "SELECT * FROM t",
+        "--table",
+        "t=gen.parquet",
+        "-o",
+        "gen.arrow",
+    ]);
+    ok(&o, "sql to Arrow", &w);
+    for input in ["gen.parquet", "gen.arrow"] {
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "gen-emissions.parquet",
+            "gen-rescored.parquet",
+            &[],
+        );
+    }
     let n = window_draw_matches(
         &w,
         &cluster.url,
