@@ -472,39 +472,57 @@ pub async fn gather_tables(
         // of rows for Parquet (the last batch shorter), the file's own batches for Arrow IPC.
         // Scoring and writing go batch by batch and a Parquet output's pages follow the batches,
         // so other cuts would give other bytes.
-        let all = datafusion::arrow::compute::concat_batches(&schema, &batches).map_err(|e| {
-            SqlError::Query {
-                error: datafusion::error::DataFusionError::ArrowError(Box::new(e), None),
-            }
-        })?;
+        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         let cuts = match Format::from_path(t)? {
             Format::Arrow => ipc_batch_rows(t)?,
             _ => {
                 let step = ReadOptions::default().batch_rows.max(1);
-                let n = all.num_rows();
                 (0..n.div_ceil(step))
                     .map(|i| step.min(n - i * step))
                     .collect()
             }
         };
-        if cuts.iter().sum::<usize>() != all.num_rows() {
+        if cuts.iter().sum::<usize>() != n {
             return Err(crate::Error::io(
                 *t,
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!(
-                        "the cluster returned {} rows, the file's batches hold {}",
-                        all.num_rows(),
+                        "the cluster returned {n} rows, the file's batches hold {}",
                         cuts.iter().sum::<usize>()
                     ),
                 ),
             )
             .into());
         }
-        let mut offset = 0;
+        // Each cut is assembled from slices of the batches that came back (no second copy of
+        // the whole table).
+        let mut pieces = batches.iter();
+        let mut current: Option<(&RecordBatch, usize)> = None;
         for len in cuts {
-            w.write(&all.slice(offset, len))?;
-            offset += len;
+            let mut parts = Vec::new();
+            let mut need = len;
+            while need > 0 {
+                let (b, at) = match current.take() {
+                    Some(c) => c,
+                    // Invariant: the cuts add up to the rows of the batches (checked above).
+                    None => (pieces.next().expect("rows left for the cut"), 0),
+                };
+                let take = need.min(b.num_rows() - at);
+                if take > 0 {
+                    parts.push(b.slice(at, take));
+                }
+                need -= take;
+                if at + take < b.num_rows() {
+                    current = Some((b, at + take));
+                }
+            }
+            let cut = datafusion::arrow::compute::concat_batches(&schema, &parts).map_err(|e| {
+                SqlError::Query {
+                    error: datafusion::error::DataFusionError::ArrowError(Box::new(e), None),
+                }
+            })?;
+            w.write(&cut)?;
         }
         w.finish()?;
         gathered.files.push((t.to_path_buf(), copy));
