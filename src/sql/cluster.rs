@@ -14,7 +14,10 @@
 //! each file as one partition so that its rows come back in file order, and the rows are written
 //! here to Arrow IPC copies that `score`'s own pipeline reads; the scoring, the credit model and
 //! the rejected-row checks run here, so scored file, rejects and counts are byte for byte the
-//! single-machine command's (row numbers and file names are the original files').
+//! single-machine command's (row numbers and file names are the original files'). The copies are
+//! cut into the batches the local reader would give for the original file (a Parquet output's
+//! pages follow the batches). The rows pass through this machine's memory once (as the
+//! executors return them), which bounds the table a client can gather.
 //!
 //! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and returns the frame's
 //! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
