@@ -15,8 +15,6 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // Ctrl-C / SIGTERM remove this run's temporary output files before the process ends.
-    cli::interrupt::install();
     // A damaged Parquet or Arrow file can make the pinned decoders panic; the library turns that
     // into an ordinary "cannot read" error, so the panic's own message is not printed then.
     let default_hook = std::panic::take_hook();
@@ -26,6 +24,22 @@ fn main() -> ExitCode {
         }
     }));
     let args = cli::Cli::parse();
+    // Ctrl-C / SIGTERM remove this run's temporary output files before the process ends. A
+    // cluster process writes no output files and stops the way Ballista stops it (an executor
+    // tells the scheduler it is leaving), which this handler would cut short.
+    if !args.command.is_cluster_process() {
+        cli::interrupt::install();
+    }
+    // Servers and cluster clients keep Rust's default: SIGPIPE ignored, a write to a closed
+    // socket an ordinary error (Ballista's scheduler probes an executor's port and hangs up; with
+    // the default action restored that killed the executor at once).
+    #[cfg(unix)]
+    if args.command.uses_network() {
+        // SAFETY: signal(2) with SIG_IGN is safe to call at any time.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

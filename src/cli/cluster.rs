@@ -1,6 +1,7 @@
 //! `spotcheck cluster scheduler|executor` (SPEC §11, cargo feature `cluster`): Apache Ballista's
-//! two processes with spotcheck's functions registered, for `sql --cluster` and
-//! `sample --cluster`. They run until stopped (Ctrl-C or SIGTERM).
+//! two processes with spotcheck's functions registered, for `sql --cluster`, `score --cluster`
+//! and `sample --cluster`. They run until stopped (Ctrl-C or SIGTERM: an executor
+//! then tells the scheduler it is leaving and finishes its running tasks).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,8 +15,8 @@ use super::common::load_policy;
 
 /// Run a Ballista scheduler or executor with spotcheck's functions (SPEC §11).
 ///
-/// A cluster is one scheduler and any number of executors; `spotcheck sql --cluster` and
-/// `spotcheck sample --cluster` send their work to it. Every process must use the same policy
+/// A cluster is one scheduler and any number of executors; `spotcheck sql --cluster`, `spotcheck
+/// score --cluster` and `spotcheck sample --cluster` send their work to it. Every process must use the same policy
 /// file, and every executor must read the table files at the paths the client names.
 ///
 /// Example: spotcheck cluster scheduler --listen 127.0.0.1:50050 & spotcheck cluster executor

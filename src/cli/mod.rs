@@ -68,6 +68,39 @@ pub enum Command {
     Cluster(cluster::ClusterArgs),
 }
 
+impl Command {
+    /// Whether this is a `spotcheck cluster scheduler|executor` process (Ballista handles its
+    /// Ctrl-C and SIGTERM; see `main`).
+    pub fn is_cluster_process(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Command::Cluster(_) = self {
+            return true;
+        }
+        false
+    }
+
+    /// Whether the command holds network connections: a server (`serve`, `cluster`) or a client
+    /// of a cluster (`--cluster`). Their HTTP/2 libraries write to sockets with `writev`, which
+    /// raises SIGPIPE when the peer has gone (a scheduler checks an executor's port and hangs up;
+    /// a browser closes a tab), so these commands keep SIGPIPE ignored and see the write fail
+    /// instead of being killed; see `main`.
+    pub fn uses_network(&self) -> bool {
+        match self {
+            #[cfg(feature = "serve")]
+            Command::Serve(_) => true,
+            #[cfg(feature = "cluster")]
+            Command::Cluster(_) => true,
+            #[cfg(feature = "cluster")]
+            Command::Sql(a) => a.cluster.is_some(),
+            #[cfg(feature = "cluster")]
+            Command::Sample(a) => a.cluster.is_some(),
+            #[cfg(feature = "cluster")]
+            Command::Score(a) => a.cluster.is_some(),
+            _ => false,
+        }
+    }
+}
+
 /// How input tables are read: every command that reads tables takes these (`report` too).
 #[derive(Debug, Clone, Args)]
 pub struct TableOpts {

@@ -10,10 +10,29 @@
 //! because connecting rebuilds the session's function map). All three use the same policy file;
 //! a cluster started with one policy computes that policy's ratios whatever the client's is.
 //!
+//! `score --cluster` ([`gather_tables`]): the executors read the enterprise and emissions tables,
+//! each file as one partition so that its rows come back in file order, and the rows are written
+//! here to Arrow IPC copies that `score`'s own pipeline reads; the scoring, the credit model and
+//! the rejected-row checks run here, so scored file, rejects and counts are byte for byte the
+//! single-machine command's (row numbers and file names are the original files'). The copies are
+//! cut into the batches the local reader would give for the original file (a Parquet output's
+//! pages follow the batches). The rows pass through this machine's memory once (as the
+//! executors return them), which bounds the table a client can gather.
+//!
 //! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and returns the frame's
 //! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
 //! runs here with the library's kernel, so its f64 running sums are the single-machine ones and
 //! the selection is identical by construction.
+//!
+//! The draw itself as window functions on the executors ([`super::systematic_draw_sql`]: running
+//! Σπ per stratum in key order) is exact — the cluster test shows the same selection and every
+//! stratum's Σπ equal to the bit — but covers §4 only without history and capacity. `sample
+//! --cluster` still gathers the frame and draws here because (1) a capacity's π ranks every unit
+//! of the department by ratio and stops on suffix sums S_k, a sequential rule over the whole
+//! frame; (2) history eligibility, the joint and coordinated draws, the inspectors and the
+//! manifest (per-stratum counts, exclusions, starts) are built by the sample module from the
+//! frame; (3) the output needs the drawn units' names and columns, so the frame's columns are
+//! read anyway, and the local walk over them is a sort and one pass, small next to the reading.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +80,12 @@ pub enum ClusterError {
         "{path}: a draw on a cluster reads the scored table as Parquet or Arrow IPC (.parquet, .arrow); write it so with `spotcheck score -o …parquet`"
     )]
     ScoredFormat { path: PathBuf },
+    /// An input table of `score --cluster` must be a file every executor can read in a columnar
+    /// format.
+    #[error(
+        "{path}: a run on a cluster reads its tables as Parquet or Arrow IPC (.parquet, .arrow); convert it with `spotcheck sql \"SELECT * FROM t\" --table t=FILE -o FILE.parquet`"
+    )]
+    TableFormat { path: PathBuf },
     /// Rows of the scored table were rejected: their row numbers are only known to a reading of
     /// the file in order, which is the single-machine command's.
     #[error(
@@ -353,4 +378,216 @@ pub async fn load_draw(
     record.sha256 = sha256_file(files.scored)?;
     loaded.counts[0].0 = files.scored.to_path_buf();
     Ok(loaded)
+}
+
+/// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
+/// the single-machine readers then read ([`gather_tables`]). The copies live in a folder beside
+/// the output and are removed when this is dropped (also when the run fails); a run killed
+/// outright can leave the folder behind (`.NAME.cluster-PID`, safe to delete).
+#[derive(Debug)]
+pub struct Gathered {
+    dir: PathBuf,
+    /// (the file the user named, the local copy of its rows).
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Gathered {
+    /// The local copy of `original`, or `original` itself when it was not gathered.
+    pub fn local<'a>(&'a self, original: &'a Path) -> &'a Path {
+        self.files
+            .iter()
+            .find(|(o, _)| o == original)
+            .map_or(original, |(_, l)| l.as_path())
+    }
+
+    /// `text` with every local copy's path replaced by the file the user named (for messages
+    /// that quote the file they read).
+    pub fn restore_text(&self, text: &str) -> String {
+        self.files.iter().fold(text.to_string(), |t, (o, l)| {
+            t.replace(&l.display().to_string(), &o.display().to_string())
+        })
+    }
+
+    /// Moves `scratch`'s rejected rows into `rejects`, naming the files the user named; under
+    /// `--strict` the first of them is the error, as it is without a cluster.
+    pub fn restore_rejects(&self, scratch: Rejects, rejects: &mut Rejects) -> crate::Result<()> {
+        for r in scratch.items() {
+            let mut r = r.clone();
+            r.file = self.restore_text(&r.file);
+            rejects.push(r)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Gathered {
+    fn drop(&mut self) {
+        // A failure to remove the copies is no failure of the run.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Reads every table file of `tables` on the cluster at `url` and writes its rows, in file order,
+/// to a local Arrow IPC copy in a folder beside `beside` (the run's output). The files must be
+/// Parquet or Arrow IPC at a path every executor can read. Each file is read as one partition, so
+/// its rows come back in file order and keep their row numbers (which rejected-row reports
+/// quote); the columns keep their types.
+pub async fn gather_tables(
+    url: &str,
+    policy: &Policy,
+    tables: &[&Path],
+    beside: &Path,
+) -> Result<Gathered, ClusterError> {
+    for t in tables {
+        match Format::from_path(t)? {
+            Format::Parquet | Format::Arrow => {}
+            _ => {
+                return Err(ClusterError::TableFormat {
+                    path: t.to_path_buf(),
+                });
+            }
+        }
+    }
+    let ctx = connect(url, policy).await?;
+    // One partition per file: the executors' scan keeps the file's row order.
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .execution
+        .target_partitions = 1;
+    let name = beside
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let dir = beside.with_file_name(format!(".{name}.cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+    let mut gathered = Gathered {
+        dir,
+        files: Vec::new(),
+    };
+    for (i, t) in tables.iter().enumerate() {
+        let table = format!("t{i}");
+        register_table(&ctx, &table, t, &ReadOptions::default()).await?;
+        let (schema, batches) = query(&ctx, &format!("SELECT * FROM {table}")).await?;
+        let copy = gathered.dir.join(format!("{i}.arrow"));
+        let mut w = create(&copy, schema.clone(), &WriteOptions::default())?;
+        // The copy is cut into the batches the local reader gives for the file: a fixed number
+        // of rows for Parquet (the last batch shorter), the file's own batches for Arrow IPC.
+        // Scoring and writing go batch by batch and a Parquet output's pages follow the batches,
+        // so other cuts would give other bytes.
+        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let cuts = match Format::from_path(t)? {
+            Format::Arrow => ipc_batch_rows(t)?,
+            _ => {
+                let step = ReadOptions::default().batch_rows.max(1);
+                (0..n.div_ceil(step))
+                    .map(|i| step.min(n - i * step))
+                    .collect()
+            }
+        };
+        if cuts.iter().sum::<usize>() != n {
+            return Err(crate::Error::io(
+                *t,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the cluster returned {n} rows, the file's batches hold {}",
+                        cuts.iter().sum::<usize>()
+                    ),
+                ),
+            )
+            .into());
+        }
+        // Each cut is assembled from slices of the batches that came back (no second copy of
+        // the whole table).
+        let mut pieces = batches.iter();
+        let mut current: Option<(&RecordBatch, usize)> = None;
+        for len in cuts {
+            let mut parts = Vec::new();
+            let mut need = len;
+            while need > 0 {
+                let (b, at) = match current.take() {
+                    Some(c) => c,
+                    // Invariant: the cuts add up to the rows of the batches (checked above).
+                    None => (pieces.next().expect("rows left for the cut"), 0),
+                };
+                let take = need.min(b.num_rows() - at);
+                if take > 0 {
+                    parts.push(b.slice(at, take));
+                }
+                need -= take;
+                if at + take < b.num_rows() {
+                    current = Some((b, at + take));
+                }
+            }
+            let cut = datafusion::arrow::compute::concat_batches(&schema, &parts).map_err(|e| {
+                SqlError::Query {
+                    error: datafusion::error::DataFusionError::ArrowError(Box::new(e), None),
+                }
+            })?;
+            w.write(&cut)?;
+        }
+        w.finish()?;
+        gathered.files.push((t.to_path_buf(), copy));
+    }
+    Ok(gathered)
+}
+
+/// The number of rows of each record batch of the Arrow IPC file `path`, in the order its footer
+/// lists them (the order the local reader reads them), from the batches' metadata alone (the
+/// bodies are not read).
+fn ipc_batch_rows(path: &Path) -> Result<Vec<usize>, crate::Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    let damaged = |what: String| {
+        crate::Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a readable Arrow IPC file: {what}"),
+            ),
+        )
+    };
+    let io = |e: std::io::Error| crate::Error::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size < 18 {
+        return Err(damaged(format!("{size} bytes")));
+    }
+    let mut tail = [0u8; 10];
+    file.seek(SeekFrom::Start(size - 10)).map_err(io)?;
+    file.read_exact(&mut tail).map_err(io)?;
+    let footer_len = i32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if &tail[4..] != b"ARROW1" || footer_len < 0 || footer_len as u64 > size - 18 {
+        return Err(damaged("no footer".into()));
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::Start(size - 10 - footer_len as u64))
+        .map_err(io)?;
+    file.read_exact(&mut footer).map_err(io)?;
+    let footer = datafusion::arrow::ipc::root_as_footer(&footer)
+        .map_err(|e| damaged(format!("the footer cannot be read ({e})")))?;
+    let mut rows = Vec::new();
+    for block in footer.recordBatches().into_iter().flatten() {
+        let (offset, len) = (block.offset(), block.metaDataLength());
+        if offset < 0 || len < 8 || (offset as u64).saturating_add(len as u64) > size {
+            return Err(damaged(format!(
+                "a batch at byte {offset} lies outside the file"
+            )));
+        }
+        let mut meta = vec![0u8; len as usize];
+        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+        file.read_exact(&mut meta).map_err(io)?;
+        // A continuation marker and a length, or (older files) the length alone.
+        let skip = if meta[..4] == [0xFF; 4] { 8 } else { 4 };
+        let message = datafusion::arrow::ipc::root_as_message(&meta[skip..])
+            .map_err(|e| damaged(format!("the batch at byte {offset} cannot be read ({e})")))?;
+        let b = message
+            .header_as_record_batch()
+            .ok_or_else(|| damaged(format!("the block at byte {offset} is no record batch")))?;
+        rows.push(
+            usize::try_from(b.length())
+                .map_err(|_| damaged(format!("a batch claims {} rows", b.length())))?,
+        );
+    }
+    Ok(rows)
 }

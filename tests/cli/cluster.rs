@@ -1,13 +1,18 @@
 //! A local Ballista cluster (cargo feature `cluster`, SPEC §11): one `spotcheck cluster
-//! scheduler` and two `spotcheck cluster executor`s on 127.0.0.1. `sample --cluster` gives the
-//! same sample, public list and manifest as `sample` on this machine, and `sql --cluster` runs
-//! spotcheck's functions on the executors with the same answers as a local query.
+//! scheduler` and two `spotcheck cluster executor`s on 127.0.0.1, started once for the whole
+//! file (one test, so that CI starts one cluster). `score --cluster` writes the same scored file,
+//! rejects and counts as `score` on this machine, `sample --cluster` the same sample, public list
+//! and manifest, and `sql --cluster` runs spotcheck's functions on the executors with the same
+//! answers as a local query.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Work, repo, text};
+use spotcheck::sample::Strata;
+use spotcheck::schema::Department;
+
+use super::{Work, read_csv, repo, text};
 
 /// The cluster's processes, stopped when the test ends (also when it fails).
 struct Cluster {
@@ -24,16 +29,33 @@ impl Drop for Cluster {
     }
 }
 
-/// A port p such that p and p + 1 are both free now.
-fn free_pair() -> u16 {
-    for _ in 0..200 {
-        let a = TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65535 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
+/// Ports for the scheduler (one) and the executors (PORT and PORT + 1 each): all chosen while
+/// the earlier ones are still held, so no two processes are given the same port, then released
+/// for the processes to bind.
+fn free_ports(executors: usize) -> (u16, Vec<u16>) {
+    let mut held = Vec::new();
+    let mut take = |pair: bool| -> u16 {
+        for _ in 0..500 {
+            let a = TcpListener::bind("127.0.0.1:0").unwrap();
+            let p = a.local_addr().unwrap().port();
+            if !pair {
+                held.push(a);
+                return p;
+            }
+            if p < 65535
+                && let Ok(b) = TcpListener::bind(("127.0.0.1", p + 1))
+            {
+                held.push(a);
+                held.push(b);
+                return p;
+            }
         }
-    }
-    panic!("no two consecutive free ports on 127.0.0.1");
+        panic!("no free ports on 127.0.0.1");
+    };
+    let scheduler = take(false);
+    let executors = (0..executors).map(|_| take(true)).collect();
+    drop(held);
+    (scheduler, executors)
 }
 
 fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
@@ -49,9 +71,29 @@ fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
         .expect("spotcheck cluster starts")
 }
 
-/// Starts a scheduler and two executors and waits until a query runs on them.
+/// Waits until `port` accepts connections, failing with the process's log if it ends first.
+fn wait_for(w: &Work, child: &mut Child, port: u16, what: &str, log: &str) {
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "{what} ended ({status}) before serving on port {port}; its log:\n{}",
+                std::fs::read_to_string(w.path(log)).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "{what} did not serve on port {port} within 120 s; its log:\n{}",
+            std::fs::read_to_string(w.path(log)).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts a scheduler and two executors and waits until both executors have registered (an
+/// executor serves Arrow Flight on its PORT only after the scheduler has accepted it).
 fn start(w: &Work) -> Cluster {
-    let s = free_pair();
+    let (s, executors) = free_ports(2);
     let listen = format!("127.0.0.1:{s}");
     let mut cluster = Cluster {
         children: vec![spawn(
@@ -61,18 +103,17 @@ fn start(w: &Work) -> Cluster {
         )],
         url: format!("df://{listen}"),
     };
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", s)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "scheduler did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for i in 0..2 {
-        let e = free_pair();
+    wait_for(
+        w,
+        &mut cluster.children[0],
+        s,
+        "the scheduler",
+        "scheduler.log",
+    );
+    for (i, e) in executors.into_iter().enumerate() {
         let work_dir = w.path(&format!("executor{i}"));
         std::fs::create_dir_all(&work_dir).unwrap();
+        let log = format!("executor{i}.log");
         cluster.children.push(spawn(
             w,
             &[
@@ -87,16 +128,10 @@ fn start(w: &Work) -> Cluster {
                 "--work-dir",
                 work_dir.to_str().unwrap(),
             ],
-            &format!("executor{i}.log"),
+            &log,
         ));
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", e + 1)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(60),
-                "executor {i} did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = cluster.children.last_mut().unwrap();
+        wait_for(w, child, e, &format!("executor {i}"), &log);
     }
     cluster
 }
@@ -116,8 +151,170 @@ fn ok(o: &std::process::Output, what: &str, w: &Work) {
     );
 }
 
+/// Jobs whose output the executors have written into their work folders so far (one folder per
+/// job): evidence that a run went through the executors.
+fn executor_jobs(w: &Work) -> usize {
+    (0..2)
+        .map(|i| {
+            std::fs::read_dir(w.path(&format!("executor{i}")))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// `score` on this machine and with `--cluster`, the same bytes out: scored file, rejects, counts.
+fn score_here_and_there(
+    w: &Work,
+    url: &str,
+    input: &str,
+    emissions: &str,
+    out: &str,
+    extra: &[&str],
+) {
+    let run = |dir: &str, cluster: Option<&str>| {
+        std::fs::create_dir_all(w.path(dir)).unwrap();
+        let output = format!("{dir}/{out}");
+        let mut args = vec![
+            "score",
+            input,
+            "--emissions",
+            emissions,
+            "-o",
+            &output,
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        if let Some(u) = cluster {
+            args.extend_from_slice(&["--cluster", u]);
+        }
+        let o = w.run(&args);
+        ok(&o, &format!("score {input} {extra:?} {cluster:?}"), w);
+        o
+    };
+    let jobs = executor_jobs(w);
+    let here = run("score-here", None);
+    let there = run("score-there", Some(url));
+    assert!(
+        executor_jobs(w) > jobs,
+        "score --cluster left no job output on the executors"
+    );
+    assert_eq!(
+        text(&here).0.replace("score-here/", "score-there/"),
+        text(&there).0,
+        "counts differ"
+    );
+    let stem = out.rsplit_once('.').unwrap().0;
+    for f in [out.to_string(), format!("{stem}.rejects.csv")] {
+        let a = std::fs::read(w.path(&format!("score-here/{f}"))).unwrap();
+        let b = std::fs::read(w.path(&format!("score-there/{f}"))).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between one machine and the cluster ({input} {extra:?})"
+        );
+    }
+    // No copy of the gathered tables is left beside the output.
+    let left: Vec<_> = std::fs::read_dir(w.path("score-there"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// The §4 draw as SQL window functions (`spotcheck::sql::systematic_draw_sql`), run on this
+/// machine and on the cluster, selects exactly the units `sample` draws (no history, no capacity),
+/// in the same order. Returns how many were drawn.
+fn window_draw_matches(
+    w: &Work,
+    url: &str,
+    scored: &str,
+    seed: &str,
+    department: Department,
+    strata: Strata,
+) -> usize {
+    let name = format!("{}-{}", department.en(), strata.en());
+    let o = w.run(&[
+        "sample",
+        scored,
+        "--month",
+        "2026-12",
+        "--department",
+        department.en(),
+        "--strata",
+        strata.en(),
+        "--seed",
+        seed,
+        "-o",
+        &format!("{name}.csv"),
+        "-q",
+    ]);
+    ok(&o, "sample", w);
+    let drawn: Vec<String> = {
+        let rows = read_csv(&w.path(&format!("{name}.csv")));
+        let col = rows[0].iter().position(|h| h == "uscc").unwrap();
+        rows[1..].iter().map(|r| r[col].clone()).collect()
+    };
+    assert!(drawn.len() > 10, "{name}: {} drawn", drawn.len());
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.path(&format!("{name}.manifest.json"))).unwrap(),
+    )
+    .unwrap();
+    let q = spotcheck::sql::systematic_draw_sql("scored", seed, department, "2026-12", strata);
+    for cluster in [None, Some(url)] {
+        let out = format!("{name}-window-{}.csv", cluster.is_some());
+        let table = format!("scored={scored}");
+        let mut args = vec!["sql", q.as_str(), "--table", &table, "-o", &out];
+        if let Some(u) = cluster {
+            args.extend_from_slice(&["--cluster", u]);
+        }
+        let o = w.run(&args);
+        ok(&o, "sql window draw", w);
+        let rows = read_csv(&w.path(&out));
+        let (u, sel) = (
+            rows[0].iter().position(|h| h == "uscc").unwrap(),
+            rows[0].iter().position(|h| h == "selected").unwrap(),
+        );
+        let selected: Vec<String> = rows[1..]
+            .iter()
+            .filter(|r| r[sel] == "true")
+            .map(|r| r[u].clone())
+            .collect();
+        assert!(
+            selected == drawn,
+            "{name} (cluster: {cluster:?}): the window draw selects {} units, sample {}",
+            selected.len(),
+            drawn.len()
+        );
+        // Every stratum's Σπ (the last running sum) equals the manifest's to the last bit: the
+        // window added the π in §4's order (thousands of additions per stratum; another order
+        // would differ in the last bits), and its eligible units are the draw's.
+        let (st, t) = (
+            rows[0].iter().position(|h| h == "stratum").unwrap(),
+            rows[0].iter().position(|h| h == "t_after").unwrap(),
+        );
+        for s in manifest["per_stratum"].as_array().unwrap() {
+            let stratum = s["stratum"].as_str().unwrap();
+            let mine: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[st] == stratum).collect();
+            assert_eq!(
+                mine.len() as u64,
+                s["eligible"].as_u64().unwrap(),
+                "{name} {stratum}"
+            );
+            let last: f64 = mine.last().unwrap()[t].parse().unwrap();
+            assert_eq!(
+                last.to_bits(),
+                s["pi_sum"].as_f64().unwrap().to_bits(),
+                "{name} {stratum}: Σπ {last} vs the manifest's {}",
+                s["pi_sum"]
+            );
+        }
+    }
+    drawn.len()
+}
+
 #[test]
-fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
+fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     let w = Work::new();
     let data = repo().join("data/sample");
     let o = w.run(&[
@@ -131,6 +328,79 @@ fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
     ]);
     ok(&o, "score", &w);
     let cluster = start(&w);
+
+    // score: data/sample as Parquet (the cluster reads columnar files), and a damaged copy with
+    // duplicate and invalid codes, classes left to the model and orphan emission rows.
+    let e = data.join("enterprises.csv").display().to_string();
+    let m = data.join("emissions.csv").display().to_string();
+    for (q, table, file) in [
+        ("SELECT * FROM t", &e, "enterprises.parquet"),
+        ("SELECT * FROM t", &m, "emissions.parquet"),
+    ] {
+        let o = w.run(&["sql", q, "--table", &format!("t={table}"), "-o", file]);
+        ok(&o, "sql to Parquet", &w);
+    }
+    let damaged = "SELECT CASE WHEN name LIKE '%科技%' THEN 'X' || uscc ELSE uscc END AS uscc, \
+                   name, district, tier, \
+                   CASE WHEN employees > '200' THEN NULL ELSE credit_class END AS credit_class, \
+                   years_in_operation, registered_capital_wan, employees, abnormal_list_3y, \
+                   admin_penalties_3y, serious_illegal, annual_report_late_3y, tax_credit_grade, \
+                   judgment_debtor, complaints_12m, permit_class, env_risk_level, air_q, air_m, \
+                   air_e, water_q, water_m, water_e, env_penalties_24m, env_incidents_24m, \
+                   env_serious_violation_36m, online_monitoring \
+                   FROM t WHERE district <> '110108' \
+                   UNION ALL SELECT uscc, name, district, tier, credit_class, years_in_operation, \
+                   registered_capital_wan, employees, abnormal_list_3y, admin_penalties_3y, \
+                   serious_illegal, annual_report_late_3y, tax_credit_grade, judgment_debtor, \
+                   complaints_12m, permit_class, env_risk_level, air_q, air_m, air_e, water_q, \
+                   water_m, water_e, env_penalties_24m, env_incidents_24m, \
+                   env_serious_violation_36m, online_monitoring FROM t WHERE district = '110105'";
+    let o = w.run(&[
+        "sql",
+        damaged,
+        "--table",
+        "t=enterprises.parquet",
+        "-o",
+        "damaged.parquet",
+    ]);
+    ok(&o, "sql damaged", &w);
+    for input in ["enterprises.parquet", "damaged.parquet"] {
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "emissions.parquet",
+            "scored.csv",
+            &[],
+        );
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "emissions.parquet",
+            "scored.parquet",
+            &["--no-model", "--lang", "zh"],
+        );
+    }
+    let rejects = std::fs::read_to_string(w.path("score-there/scored.rejects.csv")).unwrap();
+    for reason in ["USCC_DUPLICATE", "EMISSION_ORPHAN"] {
+        assert!(rejects.contains(reason), "damaged input gives {reason}");
+    }
+    let scored = std::fs::read_to_string(w.path("score-there/scored.csv")).unwrap();
+    assert!(
+        scored.contains(",model,"),
+        "the credit model classified rows"
+    );
+
+    // A CSV table is refused on the cluster with a sentence, and nothing is written.
+    let o = w.run(&["score", &e, "-o", "y.csv", "--cluster", &cluster.url]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("Parquet or Arrow IPC"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(!w.path("y.csv").exists());
 
     // The same query on this machine and on the executors: every row, the same bytes.
     let q = "SELECT uscc, spotcheck_market_ratio(credit_class, tier) AS m, \
@@ -163,6 +433,88 @@ fn a_local_cluster_draws_the_same_sample_and_runs_the_functions() {
     assert!(
         local == std::fs::read(w.path("cluster.csv")).unwrap(),
         "sql results differ"
+    );
+
+    // The draw as window functions on the executors: the same selection as sample, on
+    // data/sample and on 10^5 generated enterprises.
+    let seed = "2026-12 lottery 0387";
+    let n = window_draw_matches(
+        &w,
+        &cluster.url,
+        "scored.parquet",
+        seed,
+        Department::Market,
+        Strata::District,
+    );
+    assert!(n > 20);
+    window_draw_matches(
+        &w,
+        &cluster.url,
+        "scored.parquet",
+        seed,
+        Department::Ecology,
+        Strata::Tier,
+    );
+    let o = w.run(&[
+        "gen",
+        "--rows",
+        "100000",
+        "--seed",
+        "7",
+        "-o",
+        "gen.parquet",
+        "--emissions",
+        "gen-emissions.parquet",
+    ]);
+    ok(&o, "gen", &w);
+    let o = w.run(&[
+        "score",
+        "gen.parquet",
+        "--emissions",
+        "gen-emissions.parquet",
+        "-o",
+        "gen-scored.parquet",
+        "-q",
+    ]);
+    ok(&o, "score gen", &w);
+    // score --cluster on 10^5 rows, more than one of the reader's batches: as Parquet, and as an
+    // Arrow IPC file of DataFusion's 8192-row batches (the local reader keeps a file's batches,
+    // and a Parquet output's pages follow them).
+    let o = w.run(&[
+        "sql",
+        "SELECT * FROM t",
+        "--table",
+        "t=gen.parquet",
+        "-o",
+        "gen.arrow",
+    ]);
+    ok(&o, "sql to Arrow", &w);
+    for input in ["gen.parquet", "gen.arrow"] {
+        score_here_and_there(
+            &w,
+            &cluster.url,
+            input,
+            "gen-emissions.parquet",
+            "gen-rescored.parquet",
+            &[],
+        );
+    }
+    let n = window_draw_matches(
+        &w,
+        &cluster.url,
+        "gen-scored.parquet",
+        "S 1",
+        Department::Market,
+        Strata::District,
+    );
+    assert!(n > 900, "{n}");
+    window_draw_matches(
+        &w,
+        &cluster.url,
+        "gen-scored.parquet",
+        "it's 2",
+        Department::Ecology,
+        Strata::None,
     );
 
     // The joint draw with history, inspectors and a capacity, here and with --cluster.
