@@ -53,23 +53,36 @@ pub fn temp_owner(file_name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-/// The process id a scratch folder of spotcheck's pattern carries (`.spotcheck-verify-PID-N`,
-/// the folder `verify` and `results` re-derive a draw in), if it is one.
+/// The process id a scratch folder of spotcheck's pattern carries, if it is one:
+/// `.spotcheck-verify-PID-N` (where `verify` and `results` re-derive a draw) or `.NAME.cluster-PID`
+/// (where `score --cluster` keeps the rows it gathered, beside the output `NAME`).
 ///
 /// ```
 /// use spotcheck::table::atomic::scratch_owner;
 /// assert_eq!(scratch_owner(".spotcheck-verify-4242-0"), Some(4242));
+/// assert_eq!(scratch_owner(".scored.parquet.cluster-4242"), Some(4242));
 /// assert_eq!(scratch_owner(".spotcheck-verify-4242"), None);
 /// assert_eq!(scratch_owner(".spotcheck-verify-42a-1"), None);
+/// assert_eq!(scratch_owner(".cluster-4242"), None);
+/// assert_eq!(scratch_owner("scored.cluster-4242"), None);
 /// ```
 pub fn scratch_owner(dir_name: &str) -> Option<u32> {
-    let rest = dir_name.strip_prefix(SCRATCH_PREFIX)?;
-    let (pid, n) = rest.split_once('-')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(pid) || !digits(n) {
-        return None;
+    if let Some(rest) = dir_name.strip_prefix(SCRATCH_PREFIX) {
+        let (pid, n) = rest.split_once('-')?;
+        return (digits(pid) && digits(n)).then(|| pid.parse().ok())?;
     }
-    pid.parse().ok()
+    let (name, pid) = dir_name.strip_prefix('.')?.rsplit_once(".cluster-")?;
+    (!name.is_empty() && digits(pid)).then(|| pid.parse().ok())?
+}
+
+/// The scratch folder of this process for the output `path` in `score --cluster` (see
+/// [`scratch_owner`]).
+pub fn cluster_scratch(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.cluster-{}", std::process::id()))
 }
 
 /// The name of a fresh scratch folder of this process (see [`scratch_owner`]); `n` keeps several
@@ -274,20 +287,22 @@ mod tests {
         // Scratch folders of re-derivations: a dead run's (with a file inside), a live one's,
         // and a file that only looks like one.
         let stale_dir = dir.path().join(format!(".spotcheck-verify-{dead}-3"));
+        let stale_cluster = dir.path().join(format!(".out.csv.cluster-{dead}"));
         let live_dir = dir.path().join(format!(".spotcheck-verify-{me}-0"));
         let file_named_so = dir.path().join(format!(".spotcheck-verify-{dead}-4"));
-        for d in [&stale_dir, &live_dir] {
+        for d in [&stale_dir, &stale_cluster, &live_dir] {
             std::fs::create_dir(d).unwrap();
             std::fs::write(d.join("sample.csv"), b"x").unwrap();
         }
         std::fs::write(&file_named_so, b"x").unwrap();
         let mut removed = sweep_stale(dir.path());
         removed.sort();
-        let mut expected = vec![stale.clone(), stale_dir.clone()];
+        let mut expected = vec![stale.clone(), stale_dir.clone(), stale_cluster.clone()];
         expected.sort();
         assert_eq!(removed, expected);
         assert!(!stale.exists() && live.exists() && other.exists() && output.exists());
-        assert!(!stale_dir.exists() && live_dir.exists() && file_named_so.exists());
+        assert!(!stale_dir.exists() && !stale_cluster.exists());
+        assert!(live_dir.exists() && file_named_so.exists());
     }
 
     #[test]
