@@ -383,7 +383,8 @@ pub async fn load_draw(
 /// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
 /// the single-machine readers then read ([`gather_tables`]). The copies live in a folder beside
 /// the output and are removed when this is dropped (also when the run fails); a run killed
-/// outright can leave the folder behind (`.NAME.cluster-PID`, safe to delete).
+/// outright leaves the folder behind (`.NAME.cluster-PID`), and the next run of any command
+/// writing into that folder removes it once the process is gone.
 #[derive(Debug)]
 pub struct Gathered {
     dir: PathBuf,
@@ -456,10 +457,9 @@ pub async fn gather_tables(
         .options_mut()
         .execution
         .target_partitions = 1;
-    let name = beside
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let dir = beside.with_file_name(format!(".{name}.cluster-{}", std::process::id()));
+    // A killed run's folder is removed first (only when its process is gone).
+    crate::table::atomic::sweep_folder_of(beside);
+    let dir = crate::table::atomic::cluster_scratch(beside);
     std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
     let mut gathered = Gathered {
         dir,
