@@ -65,7 +65,11 @@ pub struct ExecutorArgs {
     /// Tasks run at once. Default: the number of cores.
     #[arg(long, value_name = "N")]
     pub tasks: Option<usize>,
-    /// Directory for shuffle files. Default: a temporary directory.
+    /// Directory for shuffle files (the executors' intermediate results, removed by Ballista as
+    /// jobs age). Default: spotcheck-executor-PID in the system temporary folder ($TMPDIR, else
+    /// /tmp), created at start and removed when the executor stops on Ctrl-C or SIGTERM (one
+    /// left by an executor killed outright is removed when the next executor starts). A folder
+    /// given here is kept. Example: --work-dir /data/ballista
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
     /// Policy file of the spotcheck_* functions (default: the shipped data/policy/default.toml,

@@ -155,21 +155,32 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
         history: a.history.as_deref(),
         inspectors: a.inspectors.as_deref(),
     };
+    // On a cluster, the frame's rows come back into a scratch folder beside the output, kept
+    // (by `_gathered`) until the sample is written: the drawn units' names are read from it.
     #[cfg(feature = "cluster")]
-    let mut loaded = match &a.cluster {
-        Some(url) => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the runtime")?
-            .block_on(spotcheck::sql::cluster::load_draw(
-                url,
-                &policy,
-                files,
-                &opts,
-                &mut rejects,
-            ))
-            .with_context(|| format!("reading the inputs of the draw on the cluster at {url}"))?,
-        None => load(files, &opts, &mut rejects).context("reading the inputs of the draw")?,
+    let (mut loaded, _gathered) = match &a.cluster {
+        Some(url) => {
+            let (loaded, gathered) = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?
+                .block_on(spotcheck::sql::cluster::load_draw(
+                    url,
+                    &policy,
+                    files,
+                    &opts,
+                    &mut rejects,
+                    &output,
+                ))
+                .with_context(|| {
+                    format!("reading the inputs of the draw on the cluster at {url}")
+                })?;
+            (loaded, Some(gathered))
+        }
+        None => (
+            load(files, &opts, &mut rejects).context("reading the inputs of the draw")?,
+            None,
+        ),
     };
     #[cfg(not(feature = "cluster"))]
     let mut loaded = load(files, &opts, &mut rejects).context("reading the inputs of the draw")?;

@@ -50,7 +50,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::{SqlError, query, register_table, register_udfs, session_config, udfs};
+use super::{SqlError, register_table, register_udfs, session_config, udfs};
 use crate::policy::Policy;
 use crate::sample::run::{DrawFiles, Loaded, load};
 use crate::schema::{Col, out};
@@ -86,6 +86,11 @@ pub enum ClusterError {
         "{path}: a run on a cluster reads its tables as Parquet or Arrow IPC (.parquet, .arrow); convert it with `spotcheck sql \"SELECT * FROM t\" --table t=FILE -o FILE.parquet`"
     )]
     TableFormat { path: PathBuf },
+    /// An Arrow IPC stream: DataFusion's executors read only the IPC file format.
+    #[error(
+        "{path}: this is an Arrow IPC stream (no footer), which the executors cannot read; write it as an Arrow IPC file or Parquet first, e.g. `spotcheck sql \"SELECT * FROM t\" --table t=FILE -o FILE.parquet`, or run without --cluster"
+    )]
+    ArrowStream { path: PathBuf },
     /// Rows of the scored table were rejected: their row numbers are only known to a reading of
     /// the file in order, which is the single-machine command's.
     #[error(
@@ -215,11 +220,50 @@ pub struct ExecutorOptions {
     pub listen: HostPort,
     /// Tasks run at once.
     pub tasks: usize,
-    /// Where shuffle files go (default: a temporary directory).
+    /// Where shuffle files go. Default: [`default_work_dir`], created here and removed when the
+    /// executor stops cleanly.
     pub work_dir: Option<PathBuf>,
 }
 
-/// Runs an executor until the process is stopped.
+/// The work folder of an executor started without one: `spotcheck-executor-PID` in the system
+/// temporary folder (`$TMPDIR`, else `/tmp`).
+pub fn default_work_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("{EXECUTOR_DIR}{}", std::process::id()))
+}
+
+const EXECUTOR_DIR: &str = "spotcheck-executor-";
+
+/// Removes the default work folders (`spotcheck-executor-PID`) that executors killed outright
+/// left in `dir`, when no process with that id runs; returns the folders removed. Anything else
+/// is left alone.
+pub fn sweep_executor_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(EXECUTOR_DIR))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = e.path();
+        if path.is_dir()
+            && !crate::table::atomic::process_alive(pid)
+            && std::fs::remove_dir_all(&path).is_ok()
+        {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Runs an executor until the process is stopped. Without a work folder it uses
+/// [`default_work_dir`] (after removing those of killed executors, [`sweep_executor_dirs`]) and
+/// removes it when the executor stops.
 pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), ClusterError> {
     let grpc_port = o
         .listen
@@ -229,6 +273,18 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
             value: format!("{}:{}", o.listen.host, o.listen.port),
             expected: "a port below 65535 (the executor also uses PORT + 1)",
         })?;
+    // Without a folder, Ballista would make one in the temporary folder and leave it behind.
+    let work_dir = match &o.work_dir {
+        Some(d) => d.clone(),
+        None => {
+            let d = default_work_dir();
+            if let Some(parent) = d.parent() {
+                sweep_executor_dirs(parent);
+            }
+            std::fs::create_dir_all(&d).map_err(|e| crate::Error::io(&d, e))?;
+            d
+        }
+    };
     let config = ExecutorProcessConfig {
         bind_host: o.listen.host.clone(),
         external_host: Some(o.listen.host.clone()),
@@ -239,16 +295,21 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
         // An executor started with its scheduler waits for it rather than failing at once.
         scheduler_connect_timeout_seconds: 30,
         vcores: o.tasks.max(1),
-        work_dir: o.work_dir.as_ref().map(|p| p.display().to_string()),
+        work_dir: Some(work_dir.display().to_string()),
         override_function_registry: Some(function_registry(policy)),
         ..Default::default()
     };
-    start_executor_process(Arc::new(config))
+    let result = start_executor_process(Arc::new(config))
         .await
         .map_err(|source| ClusterError::Ballista {
             what: "the executor stopped",
             source,
-        })
+        });
+    // The default folder is this process's own; a folder the user named is left as it is.
+    if o.work_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    }
+    result
 }
 
 /// A client session on the cluster at `url` (`df://HOST:PORT`), with spotcheck's functions.
@@ -280,83 +341,123 @@ const FRAME: [Col; 10] = [
     out::RISK_SCORE,
 ];
 
-/// Reads the frame's columns of the scored table `scored` on the cluster and returns them.
-pub async fn gather_frame(
-    ctx: &SessionContext,
-    scored: &Path,
-) -> Result<(SchemaRef, Vec<RecordBatch>), ClusterError> {
-    match Format::from_path(scored)? {
-        Format::Parquet | Format::Arrow => {}
-        _ => {
-            return Err(ClusterError::ScoredFormat {
-                path: scored.to_path_buf(),
-            });
+/// Which file a check is about, for the sentence that refuses it.
+#[derive(Clone, Copy)]
+enum Role {
+    /// `sample --cluster`'s scored table.
+    Scored,
+    /// One of `score --cluster`'s input tables.
+    Input,
+}
+
+/// Checks that `path` is a table file the executors can read: Parquet, or Arrow IPC in the file
+/// format (DataFusion reads an IPC *stream* on one machine, but its executors are sent a plan
+/// that reads the file format and fail on a stream's missing footer).
+fn check_columnar(path: &Path, role: Role) -> Result<Format, ClusterError> {
+    let format = Format::from_path(path)?;
+    match format {
+        Format::Parquet => Ok(format),
+        Format::Arrow => {
+            use std::io::Read;
+            let mut head = [0u8; 6];
+            let mut file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
+            // A file shorter than the magic is not a file-format IPC file either.
+            let n = file
+                .read(&mut head)
+                .map_err(|e| crate::Error::io(path, e))?;
+            if n == head.len() && &head == b"ARROW1" {
+                Ok(format)
+            } else {
+                Err(ClusterError::ArrowStream {
+                    path: path.to_path_buf(),
+                })
+            }
         }
+        _ => Err(match role {
+            Role::Scored => ClusterError::ScoredFormat {
+                path: path.to_path_buf(),
+            },
+            Role::Input => ClusterError::TableFormat {
+                path: path.to_path_buf(),
+            },
+        }),
     }
-    register_table(ctx, "scored", scored, &ReadOptions::default()).await?;
-    let table = ctx
-        .table("scored")
+}
+
+/// Reads each file as one partition: the executors' scan then keeps the file's row order.
+fn one_partition(ctx: &SessionContext) {
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .execution
+        .target_partitions = 1;
+}
+
+/// The column list of the frame's columns present in the registered table `table` (`*` when
+/// none is: the local reading then names the missing columns).
+async fn frame_columns(ctx: &SessionContext, table: &str) -> Result<String, ClusterError> {
+    let t = ctx
+        .table(table)
         .await
         .map_err(|source| SqlError::Query { error: source })?;
-    let columns: Vec<String> = table
+    let columns: Vec<String> = t
         .schema()
         .fields()
         .iter()
         .filter(|f| FRAME.iter().any(|c| c.matches(f.name())))
         .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
         .collect();
-    // With none of them, the local reading below names the missing columns.
-    let list = if columns.is_empty() {
+    Ok(if columns.is_empty() {
         "*".to_string()
     } else {
         columns.join(", ")
-    };
-    Ok(query(ctx, &format!("SELECT {list} FROM scored")).await?)
+    })
 }
 
 /// Loads a draw's inputs with the scored table read on the cluster at `url`: the frame's columns
-/// come back from the executors and are read by the same code as a local file (through a
-/// temporary Arrow IPC file, removed afterwards); history and inspectors are read here. The
-/// manifest's record of the scored file (path, SHA-256, row counts) is the local command's.
+/// stream back from the executors into an Arrow IPC file in a scratch folder beside `beside`
+/// (the sample's output; named by [`crate::table::atomic::cluster_scratch`], like `score
+/// --cluster`'s) and are read from there by the same code as a local file; history and
+/// inspectors are read here. The manifest's record of the scored file (path, SHA-256, row counts)
+/// is the local command's. The returned [`Gathered`] removes the folder when dropped: keep it
+/// until the sample is written (the drawn units' names are read back from that file).
 pub async fn load_draw(
     url: &str,
     policy: &Policy,
     files: DrawFiles<'_>,
     opts: &ReadOptions,
     rejects: &mut Rejects,
-) -> Result<Loaded, ClusterError> {
+    beside: &Path,
+) -> Result<(Loaded, Gathered), ClusterError> {
+    check_columnar(files.scored, Role::Scored)?;
     let ctx = connect(url, policy).await?;
-    let (schema, batches) = gather_frame(&ctx, files.scored).await?;
-    let temp = std::env::temp_dir().join(format!(
-        "spotcheck-cluster-{}-{}.arrow",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let result = (|| -> Result<(Loaded, Rejects), ClusterError> {
-        let mut w = create(&temp, schema, &WriteOptions::default())?;
-        for b in &batches {
-            w.write(b)?;
-        }
-        w.finish()?;
-        let mut scratch = Rejects::new(rejects.is_strict());
-        let mut loaded = load(
-            DrawFiles {
-                scored: &temp,
-                ..files
-            },
-            opts,
-            &mut scratch,
-        )?;
-        // The frame leaves its names in a columnar file and reads back the drawn units' names
-        // after the draw; this file is removed below, so its names are read now.
-        loaded.frame.load_names()?;
-        Ok((loaded, scratch))
-    })();
-    // The temporary file goes whatever happened; a failure to remove it is no failure of the draw.
-    let _ = std::fs::remove_file(&temp);
-    let (mut loaded, scratch) = result?;
+    one_partition(&ctx);
+    let mut gathered = Gathered::create(beside)?;
+    register_table(&ctx, "scored", files.scored, &ReadOptions::default()).await?;
+    let list = frame_columns(&ctx, "scored").await?;
+    let temp = gathered.dir.join("frame.arrow");
+    let step = ReadOptions::default().batch_rows.max(1);
+    stream_to_file(
+        &ctx,
+        &format!("SELECT {list} FROM scored"),
+        &temp,
+        Cuts::Every(step),
+        files.scored,
+    )
+    .await?;
+    gathered
+        .files
+        .push((files.scored.to_path_buf(), temp.clone()));
+    let mut scratch = Rejects::new(rejects.is_strict());
+    let mut loaded = load(
+        DrawFiles {
+            scored: &temp,
+            ..files
+        },
+        opts,
+        &mut scratch,
+    )?;
     let temp_name = temp.display().to_string();
     let mine: Vec<_> = scratch
         .items()
@@ -377,14 +478,14 @@ pub async fn load_draw(
     record.path = files.scored.display().to_string();
     record.sha256 = sha256_file(files.scored)?;
     loaded.counts[0].0 = files.scored.to_path_buf();
-    Ok(loaded)
+    Ok((loaded, gathered))
 }
 
 /// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
-/// the single-machine readers then read ([`gather_tables`]). The copies live in a folder beside
-/// the output and are removed when this is dropped (also when the run fails); a run killed
-/// outright leaves the folder behind (`.NAME.cluster-PID`), and the next run of any command
-/// writing into that folder removes it once the process is gone.
+/// the single-machine readers then read ([`gather_tables`], [`load_draw`]). The copies live in a
+/// folder beside the output and are removed when this is dropped (also when the run fails); a
+/// run killed outright leaves the folder behind (`.NAME.cluster-PID`), and the next run of any
+/// command writing into that folder removes it once the process is gone.
 #[derive(Debug)]
 pub struct Gathered {
     dir: PathBuf,
@@ -393,6 +494,18 @@ pub struct Gathered {
 }
 
 impl Gathered {
+    /// An empty scratch folder for the output `beside`, after removing killed runs' folders.
+    fn create(beside: &Path) -> Result<Gathered, ClusterError> {
+        // A killed run's folder is removed first (only when its process is gone).
+        crate::table::atomic::sweep_folder_of(beside);
+        let dir = crate::table::atomic::cluster_scratch(beside);
+        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+        Ok(Gathered {
+            dir,
+            files: Vec::new(),
+        })
+    }
+
     /// The local copy of `original`, or `original` itself when it was not gathered.
     pub fn local<'a>(&'a self, original: &'a Path) -> &'a Path {
         self.files
@@ -430,107 +543,189 @@ impl Drop for Gathered {
 
 /// Reads every table file of `tables` on the cluster at `url` and writes its rows, in file order,
 /// to a local Arrow IPC copy in a folder beside `beside` (the run's output). The files must be
-/// Parquet or Arrow IPC at a path every executor can read. Each file is read as one partition, so
-/// its rows come back in file order and keep their row numbers (which rejected-row reports
-/// quote); the columns keep their types.
+/// Parquet or Arrow IPC files (not streams) at a path every executor can read. Each file is read
+/// as one partition, so its rows come back in file order and keep their row numbers (which
+/// rejected-row reports quote); the columns keep their types. The rows are written as they
+/// arrive: this machine holds a batch or two at a time, not the table.
 pub async fn gather_tables(
     url: &str,
     policy: &Policy,
     tables: &[&Path],
     beside: &Path,
 ) -> Result<Gathered, ClusterError> {
-    for t in tables {
-        match Format::from_path(t)? {
-            Format::Parquet | Format::Arrow => {}
-            _ => {
-                return Err(ClusterError::TableFormat {
-                    path: t.to_path_buf(),
-                });
-            }
-        }
-    }
+    let formats = tables
+        .iter()
+        .map(|t| check_columnar(t, Role::Input))
+        .collect::<Result<Vec<_>, _>>()?;
     let ctx = connect(url, policy).await?;
-    // One partition per file: the executors' scan keeps the file's row order.
-    ctx.state_ref()
-        .write()
-        .config_mut()
-        .options_mut()
-        .execution
-        .target_partitions = 1;
-    // A killed run's folder is removed first (only when its process is gone).
-    crate::table::atomic::sweep_folder_of(beside);
-    let dir = crate::table::atomic::cluster_scratch(beside);
-    std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
-    let mut gathered = Gathered {
-        dir,
-        files: Vec::new(),
-    };
-    for (i, t) in tables.iter().enumerate() {
+    one_partition(&ctx);
+    let mut gathered = Gathered::create(beside)?;
+    for (i, (t, format)) in tables.iter().zip(formats).enumerate() {
         let table = format!("t{i}");
         register_table(&ctx, &table, t, &ReadOptions::default()).await?;
-        let (schema, batches) = query(&ctx, &format!("SELECT * FROM {table}")).await?;
-        let copy = gathered.dir.join(format!("{i}.arrow"));
-        let mut w = create(&copy, schema.clone(), &WriteOptions::default())?;
         // The copy is cut into the batches the local reader gives for the file: a fixed number
         // of rows for Parquet (the last batch shorter), the file's own batches for Arrow IPC.
         // Scoring and writing go batch by batch and a Parquet output's pages follow the batches,
         // so other cuts would give other bytes.
-        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let cuts = match Format::from_path(t)? {
-            Format::Arrow => ipc_batch_rows(t)?,
-            _ => {
-                let step = ReadOptions::default().batch_rows.max(1);
-                (0..n.div_ceil(step))
-                    .map(|i| step.min(n - i * step))
-                    .collect()
-            }
+        let cuts = match format {
+            Format::Arrow => Cuts::List(ipc_batch_rows(t)?),
+            _ => Cuts::Every(ReadOptions::default().batch_rows.max(1)),
         };
-        if cuts.iter().sum::<usize>() != n {
-            return Err(crate::Error::io(
-                *t,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "the cluster returned {n} rows, the file's batches hold {}",
-                        cuts.iter().sum::<usize>()
-                    ),
-                ),
-            )
-            .into());
-        }
-        // Each cut is assembled from slices of the batches that came back (no second copy of
-        // the whole table).
-        let mut pieces = batches.iter();
-        let mut current: Option<(&RecordBatch, usize)> = None;
-        for len in cuts {
-            let mut parts = Vec::new();
-            let mut need = len;
-            while need > 0 {
-                let (b, at) = match current.take() {
-                    Some(c) => c,
-                    // Invariant: the cuts add up to the rows of the batches (checked above).
-                    None => (pieces.next().expect("rows left for the cut"), 0),
-                };
-                let take = need.min(b.num_rows() - at);
-                if take > 0 {
-                    parts.push(b.slice(at, take));
-                }
-                need -= take;
-                if at + take < b.num_rows() {
-                    current = Some((b, at + take));
-                }
-            }
-            let cut = datafusion::arrow::compute::concat_batches(&schema, &parts).map_err(|e| {
-                SqlError::Query {
-                    error: datafusion::error::DataFusionError::ArrowError(Box::new(e), None),
-                }
-            })?;
-            w.write(&cut)?;
-        }
-        w.finish()?;
+        let copy = gathered.dir.join(format!("{i}.arrow"));
+        stream_to_file(&ctx, &format!("SELECT * FROM {table}"), &copy, cuts, t).await?;
         gathered.files.push((t.to_path_buf(), copy));
     }
     Ok(gathered)
+}
+
+/// Runs `sql` on `ctx` and writes its rows, as the executors return them, to the Arrow IPC file
+/// `copy`, re-cut by `cuts`; `original` is the file the rows come from (for messages). Holds the
+/// batch that arrived and the cut being assembled, never the whole result.
+async fn stream_to_file(
+    ctx: &SessionContext,
+    sql: &str,
+    copy: &Path,
+    cuts: Cuts,
+    original: &Path,
+) -> Result<u64, ClusterError> {
+    use futures::StreamExt;
+    let query = |source| SqlError::Query { error: source };
+    let df = ctx.sql(sql).await.map_err(query)?;
+    let schema = super::plain_schema(&Arc::new(df.schema().as_arrow().clone()));
+    let mut stream = df.execute_stream().await.map_err(query)?;
+    let mut w = create(copy, schema.clone(), &WriteOptions::default())?;
+    let mut recut = Recut::new(schema.clone(), cuts);
+    let mismatch = |m: String| {
+        ClusterError::from(crate::Error::io(
+            original,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, m),
+        ))
+    };
+    for b in recut.start() {
+        w.write(&b)?;
+    }
+    while let Some(b) = stream.next().await {
+        let b = super::plain_batch(&schema, b.map_err(query)?)?;
+        for cut in recut.push(b).map_err(mismatch)? {
+            w.write(&cut)?;
+        }
+    }
+    let rows = recut.rows;
+    if let Some(last) = recut.finish().map_err(mismatch)? {
+        w.write(&last)?;
+    }
+    w.finish()?;
+    Ok(rows)
+}
+
+/// How the rows of a gathered table are cut into the batches of its local copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cuts {
+    /// Batches of this many rows, the last one shorter (the local reader's batches of a
+    /// Parquet file).
+    Every(usize),
+    /// These batches, in order (an Arrow IPC file's own batches, from its footer).
+    List(Vec<usize>),
+}
+
+/// Re-cuts a stream of batches into [`Cuts`]: a pure kernel, fed batch by batch, that holds only
+/// the rows of the cut being assembled (as slices of the batches that arrived).
+struct Recut {
+    schema: SchemaRef,
+    cuts: Cuts,
+    /// The cut being assembled (index into a `List`; counts cuts for `Every`).
+    cut: usize,
+    parts: Vec<RecordBatch>,
+    held: usize,
+    /// Rows received so far.
+    rows: u64,
+}
+
+impl Recut {
+    fn new(schema: SchemaRef, cuts: Cuts) -> Recut {
+        Recut {
+            schema,
+            cuts,
+            cut: 0,
+            parts: Vec::new(),
+            held: 0,
+            rows: 0,
+        }
+    }
+
+    /// The rows of the current cut, or `None` when a `List` is used up.
+    fn target(&self) -> Option<usize> {
+        match &self.cuts {
+            Cuts::Every(n) => Some((*n).max(1)),
+            Cuts::List(l) => l.get(self.cut).copied(),
+        }
+    }
+
+    /// The empty batches a `List` starts with (an IPC file may hold empty batches).
+    fn start(&mut self) -> Vec<RecordBatch> {
+        let mut out = Vec::new();
+        self.skip_empty(&mut out);
+        out
+    }
+
+    fn skip_empty(&mut self, out: &mut Vec<RecordBatch>) {
+        while self.target() == Some(0) {
+            out.push(RecordBatch::new_empty(self.schema.clone()));
+            self.cut += 1;
+        }
+    }
+
+    fn total(&self) -> String {
+        match &self.cuts {
+            Cuts::List(l) => l.iter().sum::<usize>().to_string(),
+            Cuts::Every(_) => "?".into(),
+        }
+    }
+
+    /// Takes the batch `b`; returns the cuts it completes.
+    fn push(&mut self, b: RecordBatch) -> Result<Vec<RecordBatch>, String> {
+        let mut out = Vec::new();
+        self.rows += b.num_rows() as u64;
+        let mut at = 0;
+        while at < b.num_rows() {
+            let Some(target) = self.target() else {
+                return Err(format!(
+                    "the cluster returned more rows than the {} that the file's batches hold",
+                    self.total()
+                ));
+            };
+            let take = (target - self.held).min(b.num_rows() - at);
+            self.parts.push(b.slice(at, take));
+            self.held += take;
+            at += take;
+            if self.held == target {
+                out.push(self.assemble()?);
+                self.cut += 1;
+                self.skip_empty(&mut out);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ends the stream: the last, shorter cut of `Every`, or a check that a `List` is complete.
+    fn finish(mut self) -> Result<Option<RecordBatch>, String> {
+        match self.cuts {
+            Cuts::Every(_) if self.held > 0 => Ok(Some(self.assemble()?)),
+            Cuts::Every(_) => Ok(None),
+            Cuts::List(ref l) if self.cut < l.len() => Err(format!(
+                "the cluster returned {} rows, the file's batches hold {}",
+                self.rows,
+                self.total()
+            )),
+            Cuts::List(_) => Ok(None),
+        }
+    }
+
+    fn assemble(&mut self) -> Result<RecordBatch, String> {
+        let parts = std::mem::take(&mut self.parts);
+        self.held = 0;
+        datafusion::arrow::compute::concat_batches(&self.schema, &parts).map_err(|e| e.to_string())
+    }
 }
 
 /// The number of rows of each record batch of the Arrow IPC file `path`, in the order its footer

@@ -184,6 +184,20 @@ pub fn plain(
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), SqlError> {
+    let out_schema = plain_schema(&schema);
+    if out_schema == schema {
+        return Ok((schema, batches));
+    }
+    let batches = batches
+        .into_iter()
+        .map(|b| plain_batch(&out_schema, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((out_schema, batches))
+}
+
+/// `schema` with view and large string types as `Utf8` (binary likewise): the schema of what
+/// [`plain_batch`] returns.
+pub fn plain_schema(schema: &SchemaRef) -> SchemaRef {
     let target = |t: &DataType| match t {
         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
         DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
@@ -194,29 +208,31 @@ pub fn plain(
         .iter()
         .map(|f| f.as_ref().clone().with_data_type(target(f.data_type())))
         .collect();
-    let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    if out_schema == schema {
-        return Ok((schema, batches));
-    }
-    let cast = |b: RecordBatch| -> Result<RecordBatch, SqlError> {
-        let cols = b
-            .columns()
-            .iter()
-            .zip(out_schema.fields())
-            .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SqlError::Query {
-                error: DataFusionError::ArrowError(Box::new(e), None),
-            })?;
-        RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| SqlError::Query {
-            error: DataFusionError::ArrowError(Box::new(e), None),
-        })
+    let out = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    if &out == schema { schema.clone() } else { out }
+}
+
+/// `b` cast to `schema` (from [`plain_schema`]); unchanged when its columns already have the
+/// schema's types.
+pub fn plain_batch(schema: &SchemaRef, b: RecordBatch) -> Result<RecordBatch, SqlError> {
+    let arrow = |e| SqlError::Query {
+        error: DataFusionError::ArrowError(Box::new(e), None),
     };
-    let batches = batches
-        .into_iter()
-        .map(cast)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((out_schema, batches))
+    if b.columns()
+        .iter()
+        .zip(schema.fields())
+        .all(|(c, f)| c.data_type() == f.data_type())
+    {
+        return Ok(b);
+    }
+    let cols = b
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(arrow)?;
+    RecordBatch::try_new(schema.clone(), cols).map_err(arrow)
 }
 
 /// The emissions aggregate of SPEC §3.2 as SQL over a table of the emissions (columns `uscc`,

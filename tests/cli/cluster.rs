@@ -58,11 +58,14 @@ fn free_ports(executors: usize) -> (u16, Vec<u16>) {
     (scheduler, executors)
 }
 
-fn spawn(w: &Work, args: &[&str], log: &str) -> Child {
+fn spawn(w: &Work, args: &[&str], log: &str, tmpdir: Option<&std::path::Path>) -> Child {
     let out = std::fs::File::create(w.path(log)).unwrap();
     let err = out.try_clone().unwrap();
-    Command::new(assert_cmd::cargo::cargo_bin("spotcheck"))
-        .current_dir(w.dir.path())
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("spotcheck"));
+    if let Some(t) = tmpdir {
+        c.env("TMPDIR", t);
+    }
+    c.current_dir(w.dir.path())
         .args(args)
         .stdin(Stdio::null())
         .stdout(out)
@@ -100,6 +103,7 @@ fn start(w: &Work) -> Cluster {
             w,
             &["cluster", "scheduler", "--listen", &listen],
             "scheduler.log",
+            None,
         )],
         url: format!("df://{listen}"),
     };
@@ -111,25 +115,29 @@ fn start(w: &Work) -> Cluster {
         "scheduler.log",
     );
     for (i, e) in executors.into_iter().enumerate() {
+        // Executor 0 uses its default work folder (in its TMPDIR, here a folder of the test),
+        // executor 1 the folder it is given.
         let work_dir = w.path(&format!("executor{i}"));
         std::fs::create_dir_all(&work_dir).unwrap();
         let log = format!("executor{i}.log");
-        cluster.children.push(spawn(
-            w,
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &listen,
-                "--listen",
-                &format!("127.0.0.1:{e}"),
-                "--tasks",
-                "2",
-                "--work-dir",
-                work_dir.to_str().unwrap(),
-            ],
-            &log,
-        ));
+        let listen_e = format!("127.0.0.1:{e}");
+        let mut args = vec![
+            "cluster",
+            "executor",
+            "--scheduler",
+            &listen,
+            "--listen",
+            &listen_e,
+            "--tasks",
+            "2",
+        ];
+        let tmpdir = if i == 0 {
+            Some(work_dir.as_path())
+        } else {
+            args.extend_from_slice(&["--work-dir", work_dir.to_str().unwrap()]);
+            None
+        };
+        cluster.children.push(spawn(w, &args, &log, tmpdir));
         let child = cluster.children.last_mut().unwrap();
         wait_for(w, child, e, &format!("executor {i}"), &log);
     }
@@ -151,16 +159,49 @@ fn ok(o: &std::process::Output, what: &str, w: &Work) {
     );
 }
 
+/// The work folders of the executors: executor 0's default one (`spotcheck-executor-PID` in
+/// its TMPDIR, `executor0/`), executor 1's `executor1/`.
+fn work_dirs(w: &Work) -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(w.path("executor0"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("spotcheck-executor-")
+        })
+        .collect();
+    dirs.push(w.path("executor1"));
+    dirs
+}
+
 /// Jobs whose output the executors have written into their work folders so far (one folder per
 /// job): evidence that a run went through the executors.
 fn executor_jobs(w: &Work) -> usize {
-    (0..2)
-        .map(|i| {
-            std::fs::read_dir(w.path(&format!("executor{i}")))
-                .map(|d| d.count())
-                .unwrap_or(0)
-        })
+    work_dirs(w)
+        .iter()
+        .map(|d| std::fs::read_dir(d).map(|d| d.count()).unwrap_or(0))
         .sum()
+}
+
+/// `path` written as an Arrow IPC *stream* (no footer) with the rows of the Parquet file `from`.
+fn ipc_stream(from: &std::path::Path, path: &std::path::Path) {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(from).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let mut out = arrow::ipc::writer::StreamWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        &arrow::array::RecordBatchReader::schema(&reader),
+    )
+    .unwrap();
+    for b in reader {
+        out.write(&b.unwrap()).unwrap();
+    }
+    out.finish().unwrap();
 }
 
 /// `score` on this machine and with `--cluster`, the same bytes out: scored file, rejects, counts.
@@ -327,7 +368,7 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
         "-q",
     ]);
     ok(&o, "score", &w);
-    let cluster = start(&w);
+    let mut cluster = start(&w);
 
     // score: data/sample as Parquet (the cluster reads columnar files), and a damaged copy with
     // duplicate and invalid codes, classes left to the model and orphan emission rows.
@@ -575,6 +616,14 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
         "manifests differ"
     );
 
+    // The frame's rows came back into a scratch folder beside the output, removed since.
+    let left: Vec<_> = std::fs::read_dir(w.path("there"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
     // verify re-derives the cluster's draw on this machine.
     let o = w.run(&["verify", "there/sample.manifest.json"]);
     ok(&o, "verify", &w);
@@ -601,5 +650,71 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
         text(&o)
     );
     assert!(!w.path("x.csv").exists());
+
+    // An Arrow IPC stream (which the executors cannot read) is refused up front with what to do,
+    // as an input of score and as the scored table of sample; nothing is written.
+    ipc_stream(&w.path("gen.parquet"), &w.path("gen-stream.arrows"));
+    ipc_stream(&w.path("scored.parquet"), &w.path("scored-stream.arrow"));
+    let score_stream = [
+        "score",
+        "gen-stream.arrows",
+        "--emissions",
+        "gen-emissions.parquet",
+        "-o",
+        "stream-scored.parquet",
+    ];
+    let sample_stream = [
+        "sample",
+        "scored-stream.arrow",
+        "--month",
+        "2026-12",
+        "--department",
+        "market",
+        "--seed",
+        "s",
+        "-o",
+        "stream-sample.csv",
+    ];
+    for args in [&score_stream[..], &sample_stream[..]] {
+        let here = w.run(args);
+        ok(&here, "a stream read on this machine", &w);
+        let out = args[args.len() - 1];
+        std::fs::remove_file(w.path(out)).unwrap();
+        let mut args = args.to_vec();
+        args.extend_from_slice(&["--cluster", &cluster.url]);
+        let o = w.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+        let err = text(&o).1;
+        assert!(
+            err.contains("Arrow IPC stream") && err.contains("-o FILE.parquet"),
+            "{err}"
+        );
+        assert!(!w.path(out).exists());
+    }
+
+    // Executor 0 stopped as an operator stops it (SIGTERM) removes its default work folder; the
+    // folder given to executor 1 stays.
+    let default_dirs = work_dirs(&w);
+    assert_eq!(default_dirs.len(), 2, "{default_dirs:?}");
+    let pid = cluster.children[1].id();
+    assert!(
+        default_dirs[0].ends_with(format!("spotcheck-executor-{pid}")),
+        "{default_dirs:?}"
+    );
+    // SAFETY: a signal to a child process of this test.
+    #[cfg(unix)]
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGTERM);
+    }
+    let t0 = Instant::now();
+    while cluster.children[1].try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "executor 0 did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!default_dirs[0].exists(), "{default_dirs:?} left behind");
+    assert!(w.path("executor1").exists());
     drop(cluster);
 }
