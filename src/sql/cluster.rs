@@ -786,3 +786,99 @@ fn ipc_batch_rows(path: &Path) -> Result<Vec<usize>, crate::Error> {
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]))
+    }
+
+    /// A batch of the numbers `from..from + len`.
+    fn batch(from: i64, len: i64) -> RecordBatch {
+        RecordBatch::try_new(
+            schema(),
+            vec![Arc::new(Int64Array::from_iter_values(from..from + len))],
+        )
+        .unwrap()
+    }
+
+    /// Feeds batches of `sizes` rows (numbered on) and returns each cut's numbers.
+    fn run(cuts: Cuts, sizes: &[i64]) -> Result<Vec<Vec<i64>>, String> {
+        let mut r = Recut::new(schema(), cuts);
+        let mut out = r.start();
+        let mut from = 0;
+        for &n in sizes {
+            out.extend(r.push(batch(from, n))?);
+            from += n;
+        }
+        out.extend(r.finish()?);
+        Ok(out
+            .iter()
+            .map(|b| {
+                let a = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                (0..a.len()).map(|i| a.value(i)).collect()
+            })
+            .collect())
+    }
+
+    #[test]
+    fn batches_are_recut_to_a_fixed_size_with_a_shorter_last_one() {
+        let got = run(Cuts::Every(3), &[2, 5, 0, 1]).unwrap();
+        assert_eq!(got, vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7]]);
+        assert_eq!(run(Cuts::Every(4), &[4, 4]).unwrap().len(), 2);
+        assert!(run(Cuts::Every(4), &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn batches_are_recut_to_a_files_own_batches_including_empty_ones() {
+        let got = run(Cuts::List(vec![0, 4, 0, 0, 1, 3, 0]), &[3, 5]).unwrap();
+        let want: Vec<Vec<i64>> = vec![
+            vec![],
+            vec![0, 1, 2, 3],
+            vec![],
+            vec![],
+            vec![4],
+            vec![5, 6, 7],
+            vec![],
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn rows_that_do_not_fill_the_files_batches_are_an_error() {
+        let more = run(Cuts::List(vec![2, 2]), &[3, 2]).unwrap_err();
+        assert!(more.contains("more rows than the 4"), "{more}");
+        let fewer = run(Cuts::List(vec![2, 2]), &[3]).unwrap_err();
+        assert!(
+            fewer.contains("returned 3 rows") && fewer.contains("hold 4"),
+            "{fewer}"
+        );
+    }
+
+    #[test]
+    fn only_dead_executors_default_folders_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A child that has exited: its id is free (a reused id only keeps the folder).
+        let pid = std::process::Command::new("true")
+            .spawn()
+            .and_then(|mut c| c.wait().map(|_| c.id()))
+            .unwrap();
+        let dead = dir.path().join(format!("spotcheck-executor-{pid}"));
+        let mine = dir
+            .path()
+            .join(format!("spotcheck-executor-{}", std::process::id()));
+        let other = dir.path().join("spotcheck-executor-x");
+        let file = dir.path().join(format!("spotcheck-executor-{}", pid + 1));
+        for d in [&dead, &mine, &other] {
+            std::fs::create_dir_all(d.join("job")).unwrap();
+        }
+        std::fs::write(&file, b"not a folder").unwrap();
+        assert_eq!(default_work_dir().file_name(), mine.file_name());
+        assert_eq!(sweep_executor_dirs(dir.path()), vec![dead.clone()]);
+        assert!(!dead.exists() && mine.exists() && other.exists() && file.exists());
+    }
+}
