@@ -1,7 +1,8 @@
 //! `spotcheck cluster scheduler|executor` (SPEC §11, cargo feature `cluster`): Apache Ballista's
 //! two processes with spotcheck's functions registered, for `sql --cluster`, `score --cluster`
 //! and `sample --cluster`. They run until stopped (Ctrl-C or SIGTERM: an executor
-//! then tells the scheduler it is leaving and finishes its running tasks).
+//! then tells the scheduler it is leaving and finishes its running tasks, and removes its
+//! default work folder).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

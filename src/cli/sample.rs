@@ -90,9 +90,11 @@ pub struct SampleArgs {
     #[arg(long, value_name = "FILE")]
     pub public: Option<PathBuf>,
     /// Read the scored table on the Ballista cluster whose scheduler is at df://HOST:PORT (see
-    /// spotcheck cluster): the executors read the file (Parquet or Arrow IPC, at the same path)
-    /// and return the frame's columns; the draw runs here, so sample and manifest are the ones
-    /// the command gives without --cluster. Default: read the file here.
+    /// spotcheck cluster): the executors read the file (Parquet or an Arrow IPC file, not a
+    /// stream; at the same path) and stream the frame's columns back into a scratch folder
+    /// beside the output (.NAME.cluster-PID, removed at the end); the draw runs here, so sample
+    /// and manifest are the ones the command gives without --cluster. Default: read the file
+    /// here. Example: --cluster df://127.0.0.1:50050
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "df://HOST:PORT")]
     pub cluster: Option<String>,

@@ -50,8 +50,10 @@ pub struct ScoreArgs {
     #[command(flatten)]
     pub model: super::ModelOpts,
     /// Read the input tables on the Ballista cluster whose scheduler is at df://HOST:PORT (see
-    /// spotcheck cluster): the executors read the files (Parquet or Arrow IPC, at the same paths)
-    /// and return their rows in file order; the scoring and the credit model run here, so the
+    /// spotcheck cluster): the executors read the files (Parquet or Arrow IPC files, not
+    /// streams; at the same paths) and stream their rows back in file order into a scratch
+    /// folder beside the output (.NAME.cluster-PID, removed at the end); the scoring and the
+    /// credit model run here, so the
     /// scored file, rejects and counts are the ones the command gives without --cluster. Default:
     /// read the files here. Example: --cluster df://127.0.0.1:50050
     #[cfg(feature = "cluster")]

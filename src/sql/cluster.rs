@@ -14,15 +14,28 @@
 //! each file as one partition so that its rows come back in file order, and the rows are written
 //! here to Arrow IPC copies that `score`'s own pipeline reads; the scoring, the credit model and
 //! the rejected-row checks run here, so scored file, rejects and counts are byte for byte the
-//! single-machine command's (row numbers and file names are the original files'). The copies are
-//! cut into the batches the local reader would give for the original file (a Parquet output's
-//! pages follow the batches). The rows pass through this machine's memory once (as the
-//! executors return them), which bounds the table a client can gather.
+//! single-machine command's (row numbers and file names are the original files'). The rows are
+//! streamed ([`DataFrame::execute_stream`](datafusion::dataframe::DataFrame::execute_stream)):
+//! each batch is written to the copy as it arrives, re-cut on the fly (`Recut`) into the batches
+//! the local reader would give for the original file (a Parquet output's pages follow the
+//! batches), so this machine holds a batch and the cut being assembled, not the table. The copies
+//! live in a scratch folder beside the output
+//! ([`cluster_scratch`](crate::table::atomic::cluster_scratch), `.NAME.cluster-PID`), removed at
+//! the end; a killed run's is swept by the next run writing there.
 //!
-//! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and returns the frame's
-//! few columns (code, name, district, tier, class, ratios, maxima, risk score); the draw itself
-//! runs here with the library's kernel, so its f64 running sums are the single-machine ones and
-//! the selection is identical by construction.
+//! `sample --cluster` ([`load_draw`]): the cluster reads the scored table and streams back the
+//! frame's few columns (code, name, district, tier, class, ratios, maxima, risk score) into the
+//! same kind of scratch folder beside the sample; the draw itself runs here with the library's
+//! kernel, so its f64 running sums are the single-machine ones and the selection is identical by
+//! construction.
+//!
+//! Only Parquet and Arrow IPC *files* are read on a cluster: CSV, JSON Lines and XLSX need
+//! spotcheck's readers, and an Arrow IPC stream (no footer), which DataFusion 55 reads on one
+//! machine, fails on the executors (the plan they are sent reads the file format), so both are
+//! refused before anything runs, with the conversion to use.
+//!
+//! An executor started without a work folder uses [`default_work_dir`] and removes it when it
+//! stops cleanly (Ballista's own default is a temporary folder that it never removes).
 //!
 //! The draw itself as window functions on the executors ([`super::systematic_draw_sql`]: running
 //! Σπ per stratum in key order) is exact — the cluster test shows the same selection and every
