@@ -12,6 +12,7 @@ pub mod codes;
 pub mod columns;
 mod encoding;
 pub mod layout;
+pub mod parquet_write;
 pub mod pollutants;
 pub mod read;
 pub mod rejects;
