@@ -196,8 +196,10 @@ impl Names {
         let column = f.column.clone();
         let keep: crate::table::read::ColumnFilter =
             std::sync::Arc::new(move |h: &str| h == column);
+        // Every row, so a row whose name alone is blank is not skipped as a blank row.
         let opts = crate::table::ReadOptions {
             keep: Some(keep),
+            every_row: true,
             ..crate::table::ReadOptions::default()
         };
         let mut reader = crate::table::open(&f.path, &opts)?;

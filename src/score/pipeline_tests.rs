@@ -300,10 +300,10 @@ fn sampling_frame_rejects_repeated_codes_in_row_order() {
 }
 
 #[test]
-fn a_parquet_frames_blank_names_read_back_blank_from_any_row_group() {
-    // Names are read back by position from the row groups holding the drawn rows. A blank or
-    // missing name is a name like any other (it once made the read-back think the file had
-    // changed: reading the name column alone skipped those rows as blank rows).
+fn blank_names_of_a_parquet_or_arrow_frame_read_back_blank() {
+    // Names are read back by position (from Parquet, from the row groups holding the drawn rows
+    // only). A blank or missing name is a name like any other (it once made the read-back think
+    // the file had changed: reading the name column alone skipped those rows as blank rows).
     let dir = tempfile::tempdir().unwrap();
     let opts = ReadOptions::default();
     let mut rejects = Rejects::new(false);
@@ -359,4 +359,18 @@ fn a_parquet_frames_blank_names_read_back_blank_from_any_row_group() {
     assert_eq!(frame.name(3), "");
     assert_eq!(frame.name(699), want(699));
     assert!(!want(699).is_empty());
+    // The same from Arrow IPC (read back through `table::open`, every row by position).
+    let scored_ipc = dir.path().join("scored.arrow");
+    let mut w = crate::table::create(&scored_ipc, all.schema(), &wopts).unwrap();
+    w.write(&all).unwrap();
+    w.finish().unwrap();
+    let (mut frame, _) =
+        crate::sample::io::read_frame(&scored_ipc, &opts, &mut Rejects::new(false)).unwrap();
+    assert!(frame.name.is_in_file());
+    frame.fetch_names([0, 3, 699, 700, 2101, n - 1]).unwrap();
+    for i in [0, 3, 699, 700, 2101, n - 1] {
+        assert_eq!(frame.name(i), want(i), "unit {i}");
+    }
+    frame.fetch_names((0..n).rev()).unwrap();
+    assert!((0..n).all(|i| frame.name(i) == want(i)));
 }

@@ -88,6 +88,10 @@ pub struct ReadOptions {
     /// `Dictionary(Int32, Utf8)`), for columns of a few distinct values (districts, tiers,
     /// classes): each distinct value is then decoded and parsed once, not once per row.
     pub dictionary: Option<ColumnFilter>,
+    /// Parquet and Arrow IPC: skip no row as blank or total, so that rows are read by
+    /// position (reading back one column of rows read before, where a row blank in that column
+    /// alone is still a row). Default: off (blank and total rows are skipped and counted).
+    pub every_row: bool,
 }
 
 impl Default for ReadOptions {
@@ -100,6 +104,7 @@ impl Default for ReadOptions {
             max_xlsx_bytes: DEFAULT_MAX_XLSX_BYTES,
             keep: None,
             dictionary: None,
+            every_row: false,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for ReadOptions {
             .field("max_xlsx_bytes", &self.max_xlsx_bytes)
             .field("keep", &self.keep.is_some())
             .field("dictionary", &self.dictionary.is_some())
+            .field("every_row", &self.every_row)
             .finish()
     }
 }
@@ -145,6 +151,8 @@ pub struct TableReader {
     /// File row number (rejects convention) of the next raw row, for formats whose raw batches
     /// are consecutive rows (CSV, Parquet, Arrow IPC).
     next_row: u64,
+    /// Hand out every decoded row, skipping none as blank or total ([`ReadOptions::every_row`]).
+    every_row: bool,
 }
 
 impl TableReader {
@@ -249,8 +257,12 @@ impl TableReader {
                 Ok(b) => b,
                 Err(e) => return Some(Err(self.bad(e))),
             };
-            self.pending
-                .extend(split_skipped(batch, first_row, &mut self.skipped));
+            if self.every_row {
+                self.pending.push_back(Numbered { batch, first_row });
+            } else {
+                self.pending
+                    .extend(split_skipped(batch, first_row, &mut self.skipped));
+            }
         }
     }
 
@@ -817,6 +829,7 @@ fn open_format(path: &Path, opts: &ReadOptions, format: Format) -> Result<TableR
         skipped,
         pending: VecDeque::new(),
         next_row,
+        every_row: opts.every_row,
     })
 }
 
