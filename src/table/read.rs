@@ -599,13 +599,19 @@ pub fn parquet_rows_text(path: &Path, column: &str, rows: &[u64]) -> Result<Vec<
     let parts: Vec<Vec<String>> = groups
         .into_par_iter()
         .map(|(g, offsets)| -> Result<Vec<String>> {
-            let mut selectors = Vec::new();
+            // Skip the gaps, select runs of consecutive rows as one (every row asked for, as
+            // `sample --cluster` does, is one selector per row group).
+            let mut selectors: Vec<RowSelector> = Vec::new();
             let mut at = 0usize;
             for &o in &offsets {
                 if o > at {
                     selectors.push(RowSelector::skip(o - at));
+                    selectors.push(RowSelector::select(1));
+                } else if let Some(last) = selectors.last_mut().filter(|l| !l.skip) {
+                    last.row_count += 1;
+                } else {
+                    selectors.push(RowSelector::select(1));
                 }
-                selectors.push(RowSelector::select(1));
                 at = o + 1;
             }
             let file = open_file(path)?;
