@@ -175,11 +175,31 @@ impl Names {
         if stamp(&f.path)? != f.stamp {
             return Err(changed());
         }
+        if crate::table::Format::from_path(&f.path)? == crate::table::Format::Parquet {
+            // Only the row groups and pages holding a wanted row are read (the file's data rows
+            // are numbered from 1, as `table::open` numbers them).
+            let rows = wanted
+                .iter()
+                .map(|(row, _)| row.checked_sub(1))
+                .collect::<Option<Vec<u64>>>()
+                .ok_or_else(changed)?;
+            let names = crate::table::read::parquet_rows_text(&f.path, &f.column, &rows)?;
+            let mut fetched: Vec<(usize, String)> =
+                wanted.iter().map(|&(_, unit)| unit).zip(names).collect();
+            if stamp(&f.path)? != f.stamp {
+                return Err(changed());
+            }
+            fetched.sort_unstable_by_key(|(u, _)| *u);
+            f.fetched = fetched;
+            return Ok(());
+        }
         let column = f.column.clone();
         let keep: crate::table::read::ColumnFilter =
             std::sync::Arc::new(move |h: &str| h == column);
+        // Every row, so a row whose name alone is blank is not skipped as a blank row.
         let opts = crate::table::ReadOptions {
             keep: Some(keep),
+            every_row: true,
             ..crate::table::ReadOptions::default()
         };
         let mut reader = crate::table::open(&f.path, &opts)?;

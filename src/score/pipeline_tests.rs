@@ -298,3 +298,79 @@ fn sampling_frame_rejects_repeated_codes_in_row_order() {
         "{err}"
     );
 }
+
+#[test]
+fn blank_names_of_a_parquet_or_arrow_frame_read_back_blank() {
+    // Names are read back by position (from Parquet, from the row groups holding the drawn rows
+    // only). A blank or missing name is a name like any other (it once made the read-back think
+    // the file had changed: reading the name column alone skipped those rows as blank rows).
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ReadOptions::default();
+    let mut rejects = Rejects::new(false);
+    let mut reader = EnterpriseReader::open(&sample("enterprises.csv"), &opts).unwrap();
+    let mut batches = Vec::new();
+    while let Some(b) = reader.next_batch(&mut rejects).unwrap() {
+        batches.push(
+            score_batch(&b, None, None, &Policy::default())
+                .unwrap()
+                .to_record_batch(Lang::En)
+                .unwrap(),
+        );
+    }
+    let all = concat_batches(&batches[0].schema(), &batches).unwrap();
+    let n = all.num_rows();
+    let name_at = all.schema().index_of("name").unwrap();
+    let names: Vec<Option<String>> = (0..n)
+        .map(|i| {
+            let s = all
+                .column(name_at)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>();
+            match i % 7 {
+                0 => None,
+                3 => Some("  ".to_string()),
+                _ => Some(format!(" {} ", s.unwrap().value(i))),
+            }
+        })
+        .collect();
+    let mut cols = all.columns().to_vec();
+    cols[name_at] = std::sync::Arc::new(arrow::array::StringArray::from(names.clone()));
+    let all = RecordBatch::try_new(all.schema(), cols).unwrap();
+    let scored_pq = dir.path().join("scored.parquet");
+    let wopts = crate::table::WriteOptions {
+        row_group_rows: 700,
+        ..Default::default()
+    };
+    let mut w = crate::table::create(&scored_pq, all.schema(), &wopts).unwrap();
+    w.write(&all).unwrap();
+    w.finish().unwrap();
+    let (mut frame, counts) =
+        crate::sample::io::read_frame(&scored_pq, &opts, &mut Rejects::new(false)).unwrap();
+    assert_eq!(counts.accepted, n as u64);
+    assert!(frame.name.is_in_file());
+    let want = |i: usize| names[i].as_deref().unwrap_or("").trim().to_string();
+    frame.fetch_names((0..n).rev()).unwrap();
+    assert!((0..n).all(|i| frame.name(i) == want(i)));
+    frame.fetch_names([0, 3, 699, 700, 2101, n - 1]).unwrap();
+    for i in [0, 3, 699, 700, 2101, n - 1] {
+        assert_eq!(frame.name(i), want(i), "unit {i}");
+    }
+    assert_eq!(frame.name(0), "");
+    assert_eq!(frame.name(3), "");
+    assert_eq!(frame.name(699), want(699));
+    assert!(!want(699).is_empty());
+    // The same from Arrow IPC (read back through `table::open`, every row by position).
+    let scored_ipc = dir.path().join("scored.arrow");
+    let mut w = crate::table::create(&scored_ipc, all.schema(), &wopts).unwrap();
+    w.write(&all).unwrap();
+    w.finish().unwrap();
+    let (mut frame, _) =
+        crate::sample::io::read_frame(&scored_ipc, &opts, &mut Rejects::new(false)).unwrap();
+    assert!(frame.name.is_in_file());
+    frame.fetch_names([0, 3, 699, 700, 2101, n - 1]).unwrap();
+    for i in [0, 3, 699, 700, 2101, n - 1] {
+        assert_eq!(frame.name(i), want(i), "unit {i}");
+    }
+    frame.fetch_names((0..n).rev()).unwrap();
+    assert!((0..n).all(|i| frame.name(i) == want(i)));
+}

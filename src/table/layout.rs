@@ -215,6 +215,112 @@ pub fn classify_batch_row(batch: &RecordBatch, i: usize) -> RowKind {
     if blank { RowKind::Blank } else { RowKind::Data }
 }
 
+/// What each cell of a column is to [`classify_batch_row`], for a whole column at once.
+const NULL: u8 = 0;
+const FILLED: u8 = 1;
+const TOTAL: u8 = 2;
+
+/// The kind of text cell `t`: blank (as null), a total marker (only looked for when `totals`), or
+/// a value.
+#[inline]
+fn text_kind(t: &str, totals: bool) -> u8 {
+    let t = t.trim();
+    if t.is_empty() {
+        NULL
+    } else if totals && is_total_text(t) {
+        TOTAL
+    } else {
+        FILLED
+    }
+}
+
+/// The kind of every row of a batch, column by column: exactly what [`classify_batch_row`] says
+/// row by row (a total marker in one of the first [`TOTAL_CELLS`] cells makes a total row;
+/// otherwise a row whose every cell is null or blank text is blank), but each column's type is
+/// looked at once, a dictionary's values classified once, and columns past the first
+/// [`TOTAL_CELLS`] read only while some row is still blank. `None` when every row is data (the
+/// common case).
+pub fn batch_row_kinds(batch: &RecordBatch) -> Option<Vec<RowKind>> {
+    let n = batch.num_rows();
+    // Per row: the strongest cell kind seen (TOTAL > FILLED > NULL).
+    let mut seen = vec![NULL; n];
+    let mut blank_left = n;
+    for (j, col) in batch.columns().iter().enumerate() {
+        let totals = j < TOTAL_CELLS;
+        if !totals && blank_left == 0 {
+            break;
+        }
+        let a = col.as_ref();
+        let mut mark = |i: usize, k: u8| {
+            if k > seen[i] {
+                if seen[i] == NULL {
+                    blank_left -= 1;
+                }
+                seen[i] = k;
+            }
+        };
+        let nulls = a.nulls();
+        let valid = |i: usize| nulls.is_none_or(|b| b.is_valid(i));
+        match a.data_type() {
+            DataType::Utf8 => {
+                let s = a.as_string::<i32>();
+                (0..n)
+                    .filter(|&i| valid(i))
+                    .for_each(|i| mark(i, text_kind(s.value(i), totals)));
+            }
+            DataType::LargeUtf8 => {
+                let s = a.as_string::<i64>();
+                (0..n)
+                    .filter(|&i| valid(i))
+                    .for_each(|i| mark(i, text_kind(s.value(i), totals)));
+            }
+            DataType::Utf8View => {
+                let s = a.as_string_view();
+                (0..n)
+                    .filter(|&i| valid(i))
+                    .for_each(|i| mark(i, text_kind(s.value(i), totals)));
+            }
+            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                let d = a.as_dictionary::<Int32Type>();
+                let values = d.values().as_string::<i32>();
+                let kinds: Vec<u8> = (0..values.len())
+                    .map(|v| {
+                        if values.is_null(v) {
+                            NULL
+                        } else {
+                            text_kind(values.value(v), totals)
+                        }
+                    })
+                    .collect();
+                let keys = d.keys();
+                (0..n).filter(|&i| valid(i)).for_each(|i| {
+                    let key = keys.value(i) as usize;
+                    mark(i, kinds.get(key).copied().unwrap_or(NULL));
+                });
+            }
+            _ => {
+                if a.null_count() == 0 {
+                    (0..n).for_each(|i| mark(i, FILLED));
+                } else {
+                    (0..n).filter(|&i| valid(i)).for_each(|i| mark(i, FILLED));
+                }
+            }
+        }
+    }
+    if blank_left == 0 && !seen.contains(&TOTAL) {
+        return None;
+    }
+    Some(
+        seen.into_iter()
+            .map(|k| match k {
+                TOTAL => RowKind::Total,
+                FILLED => RowKind::Data,
+                _ => RowKind::Blank,
+            })
+            .collect(),
+    )
+}
+
 /// A batch of data rows and the file row number (rejects convention) of its first row; the rows
 /// of one `Numbered` batch are consecutive rows of the file.
 #[derive(Debug, Clone)]
@@ -228,15 +334,7 @@ pub struct Numbered {
 /// nothing to skip comes back whole (no copy).
 pub fn split_skipped(batch: RecordBatch, first_row: u64, skipped: &mut Skipped) -> Vec<Numbered> {
     let n = batch.num_rows();
-    let mut kinds: Option<Vec<RowKind>> = None;
-    for i in 0..n {
-        let k = classify_batch_row(&batch, i);
-        if k != RowKind::Data {
-            let v = kinds.get_or_insert_with(|| vec![RowKind::Data; n]);
-            v[i] = k;
-        }
-    }
-    let Some(kinds) = kinds else {
+    let Some(kinds) = batch_row_kinds(&batch) else {
         return vec![Numbered { batch, first_row }];
     };
     let mut out = Vec::new();
@@ -388,6 +486,74 @@ mod tests {
         let batch = RecordBatch::try_from_iter([("t", text), ("n", nums)]).unwrap();
         let parts = split_skipped(batch, 1, &mut skipped);
         assert_eq!(parts.len(), 1);
+    }
+
+    #[test]
+    fn row_kinds_column_by_column_equal_classify_row_by_row() {
+        use arrow::array::{DictionaryArray, Float64Array, LargeStringArray, StringViewArray};
+        // Cells drawn from text that is blank, padded, a total marker or a value; columns of
+        // every text type, dictionaries (with null values and keys), numbers with nulls; the
+        // total marker in and past the first three columns.
+        let pool = [
+            None,
+            Some(""),
+            Some("  "),
+            Some("合计"),
+            Some(" 小 计： "),
+            Some("Total"),
+            Some("a"),
+            Some(" 企业 "),
+            Some("小计算机"),
+        ];
+        let state = std::cell::Cell::new(7u64);
+        let next = |m: usize| {
+            let s = state
+                .get()
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state.set(s);
+            ((s >> 33) % m as u64) as usize
+        };
+        for round in 0..300 {
+            let n = 1 + next(40);
+            let ncols = 1 + next(6);
+            let mut cols: Vec<(String, ArrayRef)> = Vec::new();
+            for j in 0..ncols {
+                // Mostly blank in some rounds, so that later columns decide.
+                let sparse = round % 3 == 0;
+                let cell = || {
+                    if sparse && next(4) != 0 {
+                        pool[next(3)]
+                    } else {
+                        pool[next(pool.len())]
+                    }
+                };
+                let a: ArrayRef = match next(6) {
+                    0 => Arc::new(StringArray::from_iter((0..n).map(|_| cell()))),
+                    1 => Arc::new(LargeStringArray::from_iter((0..n).map(|_| cell()))),
+                    2 => Arc::new(StringViewArray::from_iter((0..n).map(|_| cell()))),
+                    3 => {
+                        let values = StringArray::from_iter((0..4).map(|_| cell()));
+                        let keys = arrow::array::Int32Array::from_iter(
+                            (0..n).map(|_| (next(5) != 0).then(|| next(4) as i32)),
+                        );
+                        Arc::new(DictionaryArray::try_new(keys, Arc::new(values)).unwrap())
+                    }
+                    4 => Arc::new(Float64Array::from_iter(
+                        (0..n).map(|_| (next(3) == 0).then_some(1.5)),
+                    )),
+                    _ => Arc::new(Int64Array::from_iter((0..n).map(|_| Some(1)))),
+                };
+                cols.push((format!("c{j}"), a));
+            }
+            let batch = RecordBatch::try_from_iter(cols).unwrap();
+            let want: Vec<RowKind> = (0..n).map(|i| classify_batch_row(&batch, i)).collect();
+            let got = batch_row_kinds(&batch).unwrap_or_else(|| vec![RowKind::Data; n]);
+            assert_eq!(got, want, "round {round}");
+            if want.iter().all(|k| *k == RowKind::Data) {
+                assert!(batch_row_kinds(&batch).is_none(), "round {round}");
+            }
+        }
     }
 
     #[test]

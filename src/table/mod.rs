@@ -3,7 +3,8 @@
 //! the file's extension; `-` is CSV on standard input. Readers stream Arrow `RecordBatch`es;
 //! text formats arrive as all-`Utf8` columns (parsing is `input`'s job). Writers write to a
 //! temporary file beside the target and rename it into place when complete, so a failed or killed
-//! run never leaves a partial output (`atomic`). Also here: header matching (`columns`), the rejects file (`rejects`)
+//! run never leaves a partial output (`atomic`); Parquet column chunks are encoded in parallel
+//! (`parquet_write`, the same bytes as one thread). Also here: header matching (`columns`), the rejects file (`rejects`)
 //! and file hashing for manifests.
 
 pub mod atomic;
@@ -12,6 +13,7 @@ pub mod codes;
 pub mod columns;
 mod encoding;
 pub mod layout;
+pub mod parquet_write;
 pub mod pollutants;
 pub mod read;
 pub mod rejects;

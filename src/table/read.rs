@@ -88,6 +88,10 @@ pub struct ReadOptions {
     /// `Dictionary(Int32, Utf8)`), for columns of a few distinct values (districts, tiers,
     /// classes): each distinct value is then decoded and parsed once, not once per row.
     pub dictionary: Option<ColumnFilter>,
+    /// Parquet and Arrow IPC: skip no row as blank or total, so that rows are read by
+    /// position (reading back one column of rows read before, where a row blank in that column
+    /// alone is still a row). Default: off (blank and total rows are skipped and counted).
+    pub every_row: bool,
 }
 
 impl Default for ReadOptions {
@@ -100,6 +104,7 @@ impl Default for ReadOptions {
             max_xlsx_bytes: DEFAULT_MAX_XLSX_BYTES,
             keep: None,
             dictionary: None,
+            every_row: false,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for ReadOptions {
             .field("max_xlsx_bytes", &self.max_xlsx_bytes)
             .field("keep", &self.keep.is_some())
             .field("dictionary", &self.dictionary.is_some())
+            .field("every_row", &self.every_row)
             .finish()
     }
 }
@@ -145,6 +151,8 @@ pub struct TableReader {
     /// File row number (rejects convention) of the next raw row, for formats whose raw batches
     /// are consecutive rows (CSV, Parquet, Arrow IPC).
     next_row: u64,
+    /// Hand out every decoded row, skipping none as blank or total ([`ReadOptions::every_row`]).
+    every_row: bool,
 }
 
 impl TableReader {
@@ -249,8 +257,12 @@ impl TableReader {
                 Ok(b) => b,
                 Err(e) => return Some(Err(self.bad(e))),
             };
-            self.pending
-                .extend(split_skipped(batch, first_row, &mut self.skipped));
+            if self.every_row {
+                self.pending.push_back(Numbered { batch, first_row });
+            } else {
+                self.pending
+                    .extend(split_skipped(batch, first_row, &mut self.skipped));
+            }
         }
     }
 
@@ -525,6 +537,117 @@ fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     })
 }
 
+/// The text of column `column` (header exactly) at the 0-based data rows `rows` (ascending, no
+/// repeats) of a Parquet file, trimmed, blank or null as `""`: what reading the whole column
+/// with [`open`] and [`super::cells::TextColumn`] gives at those rows, but only the row groups
+/// holding a wanted row are read, each on its own rayon task, and within one only the rows
+/// asked for are decoded (a row selection; with the file's offset index, pages without a wanted
+/// row are not even decompressed). `sample` reads its drawn units' names back this way.
+pub fn parquet_rows_text(path: &Path, column: &str, rows: &[u64]) -> Result<Vec<String>> {
+    use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
+    use parquet::file::metadata::PageIndexPolicy;
+    use rayon::prelude::*;
+    let bad = |message: String| Error::BadFile {
+        path: path.to_path_buf(),
+        format: Format::Parquet.name(),
+        message,
+    };
+    if rows.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(bad("rows asked for out of order".into()));
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let file = open_file(path)?;
+    let options = ArrowReaderOptions::new().with_offset_index_policy(PageIndexPolicy::Optional);
+    let meta = guarded(|| ArrowReaderMetadata::load(&file, options))
+        .map_err(bad)?
+        .map_err(|e| bad(e.to_string()))?;
+    let Some(root) = meta
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == column)
+    else {
+        return Err(bad(format!("it has no column {column}")));
+    };
+    let mask = ProjectionMask::roots(meta.parquet_schema(), [root]);
+    // The wanted rows of each row group, as offsets into it.
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut start = 0u64;
+    let mut next = rows.iter().peekable();
+    for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
+        let n = u64::try_from(rg.num_rows()).unwrap_or(0);
+        let mut mine = Vec::new();
+        while let Some(&&r) = next.peek() {
+            if r >= start + n {
+                break;
+            }
+            mine.push((r - start) as usize);
+            next.next();
+        }
+        if !mine.is_empty() {
+            groups.push((g, mine));
+        }
+        start += n;
+    }
+    if next.peek().is_some() {
+        return Err(bad(format!(
+            "it has {start} rows, fewer than the row asked for"
+        )));
+    }
+    let parts: Vec<Vec<String>> = groups
+        .into_par_iter()
+        .map(|(g, offsets)| -> Result<Vec<String>> {
+            // Skip the gaps, select runs of consecutive rows as one (every row asked for, as
+            // `sample --cluster` does, is one selector per row group).
+            let mut selectors: Vec<RowSelector> = Vec::new();
+            let mut at = 0usize;
+            for &o in &offsets {
+                if o > at {
+                    selectors.push(RowSelector::skip(o - at));
+                    selectors.push(RowSelector::select(1));
+                } else if let Some(last) = selectors.last_mut().filter(|l| !l.skip) {
+                    last.row_count += 1;
+                } else {
+                    selectors.push(RowSelector::select(1));
+                }
+                at = o + 1;
+            }
+            let file = open_file(path)?;
+            let read = || -> std::result::Result<Vec<String>, String> {
+                let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+                    .with_projection(mask.clone())
+                    .with_row_groups(vec![g])
+                    .with_row_selection(RowSelection::from(selectors))
+                    .with_batch_size(8192)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let mut out = Vec::with_capacity(offsets.len());
+                for batch in reader {
+                    let batch = batch.map_err(|e| e.to_string())?;
+                    let text = super::cells::TextColumn::new(batch.column(0), path)
+                        .map_err(|e| e.to_string())?;
+                    out.extend(
+                        (0..batch.num_rows()).map(|j| text.get(j).unwrap_or("").to_string()),
+                    );
+                }
+                Ok(out)
+            };
+            let out = guarded(read).map_err(bad)?.map_err(bad)?;
+            if out.len() != offsets.len() {
+                return Err(bad(format!(
+                    "row group {g} gave {} of the {} rows asked for",
+                    out.len(),
+                    offsets.len()
+                )));
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
 /// Opens a table; the format follows the extension (`-` = CSV on standard input).
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     let format = Format::from_path(path)?;
@@ -712,6 +835,7 @@ fn open_format(path: &Path, opts: &ReadOptions, format: Format) -> Result<TableR
         skipped,
         pending: VecDeque::new(),
         next_row,
+        every_row: opts.every_row,
     })
 }
 

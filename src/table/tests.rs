@@ -283,3 +283,100 @@ fn parquet_text_columns_can_be_read_as_dictionaries() {
         cells(&plain.read_all().unwrap())
     );
 }
+
+#[test]
+fn parquet_rows_text_reads_what_the_whole_column_holds_at_those_rows() {
+    // Several row groups of several pages each (so rows, pages and whole row groups are
+    // skipped), nulls, blanks and padded text, a numeric column read as text; rows asked for
+    // in the first and last row of a group, in neighbouring groups, and not at all in others.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.parquet");
+    let n = 10_000usize;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("code", DataType::Utf8, false),
+        Field::new("名称", DataType::Utf8, true),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let names: Vec<Option<String>> = (0..n)
+        .map(|i| match i % 97 {
+            0 => None,
+            1 => Some("   ".into()),
+            2 => Some(format!("  企业{i}  ")),
+            _ => Some(format!("企业{i}")),
+        })
+        .collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("c{i}")),
+            )),
+            Arc::new(StringArray::from(names.clone())),
+            Arc::new(Float64Array::from_iter(
+                (0..n).map(|i| (i % 5 != 0).then_some(i as f64 / 4.0)),
+            )),
+        ],
+    )
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .set_data_page_row_count_limit(64)
+        .set_write_batch_size(64)
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        schema,
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+
+    // Every row of the column, as `TextColumn` gives it (`open` would skip the rows whose only
+    // read cell is blank, as it skips blank rows).
+    let whole = |column: &str| -> Vec<String> {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&path).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let mut out = Vec::new();
+        for b in reader {
+            let b = b.unwrap();
+            let t = TextColumn::new(b.column_by_name(column).unwrap(), &path).unwrap();
+            out.extend((0..b.num_rows()).map(|j| t.get(j).unwrap_or("").to_string()));
+        }
+        assert_eq!(out.len(), n);
+        out
+    };
+    let rows: Vec<u64> = [0u64, 1, 2, 63, 64, 65, 97, 98, 999, 1000, 1999, 2000, 2500]
+        .into_iter()
+        .chain((5000..6000).step_by(7))
+        .chain([9998, 9999])
+        .collect();
+    for column in ["名称", "x"] {
+        let all = whole(column);
+        let got = read::parquet_rows_text(&path, column, &rows).unwrap();
+        let want: Vec<String> = rows.iter().map(|&r| all[r as usize].clone()).collect();
+        assert_eq!(got, want, "{column}");
+    }
+    assert_eq!(read::parquet_rows_text(&path, "名称", &[97]).unwrap(), [""]);
+    assert_eq!(
+        read::parquet_rows_text(&path, "名称", &[2]).unwrap(),
+        ["企业2"]
+    );
+    assert!(
+        read::parquet_rows_text(&path, "名称", &[])
+            .unwrap()
+            .is_empty()
+    );
+    // Rows past the end, out of order, or a column the file lacks: errors, not wrong names.
+    assert!(read::parquet_rows_text(&path, "名称", &[10_000]).is_err());
+    assert!(read::parquet_rows_text(&path, "名称", &[5, 3]).is_err());
+    assert!(read::parquet_rows_text(&path, "名称", &[5, 5]).is_err());
+    let err = read::parquet_rows_text(&path, "name", &[1])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("name"), "{err}");
+}

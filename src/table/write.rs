@@ -17,13 +17,13 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::Format;
 use super::atomic::TempFile;
 pub use super::atomic::temp_path;
+use super::parquet_write::ParallelParquet;
 use super::xlsx::{MAX_DATA_ROWS, SheetWriter, new_workbook};
 use crate::{Error, Result};
 
@@ -83,7 +83,7 @@ pub fn parquet_properties(row_group_rows: usize) -> WriterProperties {
 
 enum Inner {
     Csv(arrow::csv::Writer<BufWriter<File>>),
-    Parquet(Box<ArrowWriter<File>>),
+    Parquet(Box<ParallelParquet<File>>),
     Ipc(arrow::ipc::writer::FileWriter<BufWriter<File>>),
     Jsonl(arrow::json::LineDelimitedWriter<BufWriter<File>>),
     Xlsx(Box<XlsxState>),
@@ -130,10 +130,10 @@ pub fn create(path: &Path, schema: SchemaRef, opts: &WriteOptions) -> Result<Tab
             Inner::Csv(arrow::csv::WriterBuilder::new().with_header(true).build(f))
         }
         Format::Parquet => {
-            let w = ArrowWriter::try_new(
+            let w = ParallelParquet::try_new(
                 open()?,
                 schema.clone(),
-                Some(parquet_properties(opts.row_group_rows)),
+                parquet_properties(opts.row_group_rows),
             )
             .map_err(|e| arrow_err(e.into()))?;
             Inner::Parquet(Box::new(w))
