@@ -496,8 +496,9 @@ pub async fn load_draw(
 
 /// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
 /// the single-machine readers then read ([`gather_tables`], [`load_draw`]). The copies live in a
-/// folder beside the output and are removed when this is dropped (also when the run fails); a
-/// run killed outright leaves the folder behind (`.NAME.cluster-PID`), and the next run of any
+/// folder beside the output and are removed when this is dropped (also when the run fails) or
+/// on Ctrl-C/SIGTERM (the folder is registered with the temporary files'); a run killed outright
+/// (SIGKILL) leaves the folder behind (`.NAME.cluster-PID`), and the next run of any
 /// command writing into that folder removes it once the process is gone.
 #[derive(Debug)]
 pub struct Gathered {
@@ -513,6 +514,8 @@ impl Gathered {
         crate::table::atomic::sweep_folder_of(beside);
         let dir = crate::table::atomic::cluster_scratch(beside);
         std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+        // Ctrl-C or SIGTERM removes it at once (the binary's handler), like a temporary output.
+        crate::table::atomic::register_scratch_dir(&dir);
         Ok(Gathered {
             dir,
             files: Vec::new(),
@@ -551,6 +554,7 @@ impl Drop for Gathered {
     fn drop(&mut self) {
         // A failure to remove the copies is no failure of the run.
         let _ = std::fs::remove_dir_all(&self.dir);
+        crate::table::atomic::unregister_scratch_dir(&self.dir);
     }
 }
 

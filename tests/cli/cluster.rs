@@ -354,6 +354,62 @@ fn window_draw_matches(
     drawn.len()
 }
 
+/// Names in `kill/` (the interrupted runs' output folder).
+#[cfg(unix)]
+fn kill_dir(w: &Work) -> Vec<String> {
+    std::fs::read_dir(w.path("kill"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Starts `args` (writing into `kill/`), sends `sig` once its scratch folder `.NAME.cluster-PID`
+/// exists, and checks that the process ended by that signal leaving nothing in `kill/`. A run
+/// that ends before the folder is seen is started again (up to five times).
+#[cfg(unix)]
+fn interrupted_run_leaves_nothing(w: &Work, args: &[&str], sig: libc::c_int) {
+    use std::os::unix::process::ExitStatusExt;
+    for _ in 0..5 {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("spotcheck"))
+            .current_dir(w.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let scratch = format!(".cluster-{}", child.id());
+        let t0 = Instant::now();
+        let mut ended = false;
+        while !kill_dir(w).iter().any(|n| n.ends_with(&scratch)) {
+            if child.try_wait().unwrap().is_some() {
+                ended = true;
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(120),
+                "no scratch folder appeared: {args:?}"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if ended {
+            for n in kill_dir(w) {
+                let p = w.path(&format!("kill/{n}"));
+                let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+            }
+            continue;
+        }
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: a signal to a child process of this test.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "{args:?}: {status:?}");
+        assert_eq!(kill_dir(w), Vec::<String>::new(), "{args:?} left these");
+        return;
+    }
+    panic!("{args:?} ended five times before its scratch folder was seen");
+}
+
 #[test]
 fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     let w = Work::new();
@@ -690,6 +746,45 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
             "{err}"
         );
         assert!(!w.path(out).exists());
+    }
+
+    // Ctrl-C or SIGTERM during score/sample --cluster removes the scratch folder beside the
+    // output at once, and no output or temporary file is left.
+    #[cfg(unix)]
+    {
+        let score_kill = [
+            "score",
+            "gen.parquet",
+            "--emissions",
+            "gen-emissions.parquet",
+            "-o",
+            "kill/scored.parquet",
+            "-q",
+            "--cluster",
+            &cluster.url,
+        ];
+        let sample_kill = [
+            "sample",
+            "gen-scored.parquet",
+            "--month",
+            "2026-12",
+            "--department",
+            "market",
+            "--seed",
+            "s",
+            "-o",
+            "kill/sample.csv",
+            "-q",
+            "--cluster",
+            &cluster.url,
+        ];
+        std::fs::create_dir_all(w.path("kill")).unwrap();
+        for (args, sig) in [
+            (&score_kill[..], libc::SIGINT),
+            (&sample_kill[..], libc::SIGTERM),
+        ] {
+            interrupted_run_leaves_nothing(&w, args, sig);
+        }
     }
 
     // Executor 0 stopped as an operator stops it (SIGTERM) removes its default work folder; the
