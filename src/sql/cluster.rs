@@ -85,6 +85,12 @@ pub enum ClusterError {
         #[source]
         source: ballista_core::error::BallistaError,
     },
+    /// Nothing answers at the scheduler's address (checked before Ballista connects, whose own
+    /// error is a debug dump of its transport layer).
+    #[error(
+        "no scheduler answers at {url} ({reason}); check the address, or start one there with `spotcheck cluster scheduler --listen HOST:PORT`"
+    )]
+    Unreachable { url: String, reason: String },
     /// A query on the cluster failed.
     #[error(transparent)]
     Sql(#[from] SqlError),
@@ -327,7 +333,8 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
 
 /// A client session on the cluster at `url` (`df://HOST:PORT`), with spotcheck's functions.
 pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, ClusterError> {
-    HostPort::parse_url(url)?;
+    let at = HostPort::parse_url(url)?;
+    reachable(url, &at).await?;
     let state = datafusion::execution::SessionStateBuilder::new()
         .with_config(session_config())
         .with_default_features()
@@ -338,6 +345,43 @@ pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, Clust
     // After connecting: connecting rebuilds the state's scalar functions from Ballista's list.
     register_udfs(&ctx, policy);
     Ok(ctx)
+}
+
+/// How long [`connect`] waits for the scheduler's port to accept a connection.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks that something accepts TCP connections at `at` within [`CONNECT_WAIT`]: a wrong host,
+/// a wrong port or a scheduler not started yet is then one sentence, not Ballista's transport
+/// error, and never a long wait.
+async fn reachable(url: &str, at: &HostPort) -> Result<(), ClusterError> {
+    let fail = |reason: String| ClusterError::Unreachable {
+        url: url.into(),
+        reason,
+    };
+    let attempt = async {
+        let addrs: Vec<_> = tokio::net::lookup_host((at.host.as_str(), at.port))
+            .await
+            .map_err(|_| format!("the host {} is not known", at.host))?
+            .collect();
+        let mut last = format!("the host {} has no address", at.host);
+        for a in addrs {
+            match tokio::net::TcpStream::connect(a).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = format!("connection refused on port {}", at.port);
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(last)
+    };
+    match tokio::time::timeout(CONNECT_WAIT, attempt).await {
+        Ok(r) => r.map_err(fail),
+        Err(_) => Err(fail(format!(
+            "no answer within {} s",
+            CONNECT_WAIT.as_secs()
+        ))),
+    }
 }
 
 /// The scored file's columns that the draw reads (SPEC §4 and the sample's columns).

@@ -86,7 +86,13 @@ pub fn describe(error: &DataFusionError) -> String {
                 .and_then(|r| r.strip_suffix("' not found"))
             {
                 let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
-                return if name.contains(['/', '.', '\\']) {
+                return if name.contains(['/', '.', '\\']) && Path::new(name).is_file() {
+                    format!(
+                        "{name}: a file named in quotes must be Parquet, Arrow IPC, CSV or JSON \
+                         (.parquet .arrow .csv .json); register this one with --table t={name} \
+                         and query t"
+                    )
+                } else if name.contains(['/', '.', '\\']) {
                     format!("{name}: no such table file")
                 } else {
                     format!(
