@@ -813,3 +813,78 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     assert!(w.path("executor1").exists());
     drop(cluster);
 }
+
+/// What the IT person gets wrong, without a cluster: a scheduler URL that is not `df://HOST:PORT`
+/// or where nothing answers, for sql, score and sample; a scheduler or executor port already in
+/// use. Each is exit 2 with one sentence, quickly, and writes nothing.
+#[test]
+fn wrong_addresses_and_ports_are_one_sentence() {
+    let w = Work::new();
+    let (free, _) = free_ports(0);
+    let refused = format!("df://127.0.0.1:{free}");
+    let data = repo().join("data/sample");
+    let ent = data.join("enterprises.csv").display().to_string();
+    w.write("scored.parquet", "");
+    for (url, expect) in [
+        (
+            "http://127.0.0.1:50050",
+            "is not a scheduler URL df://HOST:PORT",
+        ),
+        ("df://127.0.0.1", "is not HOST:PORT"),
+        (refused.as_str(), "no scheduler answers at"),
+    ] {
+        let t = format!("t={ent}");
+        let sql = ["sql", "SELECT 1", "--table", &t, "-o", "out.csv"];
+        let score = ["score", "scored.parquet", "-o", "out.parquet"];
+        let sample = [
+            "sample",
+            "scored.parquet",
+            "--month",
+            "2026-12",
+            "--department",
+            "market",
+            "--seed",
+            "s",
+            "-o",
+            "out.csv",
+        ];
+        for args in [&sql[..], &score[..], &sample[..]] {
+            let mut args = args.to_vec();
+            args.extend_from_slice(&["--cluster", url]);
+            let t0 = Instant::now();
+            let o = w.run(&args);
+            let err = text(&o).1;
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(expect), "{args:?}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+            assert!(!err.contains("tonic") && !err.contains("Os {"), "{err}");
+            assert!(t0.elapsed() < Duration::from_secs(20), "{args:?} took long");
+            assert!(!w.path("out.csv").exists() && !w.path("out.parquet").exists());
+        }
+    }
+    // Ports in use: the scheduler's, and the executor's PORT + 1.
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let below = format!("127.0.0.1:{}", port - 1);
+    for args in [
+        &["cluster", "scheduler", "--listen", &listen][..],
+        &[
+            "cluster",
+            "executor",
+            "--scheduler",
+            &refused[5..],
+            "--listen",
+            &below,
+        ],
+    ] {
+        let o = w.run(args);
+        let err = text(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("port {port} on 127.0.0.1 is already in use")),
+            "{args:?}: {err}"
+        );
+    }
+    drop(held);
+}
