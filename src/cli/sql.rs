@@ -28,7 +28,9 @@ use super::common::load_policy;
 /// online_monitoring, credit_class), spotcheck_risk_score(credit_class, env_risk_level,
 /// emission_band), spotcheck_order_key(seed, department, month, uscc),
 /// spotcheck_stratum_start(seed, department, month, stratum), spotcheck_prn(seed, month, uscc)
-/// and spotcheck_pi(ratio). They read values in English or Chinese. SHOW FUNCTIONS lists all.
+/// and spotcheck_pi(ratio). They read values in English or Chinese. SELECT DISTINCT routine_name
+/// FROM information_schema.routines WHERE routine_name LIKE 'spotcheck%' lists them (SHOW
+/// FUNCTIONS leaves them out).
 ///
 /// Example: spotcheck sql "SELECT district, count(*) AS n, avg(market_ratio) AS mean FROM
 /// 'scored.parquet' GROUP BY district ORDER BY district"
