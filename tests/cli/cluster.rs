@@ -862,11 +862,12 @@ fn wrong_addresses_and_ports_are_one_sentence() {
             assert!(!w.path("out.csv").exists() && !w.path("out.parquet").exists());
         }
     }
-    // Ports in use: the scheduler's, and the executor's PORT + 1.
-    let held = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = held.local_addr().unwrap().port();
+    // Ports in use: the scheduler's, and the executor's PORT + 1 (PORT itself free).
+    let (_, pair) = free_ports(1);
+    let port = pair[0] + 1;
+    let held = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let listen = format!("127.0.0.1:{port}");
-    let below = format!("127.0.0.1:{}", port - 1);
+    let below = format!("127.0.0.1:{}", pair[0]);
     for args in [
         &["cluster", "scheduler", "--listen", &listen][..],
         &[
