@@ -3,7 +3,9 @@
 //! file (one test, so that CI starts one cluster). `score --cluster` writes the same scored file,
 //! rejects and counts as `score` on this machine, `sample --cluster` the same sample, public list
 //! and manifest, and `sql --cluster` runs spotcheck's functions on the executors with the same
-//! answers as a local query.
+//! answers as a local query; Ctrl-C and SIGTERM during score/sample --cluster remove the
+//! scratch folder at once. A second test, without a cluster, checks the operator's mistakes
+//! (wrong URLs, no scheduler, ports in use) are one sentence and exit 2.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
