@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use spotcheck::sql::cluster::{ExecutorOptions, HostPort, run_executor, run_scheduler};
+use spotcheck::sql::cluster::{ExecutorOptions, HostPort, can_listen, run_executor, run_scheduler};
 
 use super::common::load_policy;
 
@@ -52,7 +52,8 @@ pub struct SchedulerArgs {
 
 /// Run an executor: it registers with the scheduler and runs the tasks it is given.
 ///
-/// It serves Arrow Flight on PORT and its gRPC service on PORT + 1.
+/// It serves Arrow Flight on PORT and its gRPC service on PORT + 1. Started before its
+/// scheduler, it waits up to 30 s for the scheduler to answer, then stops with exit 2.
 ///
 /// Example: spotcheck cluster executor --scheduler 127.0.0.1:50050 --listen 127.0.0.1:50051
 #[derive(Debug, Args)]
@@ -91,6 +92,7 @@ pub fn run(a: ClusterArgs) -> Result<ExitCode> {
         Role::Scheduler(s) => {
             let policy = load_policy(s.policy.as_deref())?;
             let listen = HostPort::parse(&s.listen).context("--listen")?;
+            can_listen(&listen.host, listen.port).context("--listen")?;
             eprintln!(
                 "scheduler listening on df://{}:{}",
                 listen.host, listen.port

@@ -2,7 +2,7 @@
 //! signal would have (SPEC §12: an interrupted run leaves the old output or the complete new one,
 //! and no temporary file). The signal handler only writes one byte into a pipe (the one thing a
 //! handler may safely do); a thread waiting on the pipe removes the files the library has
-//! registered (`table::atomic::remove_live_temp_files`), restores the default action and raises
+//! registered (`table::atomic::remove_live_temp_files`, also the `--cluster` scratch folders), restores the default action and raises
 //! the signal again, so the shell sees "killed by SIGINT/SIGTERM" as usual. Written on libc
 //! (already a dependency) rather than the `ctrlc` crate: twenty lines, no new dependency in the
 //! lock file, and SIGTERM handled too. SIGKILL cannot be caught: the next run sweeps those files.

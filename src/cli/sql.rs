@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use datafusion::arrow::record_batch::RecordBatch;
 use spotcheck::sql::{local_context, query, register_table};
-use spotcheck::table::{Encoding, ReadOptions, WriteOptions, create};
+use spotcheck::table::{Encoding, Format, ReadOptions, WriteOptions, create};
 
 use super::common::load_policy;
 
@@ -27,7 +28,9 @@ use super::common::load_policy;
 /// online_monitoring, credit_class), spotcheck_risk_score(credit_class, env_risk_level,
 /// emission_band), spotcheck_order_key(seed, department, month, uscc),
 /// spotcheck_stratum_start(seed, department, month, stratum), spotcheck_prn(seed, month, uscc)
-/// and spotcheck_pi(ratio). They read values in English or Chinese. SHOW FUNCTIONS lists all.
+/// and spotcheck_pi(ratio). They read values in English or Chinese. SELECT DISTINCT routine_name
+/// FROM information_schema.routines WHERE routine_name LIKE 'spotcheck%' lists them (SHOW
+/// FUNCTIONS leaves them out).
 ///
 /// Example: spotcheck sql "SELECT district, count(*) AS n, avg(market_ratio) AS mean FROM
 /// 'scored.parquet' GROUP BY district ORDER BY district"
@@ -48,6 +51,10 @@ pub struct SqlArgs {
     /// text table (the default).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print at most N rows of the result (the rest is counted in a sentence; -o writes every
+    /// row). 0 prints all. Default: 50.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_rows: usize,
     /// Policy file the spotcheck_* functions use (default: the shipped data/policy/default.toml,
     /// built in).
     #[arg(long, value_name = "FILE")]
@@ -84,6 +91,18 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
         .iter()
         .map(|t| parse_table(t))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(path) = &a.output {
+        // Before the query runs (which may take long): an output that cannot be written.
+        Format::from_path(path)?;
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+            anyhow::bail!(
+                "cannot write {}: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+    }
     let opts = ReadOptions {
         encoding: a.encoding,
         sheet: a.sheet.clone(),
@@ -122,13 +141,40 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
             println!("{rows} row(s) → {}", path.display());
         }
         None => {
-            let text = datafusion::arrow::util::pretty::pretty_format_batches_with_schema(
-                schema, &batches,
-            )
-            .context("formatting the result")?;
+            let shown = if a.max_rows == 0 {
+                batches
+            } else {
+                first_rows(batches, a.max_rows)
+            };
+            let text =
+                datafusion::arrow::util::pretty::pretty_format_batches_with_schema(schema, &shown)
+                    .context("formatting the result")?;
             println!("{text}");
-            println!("{rows} row(s)");
+            let printed: usize = shown.iter().map(|b| b.num_rows()).sum();
+            if printed < rows {
+                println!(
+                    "{rows} row(s); the first {printed} shown (--max-rows 0 prints all, -o FILE \
+                     writes all)"
+                );
+            } else {
+                println!("{rows} row(s)");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first `n` rows of `batches` (zero-copy slices).
+fn first_rows(batches: Vec<RecordBatch>, n: usize) -> Vec<RecordBatch> {
+    let mut left = n;
+    let mut out = Vec::new();
+    for b in batches {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(b.num_rows());
+        out.push(b.slice(0, take));
+        left -= take;
+    }
+    out
 }

@@ -85,6 +85,27 @@ pub enum ClusterError {
         #[source]
         source: ballista_core::error::BallistaError,
     },
+    /// Nothing answers at the scheduler's address (checked before Ballista connects, whose own
+    /// error is a debug dump of its transport layer).
+    #[error(
+        "no scheduler answers at {url} ({reason}); check the address, or start one there with `spotcheck cluster scheduler --listen HOST:PORT`"
+    )]
+    Unreachable { url: String, reason: String },
+    /// A port a scheduler or executor would serve on is taken.
+    #[error(
+        "port {port} on {host} is already in use (another scheduler or executor, or another program); choose another with --listen HOST:PORT (an executor uses PORT and PORT + 1)"
+    )]
+    PortInUse { host: String, port: u16 },
+    /// An executor's scheduler did not answer within the wait.
+    #[error(
+        "no scheduler answered at {host}:{port} within {seconds} s ({reason}); start it first with `spotcheck cluster scheduler --listen {host}:{port}`, or check --scheduler"
+    )]
+    NoScheduler {
+        host: String,
+        port: u16,
+        seconds: u64,
+        reason: String,
+    },
     /// A query on the cluster failed.
     #[error(transparent)]
     Sql(#[from] SqlError),
@@ -210,6 +231,7 @@ pub async fn run_scheduler(listen: &HostPort, policy: &Policy) -> Result<(), Clu
             value: format!("{}:{}", listen.host, listen.port),
             expected: "an address of this machine",
         })?;
+    can_listen(&listen.host, listen.port)?;
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(|source| ClusterError::Ballista {
@@ -286,6 +308,9 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
             value: format!("{}:{}", o.listen.host, o.listen.port),
             expected: "a port below 65535 (the executor also uses PORT + 1)",
         })?;
+    can_listen(&o.listen.host, o.listen.port)?;
+    can_listen(&o.listen.host, grpc_port)?;
+    wait_for_scheduler(&o.scheduler).await?;
     // Without a folder, Ballista would make one in the temporary folder and leave it behind.
     let work_dir = match &o.work_dir {
         Some(d) => d.clone(),
@@ -305,8 +330,8 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
         grpc_port,
         scheduler_host: o.scheduler.host.clone(),
         scheduler_port: o.scheduler.port,
-        // An executor started with its scheduler waits for it rather than failing at once.
-        scheduler_connect_timeout_seconds: 30,
+        // The scheduler answered just now (`wait_for_scheduler`): one attempt.
+        scheduler_connect_timeout_seconds: 0,
         vcores: o.tasks.max(1),
         work_dir: Some(work_dir.display().to_string()),
         override_function_registry: Some(function_registry(policy)),
@@ -327,7 +352,8 @@ pub async fn run_executor(o: &ExecutorOptions, policy: &Policy) -> Result<(), Cl
 
 /// A client session on the cluster at `url` (`df://HOST:PORT`), with spotcheck's functions.
 pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, ClusterError> {
-    HostPort::parse_url(url)?;
+    let at = HostPort::parse_url(url)?;
+    reachable(url, &at).await?;
     let state = datafusion::execution::SessionStateBuilder::new()
         .with_config(session_config())
         .with_default_features()
@@ -338,6 +364,87 @@ pub async fn connect(url: &str, policy: &Policy) -> Result<SessionContext, Clust
     // After connecting: connecting rebuilds the state's scalar functions from Ballista's list.
     register_udfs(&ctx, policy);
     Ok(ctx)
+}
+
+/// How long [`connect`] waits for the scheduler's port to accept a connection.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks that something accepts TCP connections at `at` within [`CONNECT_WAIT`]: a wrong host,
+/// a wrong port or a scheduler not started yet is then one sentence, not Ballista's transport
+/// error, and never a long wait.
+async fn reachable(url: &str, at: &HostPort) -> Result<(), ClusterError> {
+    let fail = |reason: String| ClusterError::Unreachable {
+        url: url.into(),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_WAIT, try_connect(at)).await {
+        Ok(r) => r.map_err(fail),
+        Err(_) => Err(fail(format!(
+            "no answer within {} s",
+            CONNECT_WAIT.as_secs()
+        ))),
+    }
+}
+
+/// One TCP connection attempt to `at`; the reason it failed, in words.
+async fn try_connect(at: &HostPort) -> Result<(), String> {
+    let addrs: Vec<_> = tokio::net::lookup_host((at.host.as_str(), at.port))
+        .await
+        .map_err(|_| format!("the host {} is not known", at.host))?
+        .collect();
+    let mut last = format!("the host {} has no address", at.host);
+    for a in addrs {
+        match tokio::net::TcpStream::connect(a).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = format!("connection refused on port {}", at.port);
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// How long an executor waits for its scheduler to answer (it may be started first).
+pub const SCHEDULER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until the scheduler at `at` accepts connections, trying every half second for
+/// [`SCHEDULER_WAIT`] (Ballista's own wait, `scheduler_connect_timeout_seconds`, never ends in
+/// ballista-executor 55.0: it measures the time since an `Instant` created on the spot).
+async fn wait_for_scheduler(at: &HostPort) -> Result<(), ClusterError> {
+    let start = std::time::Instant::now();
+    loop {
+        let reason = match tokio::time::timeout(CONNECT_WAIT, try_connect(at)).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(reason)) => reason,
+            Err(_) => format!("no answer within {} s", CONNECT_WAIT.as_secs()),
+        };
+        if start.elapsed() >= SCHEDULER_WAIT {
+            return Err(ClusterError::NoScheduler {
+                host: at.host.clone(),
+                port: at.port,
+                seconds: SCHEDULER_WAIT.as_secs(),
+                reason,
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Checks that `host:port` can be served on here: a port in use or a host that is not an address
+/// of this machine is one sentence before Ballista starts (which would print its banner first).
+pub fn can_listen(host: &str, port: u16) -> Result<(), ClusterError> {
+    match std::net::TcpListener::bind((host, port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(ClusterError::PortInUse {
+            host: host.into(),
+            port,
+        }),
+        Err(_) => Err(ClusterError::Address {
+            value: format!("{host}:{port}"),
+            expected: "an address of this machine to listen on",
+        }),
+    }
 }
 
 /// The scored file's columns that the draw reads (SPEC §4 and the sample's columns).
@@ -496,8 +603,9 @@ pub async fn load_draw(
 
 /// Table files read on the cluster and written back here, in file order, as Arrow IPC files that
 /// the single-machine readers then read ([`gather_tables`], [`load_draw`]). The copies live in a
-/// folder beside the output and are removed when this is dropped (also when the run fails); a
-/// run killed outright leaves the folder behind (`.NAME.cluster-PID`), and the next run of any
+/// folder beside the output and are removed when this is dropped (also when the run fails) or
+/// on Ctrl-C/SIGTERM (the folder is registered with the temporary files'); a run killed outright
+/// (SIGKILL) leaves the folder behind (`.NAME.cluster-PID`), and the next run of any
 /// command writing into that folder removes it once the process is gone.
 #[derive(Debug)]
 pub struct Gathered {
@@ -513,6 +621,8 @@ impl Gathered {
         crate::table::atomic::sweep_folder_of(beside);
         let dir = crate::table::atomic::cluster_scratch(beside);
         std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+        // Ctrl-C or SIGTERM removes it at once (the binary's handler), like a temporary output.
+        crate::table::atomic::register_scratch_dir(&dir);
         Ok(Gathered {
             dir,
             files: Vec::new(),
@@ -551,6 +661,7 @@ impl Drop for Gathered {
     fn drop(&mut self) {
         // A failure to remove the copies is no failure of the run.
         let _ = std::fs::remove_dir_all(&self.dir);
+        crate::table::atomic::unregister_scratch_dir(&self.dir);
     }
 }
 

@@ -36,7 +36,7 @@ pub use udf::udfs;
 pub enum SqlError {
     /// DataFusion refused or failed the query (the message says where; DataFusion's message
     /// already carries its causes, so none is chained here).
-    #[error("query failed: {error}")]
+    #[error("{}", describe(error))]
     Query { error: DataFusionError },
     /// A table file could not be registered.
     #[error("table {name:?} ({path})")]
@@ -52,6 +52,80 @@ pub enum SqlError {
     /// The result has a column type spotcheck's writers do not handle.
     #[error("column {column:?} of the result has type {data_type}, which cannot be written")]
     ColumnType { column: String, data_type: String },
+}
+
+/// DataFusion's error as one sentence for a person who wrote the query: the innermost cause,
+/// without DataFusion's debug wrapping (`ParserError("…")`), repeated prefixes or backtraces,
+/// and with a hint where the cause is a table name or a file that is not there.
+///
+/// ```
+/// use datafusion::error::DataFusionError;
+/// let e = DataFusionError::Plan("table 'datafusion.public.scored' not found".into());
+/// assert_eq!(
+///     spotcheck::sql::describe(&e),
+///     "no table named scored: name a file in quotes (FROM 'scored.parquet') or register one \
+///      with --table scored=FILE"
+/// );
+/// let e = DataFusionError::Plan("table 'datafusion.public.out/x.parquet' not found".into());
+/// assert_eq!(spotcheck::sql::describe(&e), "out/x.parquet: no such table file");
+/// ```
+pub fn describe(error: &DataFusionError) -> String {
+    use datafusion::sql::sqlparser::parser::ParserError;
+    let root = error.find_root();
+    let text = match root {
+        DataFusionError::SQL(p, _) => {
+            let m = match p.as_ref() {
+                ParserError::ParserError(m) | ParserError::TokenizerError(m) => m.clone(),
+                other => other.to_string(),
+            };
+            return format!("the query is not valid SQL: {m}");
+        }
+        DataFusionError::Plan(m) => {
+            if let Some(name) = m
+                .strip_prefix("table '")
+                .and_then(|r| r.strip_suffix("' not found"))
+            {
+                let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
+                return if name.contains(['/', '.', '\\']) && Path::new(name).is_file() {
+                    format!(
+                        "{name}: a file named in quotes must be Parquet, Arrow IPC, CSV or JSON \
+                         (.parquet .arrow .csv .json); register this one with --table t={name} \
+                         and query t"
+                    )
+                } else if name.contains(['/', '.', '\\']) {
+                    format!("{name}: no such table file")
+                } else {
+                    format!(
+                        "no table named {name}: name a file in quotes (FROM 'scored.parquet') \
+                         or register one with --table {name}=FILE"
+                    )
+                };
+            }
+            format!("the query cannot be planned: {}", m.replace('\n', " "))
+        }
+        other => format!(
+            "the query failed: {}",
+            other.strip_backtrace().replace('\n', " ")
+        ),
+    };
+    collapse(&text)
+}
+
+/// Removes a prefix repeated back to back (`Parquet error: Parquet error: …` → one).
+fn collapse(text: &str) -> String {
+    let mut t = text.to_string();
+    for p in [
+        "Parquet error: ",
+        "Arrow error: ",
+        "External error: ",
+        "IO error: ",
+    ] {
+        let twice = format!("{p}{p}");
+        while t.contains(&twice) {
+            t = t.replace(&twice, p);
+        }
+    }
+    t
 }
 
 impl From<DataFusionError> for SqlError {
@@ -136,7 +210,7 @@ pub async fn register_table(
             };
             ctx.register_parquet(name, absolute(path)?, o)
                 .await
-                .map_err(|e| wrap(Box::new(e)))
+                .map_err(|e| wrap(unreadable(&e, "Parquet").into()))
         }
         Format::Arrow => {
             let ext = extension(path);
@@ -146,7 +220,7 @@ pub async fn register_table(
             };
             ctx.register_arrow(name, absolute(path)?, o)
                 .await
-                .map_err(|e| wrap(Box::new(e)))
+                .map_err(|e| wrap(unreadable(&e, "Arrow IPC").into()))
         }
         _ => {
             let reader = crate::table::open(path, opts).map_err(|e| wrap(Box::new(e)))?;
@@ -158,6 +232,17 @@ pub async fn register_table(
                 .map_err(|e| wrap(Box::new(e)))
         }
     }
+}
+
+/// A file DataFusion could not open as `format`, in one sentence (DataFusion's error would repeat
+/// its cause two or three times).
+fn unreadable(e: &DataFusionError, format: &str) -> String {
+    let root = e.find_root().strip_backtrace();
+    let cause = root
+        .rsplit(": ")
+        .find(|part| !part.ends_with(" error") && !part.is_empty())
+        .unwrap_or(&root);
+    format!("not a {format} file spotcheck can read ({cause})")
 }
 
 /// The file's extension with its dot (`.parquet`), which DataFusion uses to select files.

@@ -17,6 +17,8 @@ use crate::{Error, Result};
 
 /// Temporary files this process has created and not yet committed or removed.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Scratch folders this process has created and not yet removed (`score`/`sample --cluster`).
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Folders already swept by this process.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
@@ -178,7 +180,8 @@ pub fn sweep_folder(dir: &Path) {
     }
 }
 
-/// Removes every temporary file this process has open and empties the registry (the binary calls
+/// Removes every temporary file and scratch folder this process has open and empties the
+/// registry (the binary calls
 /// it on Ctrl-C or SIGTERM, then exits; a writer that finishes afterwards has nothing left to
 /// rename, so the old output stays). Returns how many files were removed.
 pub fn remove_live_temp_files() -> usize {
@@ -189,7 +192,32 @@ pub fn remove_live_temp_files() -> usize {
             n += 1;
         }
     }
+    for d in lock(&LIVE_DIRS).drain(..) {
+        // A writer still filling the folder may add a file between the listing and the final
+        // rmdir: try again a few times (the caller exits right after).
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&d).is_ok() || !d.exists() {
+                n += 1;
+                break;
+            }
+        }
+    }
     n
+}
+
+/// Registers a scratch folder this process has just created (a `score`/`sample --cluster`
+/// copy, [`cluster_scratch`]) so that [`remove_live_temp_files`] removes it with its contents
+/// on Ctrl-C or SIGTERM; [`unregister_scratch_dir`] once the owner has removed it.
+pub fn register_scratch_dir(dir: &Path) {
+    lock(&LIVE_DIRS).push(dir.to_path_buf());
+}
+
+/// Forgets a scratch folder registered by [`register_scratch_dir`] (its owner removes it).
+pub fn unregister_scratch_dir(dir: &Path) {
+    let mut live = lock(&LIVE_DIRS);
+    if let Some(i) = live.iter().position(|p| p == dir) {
+        live.swap_remove(i);
+    }
 }
 
 fn register(tmp: &Path) {

@@ -3,7 +3,9 @@
 //! file (one test, so that CI starts one cluster). `score --cluster` writes the same scored file,
 //! rejects and counts as `score` on this machine, `sample --cluster` the same sample, public list
 //! and manifest, and `sql --cluster` runs spotcheck's functions on the executors with the same
-//! answers as a local query.
+//! answers as a local query; Ctrl-C and SIGTERM during score/sample --cluster remove the
+//! scratch folder at once. A second test, without a cluster, checks the operator's mistakes
+//! (wrong URLs, no scheduler, ports in use) are one sentence and exit 2.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -354,6 +356,62 @@ fn window_draw_matches(
     drawn.len()
 }
 
+/// Names in `kill/` (the interrupted runs' output folder).
+#[cfg(unix)]
+fn kill_dir(w: &Work) -> Vec<String> {
+    std::fs::read_dir(w.path("kill"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Starts `args` (writing into `kill/`), sends `sig` once its scratch folder `.NAME.cluster-PID`
+/// exists, and checks that the process ended by that signal leaving nothing in `kill/`. A run
+/// that ends before the folder is seen is started again (up to five times).
+#[cfg(unix)]
+fn interrupted_run_leaves_nothing(w: &Work, args: &[&str], sig: libc::c_int) {
+    use std::os::unix::process::ExitStatusExt;
+    for _ in 0..5 {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("spotcheck"))
+            .current_dir(w.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let scratch = format!(".cluster-{}", child.id());
+        let t0 = Instant::now();
+        let mut ended = false;
+        while !kill_dir(w).iter().any(|n| n.ends_with(&scratch)) {
+            if child.try_wait().unwrap().is_some() {
+                ended = true;
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(120),
+                "no scratch folder appeared: {args:?}"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if ended {
+            for n in kill_dir(w) {
+                let p = w.path(&format!("kill/{n}"));
+                let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+            }
+            continue;
+        }
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: a signal to a child process of this test.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "{args:?}: {status:?}");
+        assert_eq!(kill_dir(w), Vec::<String>::new(), "{args:?} left these");
+        return;
+    }
+    panic!("{args:?} ended five times before its scratch folder was seen");
+}
+
 #[test]
 fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     let w = Work::new();
@@ -692,6 +750,45 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
         assert!(!w.path(out).exists());
     }
 
+    // Ctrl-C or SIGTERM during score/sample --cluster removes the scratch folder beside the
+    // output at once, and no output or temporary file is left.
+    #[cfg(unix)]
+    {
+        let score_kill = [
+            "score",
+            "gen.parquet",
+            "--emissions",
+            "gen-emissions.parquet",
+            "-o",
+            "kill/scored.parquet",
+            "-q",
+            "--cluster",
+            &cluster.url,
+        ];
+        let sample_kill = [
+            "sample",
+            "gen-scored.parquet",
+            "--month",
+            "2026-12",
+            "--department",
+            "market",
+            "--seed",
+            "s",
+            "-o",
+            "kill/sample.csv",
+            "-q",
+            "--cluster",
+            &cluster.url,
+        ];
+        std::fs::create_dir_all(w.path("kill")).unwrap();
+        for (args, sig) in [
+            (&score_kill[..], libc::SIGINT),
+            (&sample_kill[..], libc::SIGTERM),
+        ] {
+            interrupted_run_leaves_nothing(&w, args, sig);
+        }
+    }
+
     // Executor 0 stopped as an operator stops it (SIGTERM) removes its default work folder; the
     // folder given to executor 1 stays.
     let default_dirs = work_dirs(&w);
@@ -717,4 +814,80 @@ fn a_local_cluster_gives_the_same_outputs_as_one_machine() {
     assert!(!default_dirs[0].exists(), "{default_dirs:?} left behind");
     assert!(w.path("executor1").exists());
     drop(cluster);
+}
+
+/// What the IT person gets wrong, without a cluster: a scheduler URL that is not `df://HOST:PORT`
+/// or where nothing answers, for sql, score and sample; a scheduler or executor port already in
+/// use. Each is exit 2 with one sentence, quickly, and writes nothing.
+#[test]
+fn wrong_addresses_and_ports_are_one_sentence() {
+    let w = Work::new();
+    let (free, _) = free_ports(0);
+    let refused = format!("df://127.0.0.1:{free}");
+    let data = repo().join("data/sample");
+    let ent = data.join("enterprises.csv").display().to_string();
+    w.write("scored.parquet", "");
+    for (url, expect) in [
+        (
+            "http://127.0.0.1:50050",
+            "is not a scheduler URL df://HOST:PORT",
+        ),
+        ("df://127.0.0.1", "is not HOST:PORT"),
+        (refused.as_str(), "no scheduler answers at"),
+    ] {
+        let t = format!("t={ent}");
+        let sql = ["sql", "SELECT 1", "--table", &t, "-o", "out.csv"];
+        let score = ["score", "scored.parquet", "-o", "out.parquet"];
+        let sample = [
+            "sample",
+            "scored.parquet",
+            "--month",
+            "2026-12",
+            "--department",
+            "market",
+            "--seed",
+            "s",
+            "-o",
+            "out.csv",
+        ];
+        for args in [&sql[..], &score[..], &sample[..]] {
+            let mut args = args.to_vec();
+            args.extend_from_slice(&["--cluster", url]);
+            let t0 = Instant::now();
+            let o = w.run(&args);
+            let err = text(&o).1;
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(expect), "{args:?}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+            assert!(!err.contains("tonic") && !err.contains("Os {"), "{err}");
+            assert!(t0.elapsed() < Duration::from_secs(20), "{args:?} took long");
+            assert!(!w.path("out.csv").exists() && !w.path("out.parquet").exists());
+        }
+    }
+    // Ports in use: the scheduler's, and the executor's PORT + 1 (PORT itself free).
+    let (_, pair) = free_ports(1);
+    let port = pair[0] + 1;
+    let held = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let below = format!("127.0.0.1:{}", pair[0]);
+    for args in [
+        &["cluster", "scheduler", "--listen", &listen][..],
+        &[
+            "cluster",
+            "executor",
+            "--scheduler",
+            &refused[5..],
+            "--listen",
+            &below,
+        ],
+    ] {
+        let o = w.run(args);
+        let err = text(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("port {port} on 127.0.0.1 is already in use")),
+            "{args:?}: {err}"
+        );
+    }
+    drop(held);
 }

@@ -153,3 +153,146 @@ fn a_result_is_printed_as_a_table_and_bad_input_fails_clearly() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!w.path("out.csv").exists());
 }
+
+/// Runs a query that must fail: exit 2, one line on stderr containing `expect`, no Rust debug
+/// text, and no `out` file when one was asked for.
+fn fails(w: &Work, args: &[&str], expect: &str) {
+    let o = w.run(args);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {out} {err}");
+    assert!(err.contains(expect), "{args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    for debug in [
+        "ParserError(",
+        "Os {",
+        "tonic",
+        "panicked",
+        "Parquet error: Parquet error",
+    ] {
+        assert!(!err.contains(debug), "{args:?}: {err}");
+    }
+    assert!(
+        w.files().iter().all(|f| !f.starts_with("out")),
+        "{args:?} left {:?}",
+        w.files()
+    );
+}
+
+#[test]
+fn an_analyst_queries_the_chinese_workbook_and_bad_queries_are_one_sentence() {
+    let w = Work::new();
+    let data = repo().join("data/sample");
+    let ent = data.join("enterprises.csv").display().to_string();
+    let o = w.run(&[
+        "score",
+        &ent,
+        "--emissions",
+        data.join("emissions.csv").to_str().unwrap(),
+        "-o",
+        "scored.xlsx",
+        "--lang",
+        "zh",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    // Chinese column names unquoted, the result written as XLSX, Parquet and CSV, then read back.
+    let q = "SELECT 所属区, count(*) AS n, max(综合风险分) AS top FROM s GROUP BY 所属区 \
+             ORDER BY 所属区";
+    for out in ["d.xlsx", "d.parquet", "d.csv"] {
+        let o = w.run(&["sql", q, "--table", "s=scored.xlsx", "-o", out]);
+        assert_eq!(o.status.code(), Some(0), "{out}: {:?}", text(&o));
+    }
+    let rows = sql(
+        &w,
+        &["--table", "x=d.xlsx"],
+        "SELECT a.所属区, a.n, b.n AS n2, c.n AS n3 FROM x a \
+         JOIN 'd.parquet' b ON a.所属区 = b.所属区 JOIN 'd.csv' c ON a.所属区 = c.所属区 \
+         ORDER BY a.所属区",
+        "back.csv",
+    );
+    assert_eq!(rows[0], ["所属区", "n", "n2", "n3"]);
+    assert!(rows.len() > 3, "{rows:?}");
+    let total: u64 = rows[1..].iter().map(|r| r[1].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 3000);
+    assert!(rows[1..].iter().all(|r| r[1] == r[2] && r[1] == r[3]));
+
+    // Printed: a table with the Chinese headers, at most 50 rows and a sentence for the rest.
+    let o = w.run(&["sql", "SELECT 企业名称 FROM s", "--table", "s=scored.xlsx"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains("| 企业名称"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("| ")).count(), 51);
+    assert!(
+        out.ends_with(
+            "3000 row(s); the first 50 shown (--max-rows 0 prints all, -o FILE writes all)\n"
+        ),
+        "{out}"
+    );
+    let o = w.run(&[
+        "sql",
+        "SELECT 企业名称 FROM s",
+        "--table",
+        "s=scored.xlsx",
+        "--max-rows",
+        "0",
+    ]);
+    assert_eq!(
+        text(&o).0.lines().filter(|l| l.starts_with("| ")).count(),
+        3001
+    );
+
+    // Bad input: exit 2, one sentence, no output file.
+    w.write("bad.parquet", "not,parquet\n");
+    let t = format!("t={ent}");
+    for (args, expect) in [
+        (
+            &["sql", "SELEC 1", "-o", "out.csv"][..],
+            "the query is not valid SQL: Expected",
+        ),
+        (
+            &["sql", "SELECT * FROM nope", "-o", "out.csv"],
+            "no table named nope",
+        ),
+        (
+            &["sql", "SELECT nocol FROM t", "--table", &t, "-o", "out.csv"],
+            "No field named nocol",
+        ),
+        (
+            &["sql", "SELECT foo(1)", "-o", "out.csv"],
+            "Invalid function 'foo'",
+        ),
+        (
+            &["sql", "SELECT * FROM 'missing.parquet'", "-o", "out.csv"],
+            "missing.parquet: no such table file",
+        ),
+        (
+            &["sql", "SELECT * FROM 'scored.xlsx'", "-o", "out.csv"],
+            "register this one with --table t=scored.xlsx",
+        ),
+        (
+            &[
+                "sql",
+                "SELECT * FROM t",
+                "--table",
+                "t=bad.parquet",
+                "-o",
+                "out.csv",
+            ],
+            "not a Parquet file spotcheck can read",
+        ),
+        (
+            &["sql", "SELECT 1", "--table", "scored.parquet"],
+            "expected NAME=FILE",
+        ),
+        (
+            &["sql", "SELECT 1", "-o", "nodir/out.csv"],
+            "the folder nodir does not exist",
+        ),
+        (
+            &["sql", "SELECT 1", "-o", "out.docx"],
+            "unknown file format \"docx\"",
+        ),
+    ] {
+        fails(&w, args, expect);
+    }
+}
