@@ -23,6 +23,10 @@ fn main() -> ExitCode {
             default_hook(info)
         }
     }));
+    if let Some(sentence) = not_in_this_build(std::env::args().skip(1)) {
+        eprintln!("error: {sentence}");
+        return ExitCode::from(2);
+    }
     let args = cli::Cli::parse();
     // Ctrl-C / SIGTERM remove this run's temporary output files before the process ends. A
     // cluster process writes no output files and stops the way Ballista stops it (an executor
@@ -47,4 +51,45 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A sentence for a command line that asks for what a cargo feature left out of this build
+/// (`spotcheck sql` without `datafusion`; `spotcheck cluster` or `--cluster` without `cluster`),
+/// instead of clap's "unrecognized subcommand": the README documents them, so a user of the
+/// default build is told how to get them.
+fn not_in_this_build(mut args: impl Iterator<Item = String>) -> Option<String> {
+    let command = args.next()?;
+    let rebuild = |feature: &str| {
+        format!(
+            "build it with `cargo build --release --features {feature}` (not in the default build: \
+             Apache DataFusion{} adds many minutes to a cold build; README, \"DataFusion and Ballista\")",
+            if feature == "cluster" {
+                " and Ballista"
+            } else {
+                ""
+            }
+        )
+    };
+    if !cfg!(feature = "datafusion") && command == "sql" {
+        return Some(format!(
+            "`spotcheck sql` is not in this build of spotcheck: {}",
+            rebuild("datafusion")
+        ));
+    }
+    if !cfg!(feature = "cluster")
+        && (command == "cluster"
+            || (["score", "sample", "sql"].contains(&command.as_str())
+                && args.any(|a| a == "--cluster" || a.starts_with("--cluster="))))
+    {
+        let what = if command == "cluster" {
+            "`spotcheck cluster`".to_string()
+        } else {
+            format!("`spotcheck {command} --cluster`")
+        };
+        return Some(format!(
+            "{what} is not in this build of spotcheck: {}",
+            rebuild("cluster")
+        ));
+    }
+    None
 }

@@ -327,3 +327,54 @@ fn csv_shows_rounded_numbers() {
         }
     }
 }
+
+/// The README documents `spotcheck sql`, `spotcheck cluster` and `--cluster`; a build without
+/// their cargo features says how to get them (exit 2) instead of clap's "unrecognized
+/// subcommand", and writes nothing.
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn what_this_build_leaves_out_is_named_with_the_feature_to_build() {
+    let w = Work::new();
+    let mut cases = vec![
+        (
+            vec![
+                "score",
+                "e.csv",
+                "--cluster",
+                "df://127.0.0.1:50050",
+                "-o",
+                "s.csv",
+            ],
+            "`spotcheck score --cluster` is not in this build",
+            "--features cluster",
+        ),
+        (
+            vec!["sample", "s.csv", "--cluster=df://h:1", "-o", "d.csv"],
+            "`spotcheck sample --cluster` is not in this build",
+            "--features cluster",
+        ),
+        (
+            vec!["cluster", "scheduler", "--listen", "127.0.0.1:50050"],
+            "`spotcheck cluster` is not in this build",
+            "--features cluster",
+        ),
+    ];
+    if !cfg!(feature = "datafusion") {
+        cases.push((
+            vec!["sql", "SELECT 1", "-o", "q.csv"],
+            "`spotcheck sql` is not in this build",
+            "--features datafusion",
+        ));
+    }
+    for (args, says, feature) in cases {
+        let o = w.run(&args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains(says) && err.contains(feature),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(w.files().is_empty(), "{:?}", w.files());
+}
