@@ -62,11 +62,11 @@ fn not_in_this_build(mut args: impl Iterator<Item = String>) -> Option<String> {
     let rebuild = |feature: &str| {
         format!(
             "build it with `cargo build --release --features {feature}` (not in the default build: \
-             Apache DataFusion{} adds many minutes to a cold build; README, \"DataFusion and Ballista\")",
+             Apache DataFusion{} many minutes to a cold build; README, \"DataFusion and Ballista\")",
             if feature == "cluster" {
-                " and Ballista"
+                " and Ballista add"
             } else {
-                ""
+                " adds"
             }
         )
     };
