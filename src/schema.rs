@@ -24,11 +24,16 @@ impl Lang {
     }
 }
 
-/// Normalises a cell for enum matching: trims, lower-cases ASCII, unifies quote marks and
-/// full-width letters so that `专精特新“小巨人”企业`, `A类` and `Ａ` all match.
+/// Normalises a cell for enum matching: trims (a byte-order mark too: two files joined with
+/// `cat` leave the second one's BOM at the start of its header line), lower-cases ASCII,
+/// unifies quote marks and full-width letters so that `专精特新“小巨人”企业`, `A类` and `Ａ` all
+/// match.
 pub fn norm(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for ch in s.trim().chars() {
+    for ch in s
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .chars()
+    {
         let ch = match ch {
             '“' | '”' | '「' | '」' | '＂' | '\'' | '‘' | '’' => '"',
             // full-width ASCII (Ａ..Ｚ, ０..９) to half-width
@@ -462,6 +467,8 @@ mod tests {
         assert_eq!(Mode::parse("非现场"), Some(Mode::NonSite));
         assert_eq!(Sensitivity::parse("e2"), Some(Sensitivity::E2));
         assert_eq!(CreditClass::parse("Ａ"), Some(CreditClass::A));
+        assert!(ent::USCC.matches("\u{feff}统一社会信用代码"));
+        assert!(ent::USCC.matches("\u{feff} uscc "));
     }
 
     #[test]
