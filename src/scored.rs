@@ -90,6 +90,24 @@ fn joined_reasons(reasons: &[Reasons], lang: Lang) -> ArrayRef {
     Arc::new(b.finish())
 }
 
+/// The `env_risk_detail` column: each distinct detail formatted once per batch (a batch holds a
+/// few dozen distinct ones: levels × bands × sensitivities), not once per row.
+fn details(details: &[Option<crate::score::envrisk::Hj941Detail>]) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(details.len(), details.len() * 40);
+    let mut memo: std::collections::HashMap<crate::score::envrisk::Hj941Detail, String> =
+        std::collections::HashMap::new();
+    for d in details {
+        match d {
+            Some(d) => {
+                let s = memo.entry(*d).or_insert_with(|| d.to_string());
+                b.append_value(s.as_str());
+            }
+            None => b.append_null(),
+        }
+    }
+    Arc::new(b.finish())
+}
+
 impl ScoredBatch {
     /// The score output of SPEC §3.6: its columns in order (headers, enum values and reason texts
     /// in `lang`), then the input's columns that are neither enterprise columns of §1.1 nor
@@ -152,15 +170,7 @@ impl ScoredBatch {
             out::ENV_RISK_SOURCE,
             utf8_of(self.env_risk_source.iter().map(|s| s.label(lang))),
         );
-        push(
-            out::ENV_RISK_DETAIL,
-            Arc::new(StringArray::from(
-                self.env_risk_detail
-                    .iter()
-                    .map(|d| d.map(|d| d.to_string()))
-                    .collect::<Vec<_>>(),
-            )),
-        );
+        push(out::ENV_RISK_DETAIL, details(&self.env_risk_detail));
         push(
             out::MARKET_RATIO,
             Arc::new(Float64Array::from(self.market_ratio.clone())),

@@ -68,7 +68,7 @@ pub fn raise(level: EnvRiskLevel, steps: u8) -> EnvRiskLevel {
 }
 
 /// The assessment of one medium.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MediumLevel {
     pub level: EnvRiskLevel,
     pub q: QBand,
@@ -99,7 +99,7 @@ pub fn assess_medium(input: &Hj941Input, policy: &Hj941Policy) -> Option<MediumL
 
 /// The computed enterprise level with its per-medium detail; `Display` writes the standard's
 /// notation, e.g. `较大[较大-大气(Q1-M2-E1)+一般-水(Q0)]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Hj941Detail {
     /// Enterprise level: the higher medium, raised after a serious violation.
     pub level: EnvRiskLevel,
