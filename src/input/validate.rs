@@ -464,6 +464,9 @@ pub struct ParsedBatch {
     /// Rows that failed, as (index in `raw`, the first failing cell), in row order.
     errors: Vec<(u32, CellError)>,
     out: EnterpriseBatchBuilder,
+    /// Whether the column-by-column fast path parsed it (tests check that it was taken).
+    #[cfg(test)]
+    by_columns: bool,
 }
 
 /// Parses every cell of one raw batch whose first row has 1-based number `first_row` (SPEC §1.1,
@@ -474,6 +477,18 @@ pub fn parse_batch(
     map: &ColumnMap,
     first_row: u64,
     path: &Path,
+) -> Result<ParsedBatch> {
+    parse_batch_with(raw, map, first_row, path, true)
+}
+
+/// [`parse_batch`]; `try_fast` = false skips the column-by-column fast path (tests compare the
+/// two).
+fn parse_batch_with(
+    raw: &RecordBatch,
+    map: &ColumnMap,
+    first_row: u64,
+    path: &Path,
+    try_fast: bool,
 ) -> Result<ParsedBatch> {
     let n = raw.num_rows();
     let ix = |c: &Col| map.get(c);
@@ -550,6 +565,147 @@ pub fn parse_batch(
         &ent::ENV_INCIDENTS_24M,
     ]
     .map(&ix);
+
+    // Fast path: every cell of the batch valid (the usual case), parsed column by column in tight
+    // loops. The first cell that would fail sends the whole batch to the row-by-row path below,
+    // which finds each failing row's first bad cell; so both paths give the same batch.
+    let fast = try_fast.then(
+        || -> Option<(EnterpriseBatchBuilder, Vec<(u32, [u8; 18])>)> {
+            let mut out = EnterpriseBatchBuilder::with_capacity(n);
+            let mut ok = Vec::with_capacity(n);
+            c_uscc?;
+            let ut = uscc_t.as_ref()?;
+            for i in 0..n {
+                let (code, bad_sum) = check_key(ut.get(i)?)?;
+                // Invariant: check_key returns bytes from the code character set, which are ASCII.
+                out.uscc
+                    .append_value(std::str::from_utf8(&code).unwrap_or_default());
+                out.bad_sum.push(bad_sum);
+                ok.push((i as u32, code));
+            }
+            c_name?;
+            let nt = name_t.as_ref()?;
+            for i in 0..n {
+                out.name.append_value(nt.get(i)?);
+            }
+            fn all<T: Copy, F: FnMut(&str) -> Option<T>>(
+                t: &Option<EnumColumn<T>>,
+                col: Option<usize>,
+                memo: &mut Memo<T, F>,
+                n: usize,
+                required: bool,
+            ) -> Option<Vec<Option<T>>> {
+                let (Some(t), Some(_)) = (t, col) else {
+                    return (!required).then(|| vec![None; n]);
+                };
+                (0..n)
+                    .map(|i| match t.get(i, memo) {
+                        None if required => None,
+                        None => Some(None),
+                        Some(Ok(v)) => Some(Some(v)),
+                        Some(Err(_)) => None,
+                    })
+                    .collect()
+            }
+            let district = all(&district_t, c_district, &mut district_m, n, true)?;
+            out.district = district.into_iter().flatten().collect();
+            let tier = all(&tier_t, c_tier, &mut tier_m, n, true)?;
+            out.tier = tier.into_iter().flatten().collect();
+            out.credit = all(&credit_t, c_credit, &mut credit_m, n, false)?;
+            out.permit = all(&permit_t, c_permit, &mut permit_m, n, false)?;
+            out.level = all(&level_t, c_level, &mut level_m, n, false)?;
+            let air_e = all(&air_e_t, c_air_e, &mut air_e_m, n, false)?;
+            let water_e = all(&water_e_t, c_water_e, &mut water_e_m, n, false)?;
+            fn bools(
+                b: &Option<BoolColumn>,
+                col: Option<usize>,
+                memo: &mut Memo<bool, impl FnMut(&str) -> Option<bool>>,
+                n: usize,
+            ) -> Option<Vec<Option<bool>>> {
+                (0..n).map(|i| bool_cell(b, memo, i, col).ok()).collect()
+            }
+            out.serious = bools(&serious_b, c_serious, &mut serious_m, n)?;
+            out.online = bools(&online_b, c_online, &mut online_m, n)?;
+            fn nums(
+                c: &Option<NumColumn>,
+                col: Option<usize>,
+                n: usize,
+            ) -> Option<Vec<Option<f64>>> {
+                match (c, col) {
+                    (Some(NumColumn::Float(a)), Some(_)) => {
+                        // `!(x >= 0)` also catches NaN, as `num_cell` does.
+                        if a.iter().any(|x| x.is_some_and(|x| !(x >= 0.0))) {
+                            return None;
+                        }
+                        Some(a.iter().collect())
+                    }
+                    _ => (0..n).map(|i| num_cell(c, i, col).ok()).collect(),
+                }
+            }
+            fn counts(
+                c: &Option<NumColumn>,
+                col: Option<usize>,
+                n: usize,
+            ) -> Option<Vec<Option<u32>>> {
+                match (c, col) {
+                    (Some(NumColumn::Float(a)), Some(_)) => a
+                        .iter()
+                        .map(|x| match x {
+                            None => Some(None),
+                            // As `count_cell`: a whole number ≥ 0 that fits.
+                            Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => {
+                                Some(Some(v as u32))
+                            }
+                            Some(_) => None,
+                        })
+                        .collect(),
+                    _ => (0..n).map(|i| count_cell(c, i, col).ok()).collect(),
+                }
+            }
+            out.pe_air = nums(&pe_air_n, c_pe_air, n)?;
+            out.pe_water = nums(&pe_water_n, c_pe_water, n)?;
+            let air_q = nums(&air_q_n, c_air_q, n)?;
+            let air_m = nums(&air_m_n, c_air_m, n)?;
+            let water_q = nums(&water_q_n, c_water_q, n)?;
+            let water_m = nums(&water_m_n, c_water_m, n)?;
+            out.pen = counts(&pen_n, c_pen, n)?;
+            out.inc = counts(&inc_n, c_inc, n)?;
+            out.air = (0..n)
+                .map(|i| Hj941Input {
+                    q: air_q[i],
+                    m: air_m[i],
+                    e: air_e[i],
+                })
+                .collect();
+            out.water = (0..n)
+                .map(|i| Hj941Input {
+                    q: water_q[i],
+                    m: water_m[i],
+                    e: water_e[i],
+                })
+                .collect();
+            out.row = (0..n as u64).map(|i| first_row + i).collect();
+            for i in 0..n {
+                match industry_t.as_ref().and_then(|t| t.get(i)) {
+                    Some(s) => out.industry.append_value(s),
+                    None => out.industry.append_null(),
+                }
+            }
+            Some((out, ok))
+        },
+    );
+    if let Some(Some((out, ok))) = fast {
+        return Ok(ParsedBatch {
+            raw: raw.clone(),
+            first_row,
+            uscc_col: c_uscc.unwrap_or(0),
+            ok,
+            errors: Vec::new(),
+            out,
+            #[cfg(test)]
+            by_columns: true,
+        });
+    }
 
     let mut out = EnterpriseBatchBuilder::with_capacity(n);
     let mut ok = Vec::with_capacity(n);
@@ -679,6 +835,8 @@ pub fn parse_batch(
         ok,
         errors,
         out,
+        #[cfg(test)]
+        by_columns: false,
     })
 }
 
@@ -724,6 +882,7 @@ impl ParsedBatch {
             ok,
             errors,
             mut out,
+            ..
         } = self;
         let schema = raw.schema();
         let mut keep_ok = Vec::new(); // filled only once a duplicate turns up
@@ -968,6 +1127,185 @@ mod tests {
         "env_penalties_24m",
         "备注",
     ];
+
+    /// Both ways of parsing a batch (column by column when every cell is valid, else row by row)
+    /// give the same accepted batch, rejects and codes: typed columns as `score` writes them
+    /// (numbers, counts, booleans, enum columns read as dictionaries, nulls where optional),
+    /// text columns as a CSV gives them, and a batch with one bad cell (the fast path gives up).
+    #[test]
+    fn the_column_by_column_path_agrees_with_the_row_by_row_one() {
+        use arrow::array::{BooleanArray, DictionaryArray, Float64Array, Int32Array, StringArray};
+        use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+        let dict = |v: &[Option<&str>]| -> ArrayRef {
+            Arc::new(v.iter().copied().collect::<DictionaryArray<Int32Type>>())
+        };
+        let fields = vec![
+            Field::new("uscc", DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, false),
+            Field::new(
+                "district",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                false,
+            ),
+            Field::new("industry", DataType::Utf8, true),
+            Field::new(
+                "tier",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                false,
+            ),
+            Field::new(
+                "credit_class",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                true,
+            ),
+            Field::new("permit_class", DataType::Utf8, true),
+            Field::new("env_risk_level", DataType::Utf8, true),
+            Field::new("air_q", DataType::Float64, true),
+            Field::new("air_m", DataType::Float64, true),
+            Field::new("air_e", DataType::Utf8, true),
+            Field::new("water_q", DataType::Float64, false),
+            Field::new("env_penalties_24m", DataType::Int32, true),
+            Field::new("env_incidents_24m", DataType::Utf8, true),
+            Field::new("env_serious_violation_36m", DataType::Boolean, true),
+            Field::new("online_monitoring", DataType::Utf8, true),
+            Field::new("employees", DataType::Int32, true),
+        ];
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![
+                "91110108EXAMPLE008",
+                " 91350100m000100y43 ",
+                "91350100M000100Y44",
+                "91110108EXAMPLE008",
+            ])),
+            Arc::new(StringArray::from(vec![
+                "甲",
+                " 乙公司 ",
+                "Name, Inc.",
+                "丁",
+            ])),
+            dict(&[
+                Some("110108"),
+                Some("海淀区"),
+                Some("110108"),
+                Some("经开区"),
+            ]),
+            Arc::new(StringArray::from(vec![
+                Some("C39"),
+                None,
+                Some(" "),
+                Some("I65"),
+            ])),
+            dict(&[
+                Some("none"),
+                Some("小巨人"),
+                Some("specialized"),
+                Some("none"),
+            ]),
+            dict(&[Some("A"), None, Some("C类"), Some("D")]),
+            Arc::new(StringArray::from(vec![
+                Some("key"),
+                None,
+                Some("登记管理"),
+                Some("simplified"),
+            ])),
+            Arc::new(StringArray::from(vec![
+                None,
+                Some("较大"),
+                Some("general"),
+                None,
+            ])),
+            Arc::new(Float64Array::from(vec![
+                Some(5.0),
+                None,
+                Some(0.5),
+                Some(120.0),
+            ])),
+            Arc::new(Float64Array::from(vec![Some(30.0), None, None, Some(-0.0)])),
+            Arc::new(StringArray::from(vec![Some("E1"), None, None, Some("e3")])),
+            Arc::new(Float64Array::from(vec![0.0, 2.5, 11.0, 1e9])),
+            Arc::new(Int32Array::from(vec![Some(0), None, Some(3), Some(1)])),
+            Arc::new(StringArray::from(vec![
+                Some("0"),
+                Some(" 2 "),
+                None,
+                Some("1"),
+            ])),
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                None,
+                Some(false),
+                Some(false),
+            ])),
+            Arc::new(StringArray::from(vec![
+                Some("是"),
+                Some("no"),
+                None,
+                Some("1"),
+            ])),
+            Arc::new(Int32Array::from(vec![Some(12), None, Some(7), Some(1)])),
+        ];
+        let typed = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let text = text_batch(
+            H,
+            &[
+                vec![
+                    Some("91110108example008"),
+                    Some("甲"),
+                    Some("海淀区"),
+                    Some("小巨人"),
+                    Some("A类"),
+                    Some("0"),
+                    Some("x"),
+                ],
+                vec![
+                    Some("91350100M000100Y43"),
+                    Some(" 乙 "),
+                    Some("110105"),
+                    Some("none"),
+                    None,
+                    None,
+                    None,
+                ],
+            ],
+        );
+        let mut bad_rows: Vec<Vec<Option<&str>>> = (0..3)
+            .map(|_| {
+                vec![
+                    Some("91350100M000100Y43"),
+                    Some("乙"),
+                    Some("110105"),
+                    Some("none"),
+                    None,
+                    Some("1"),
+                    None,
+                ]
+            })
+            .collect();
+        bad_rows[1][5] = Some("-1");
+        let bad = text_batch(H, &bad_rows);
+        for (raw, all_valid) in [(typed, true), (text, true), (bad, false)] {
+            let map = ColumnMap::resolve(
+                &raw.schema(),
+                ent::ALL,
+                ent::REQUIRED,
+                Path::new("e.parquet"),
+            )
+            .unwrap();
+            let finish = |fast: bool| {
+                let p = parse_batch_with(&raw, &map, 7, Path::new("e.parquet"), fast).unwrap();
+                assert_eq!(p.by_columns, fast && all_valid);
+                let codes: Vec<[u8; 18]> = p.codes().copied().collect();
+                let mut rejects = Rejects::new(false);
+                let mut seen = CodeSet::new();
+                let b = p
+                    .dedup("e.parquet", Path::new("e.parquet"), &mut seen, &mut rejects)
+                    .unwrap();
+                (format!("{b:?}"), format!("{:?}", rejects.items()), codes)
+            };
+            let (fast, rows) = (finish(true), finish(false));
+            assert_eq!(fast, rows);
+        }
+    }
 
     #[test]
     fn chinese_headers_and_values_parse() {

@@ -42,7 +42,7 @@ impl TextColumn {
         if self.values.is_null(i) {
             return None;
         }
-        let s = self.values.value(i).trim();
+        let s = trim_cell(self.values.value(i));
         (!s.is_empty()).then_some(s)
     }
 
@@ -50,6 +50,33 @@ impl TextColumn {
     pub fn array(&self) -> &StringArray {
         &self.values
     }
+}
+
+/// `s.trim()`, without looking for white space at the ends when they cannot be any: a visible
+/// ASCII character or a CJK ideograph (U+4000–U+9FFF, lead byte E4–E9) at both ends, as in
+/// nearly every code and name.
+///
+/// ```
+/// use spotcheck::table::cells::trim_cell;
+/// assert_eq!(trim_cell("91110108EXAMPLE008"), "91110108EXAMPLE008");
+/// assert_eq!(trim_cell("北京甲公司"), "北京甲公司");
+/// assert_eq!(trim_cell("\u{3000}北京甲公司 "), "北京甲公司");
+/// assert_eq!(trim_cell(" x\t"), "x");
+/// assert_eq!(trim_cell(""), "");
+/// ```
+#[inline]
+pub fn trim_cell(s: &str) -> &str {
+    let b = s.as_bytes();
+    let cjk = |x: u8| (0xE4..=0xE9).contains(&x);
+    let plain = match b {
+        [] => true,
+        [f, .., l] => {
+            (f.is_ascii_graphic() || cjk(*f))
+                && (l.is_ascii_graphic() || (*l >= 0x80 && b.len() >= 3 && cjk(b[b.len() - 3])))
+        }
+        [f] => f.is_ascii_graphic(),
+    };
+    if plain { s } else { s.trim() }
 }
 
 /// An enum column (districts, tiers, classes) parsed cell by cell. A dictionary array's values

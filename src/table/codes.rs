@@ -26,7 +26,7 @@ use crate::uscc;
 /// ```
 #[inline]
 pub fn check_key(code: &str) -> Option<([u8; 18], bool)> {
-    let bytes = code.trim().as_bytes();
+    let bytes = crate::table::cells::trim_cell(code).as_bytes();
     let bytes: &[u8; 18] = bytes.try_into().ok()?;
     let mut up = [0u8; 18];
     let mut sum = 0u32;
