@@ -469,6 +469,9 @@ pub struct ParsedBatch {
     by_columns: bool,
 }
 
+/// A row that parsed: its index in the raw batch and its upper-cased code.
+type RowCode = (u32, [u8; 18]);
+
 /// Parses every cell of one raw batch whose first row has 1-based number `first_row` (SPEC §1.1,
 /// §2): a malformed code, a bad value or a missing required value fails the row (first failing
 /// column recorded). Pure: no rejects are written and no code is remembered yet.
@@ -569,131 +572,121 @@ fn parse_batch_with(
     // Fast path: every cell of the batch valid (the usual case), parsed column by column in tight
     // loops. The first cell that would fail sends the whole batch to the row-by-row path below,
     // which finds each failing row's first bad cell; so both paths give the same batch.
-    let fast = try_fast.then(
-        || -> Option<(EnterpriseBatchBuilder, Vec<(u32, [u8; 18])>)> {
-            let mut out = EnterpriseBatchBuilder::with_capacity(n);
-            let mut ok = Vec::with_capacity(n);
-            c_uscc?;
-            let ut = uscc_t.as_ref()?;
-            for i in 0..n {
-                let (code, bad_sum) = check_key(ut.get(i)?)?;
-                // Invariant: check_key returns bytes from the code character set, which are ASCII.
-                out.uscc
-                    .append_value(std::str::from_utf8(&code).unwrap_or_default());
-                out.bad_sum.push(bad_sum);
-                ok.push((i as u32, code));
-            }
-            c_name?;
-            let nt = name_t.as_ref()?;
-            for i in 0..n {
-                out.name.append_value(nt.get(i)?);
-            }
-            fn all<T: Copy, F: FnMut(&str) -> Option<T>>(
-                t: &Option<EnumColumn<T>>,
-                col: Option<usize>,
-                memo: &mut Memo<T, F>,
-                n: usize,
-                required: bool,
-            ) -> Option<Vec<Option<T>>> {
-                let (Some(t), Some(_)) = (t, col) else {
-                    return (!required).then(|| vec![None; n]);
-                };
-                (0..n)
-                    .map(|i| match t.get(i, memo) {
-                        None if required => None,
-                        None => Some(None),
-                        Some(Ok(v)) => Some(Some(v)),
-                        Some(Err(_)) => None,
-                    })
-                    .collect()
-            }
-            let district = all(&district_t, c_district, &mut district_m, n, true)?;
-            out.district = district.into_iter().flatten().collect();
-            let tier = all(&tier_t, c_tier, &mut tier_m, n, true)?;
-            out.tier = tier.into_iter().flatten().collect();
-            out.credit = all(&credit_t, c_credit, &mut credit_m, n, false)?;
-            out.permit = all(&permit_t, c_permit, &mut permit_m, n, false)?;
-            out.level = all(&level_t, c_level, &mut level_m, n, false)?;
-            let air_e = all(&air_e_t, c_air_e, &mut air_e_m, n, false)?;
-            let water_e = all(&water_e_t, c_water_e, &mut water_e_m, n, false)?;
-            fn bools(
-                b: &Option<BoolColumn>,
-                col: Option<usize>,
-                memo: &mut Memo<bool, impl FnMut(&str) -> Option<bool>>,
-                n: usize,
-            ) -> Option<Vec<Option<bool>>> {
-                (0..n).map(|i| bool_cell(b, memo, i, col).ok()).collect()
-            }
-            out.serious = bools(&serious_b, c_serious, &mut serious_m, n)?;
-            out.online = bools(&online_b, c_online, &mut online_m, n)?;
-            fn nums(
-                c: &Option<NumColumn>,
-                col: Option<usize>,
-                n: usize,
-            ) -> Option<Vec<Option<f64>>> {
-                match (c, col) {
-                    (Some(NumColumn::Float(a)), Some(_)) => {
-                        // `!(x >= 0)` also catches NaN, as `num_cell` does.
-                        if a.iter().any(|x| x.is_some_and(|x| !(x >= 0.0))) {
-                            return None;
-                        }
-                        Some(a.iter().collect())
+    let fast = try_fast.then(|| -> Option<(EnterpriseBatchBuilder, Vec<RowCode>)> {
+        let mut out = EnterpriseBatchBuilder::with_capacity(n);
+        let mut ok = Vec::with_capacity(n);
+        c_uscc?;
+        let ut = uscc_t.as_ref()?;
+        for i in 0..n {
+            let (code, bad_sum) = check_key(ut.get(i)?)?;
+            // Invariant: check_key returns bytes from the code character set, which are ASCII.
+            out.uscc
+                .append_value(std::str::from_utf8(&code).unwrap_or_default());
+            out.bad_sum.push(bad_sum);
+            ok.push((i as u32, code));
+        }
+        c_name?;
+        let nt = name_t.as_ref()?;
+        for i in 0..n {
+            out.name.append_value(nt.get(i)?);
+        }
+        fn all<T: Copy, F: FnMut(&str) -> Option<T>>(
+            t: &Option<EnumColumn<T>>,
+            col: Option<usize>,
+            memo: &mut Memo<T, F>,
+            n: usize,
+            required: bool,
+        ) -> Option<Vec<Option<T>>> {
+            let (Some(t), Some(_)) = (t, col) else {
+                return (!required).then(|| vec![None; n]);
+            };
+            (0..n)
+                .map(|i| match t.get(i, memo) {
+                    None if required => None,
+                    None => Some(None),
+                    Some(Ok(v)) => Some(Some(v)),
+                    Some(Err(_)) => None,
+                })
+                .collect()
+        }
+        let district = all(&district_t, c_district, &mut district_m, n, true)?;
+        out.district = district.into_iter().flatten().collect();
+        let tier = all(&tier_t, c_tier, &mut tier_m, n, true)?;
+        out.tier = tier.into_iter().flatten().collect();
+        out.credit = all(&credit_t, c_credit, &mut credit_m, n, false)?;
+        out.permit = all(&permit_t, c_permit, &mut permit_m, n, false)?;
+        out.level = all(&level_t, c_level, &mut level_m, n, false)?;
+        let air_e = all(&air_e_t, c_air_e, &mut air_e_m, n, false)?;
+        let water_e = all(&water_e_t, c_water_e, &mut water_e_m, n, false)?;
+        fn bools(
+            b: &Option<BoolColumn>,
+            col: Option<usize>,
+            memo: &mut Memo<bool, impl FnMut(&str) -> Option<bool>>,
+            n: usize,
+        ) -> Option<Vec<Option<bool>>> {
+            (0..n).map(|i| bool_cell(b, memo, i, col).ok()).collect()
+        }
+        out.serious = bools(&serious_b, c_serious, &mut serious_m, n)?;
+        out.online = bools(&online_b, c_online, &mut online_m, n)?;
+        fn nums(c: &Option<NumColumn>, col: Option<usize>, n: usize) -> Option<Vec<Option<f64>>> {
+            match (c, col) {
+                (Some(NumColumn::Float(a)), Some(_)) => {
+                    // NaN fails too, as in `num_cell` (`v >= 0.0` is false for it).
+                    if a.iter().any(|x| x.is_some_and(|x| x.is_nan() || x < 0.0)) {
+                        return None;
                     }
-                    _ => (0..n).map(|i| num_cell(c, i, col).ok()).collect(),
+                    Some(a.iter().collect())
                 }
+                _ => (0..n).map(|i| num_cell(c, i, col).ok()).collect(),
             }
-            fn counts(
-                c: &Option<NumColumn>,
-                col: Option<usize>,
-                n: usize,
-            ) -> Option<Vec<Option<u32>>> {
-                match (c, col) {
-                    (Some(NumColumn::Float(a)), Some(_)) => a
-                        .iter()
-                        .map(|x| match x {
-                            None => Some(None),
-                            // As `count_cell`: a whole number ≥ 0 that fits.
-                            Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => {
-                                Some(Some(v as u32))
-                            }
-                            Some(_) => None,
-                        })
-                        .collect(),
-                    _ => (0..n).map(|i| count_cell(c, i, col).ok()).collect(),
-                }
+        }
+        fn counts(c: &Option<NumColumn>, col: Option<usize>, n: usize) -> Option<Vec<Option<u32>>> {
+            match (c, col) {
+                (Some(NumColumn::Float(a)), Some(_)) => a
+                    .iter()
+                    .map(|x| match x {
+                        None => Some(None),
+                        // As `count_cell`: a whole number ≥ 0 that fits.
+                        Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => {
+                            Some(Some(v as u32))
+                        }
+                        Some(_) => None,
+                    })
+                    .collect(),
+                _ => (0..n).map(|i| count_cell(c, i, col).ok()).collect(),
             }
-            out.pe_air = nums(&pe_air_n, c_pe_air, n)?;
-            out.pe_water = nums(&pe_water_n, c_pe_water, n)?;
-            let air_q = nums(&air_q_n, c_air_q, n)?;
-            let air_m = nums(&air_m_n, c_air_m, n)?;
-            let water_q = nums(&water_q_n, c_water_q, n)?;
-            let water_m = nums(&water_m_n, c_water_m, n)?;
-            out.pen = counts(&pen_n, c_pen, n)?;
-            out.inc = counts(&inc_n, c_inc, n)?;
-            out.air = (0..n)
-                .map(|i| Hj941Input {
-                    q: air_q[i],
-                    m: air_m[i],
-                    e: air_e[i],
-                })
-                .collect();
-            out.water = (0..n)
-                .map(|i| Hj941Input {
-                    q: water_q[i],
-                    m: water_m[i],
-                    e: water_e[i],
-                })
-                .collect();
-            out.row = (0..n as u64).map(|i| first_row + i).collect();
-            for i in 0..n {
-                match industry_t.as_ref().and_then(|t| t.get(i)) {
-                    Some(s) => out.industry.append_value(s),
-                    None => out.industry.append_null(),
-                }
+        }
+        out.pe_air = nums(&pe_air_n, c_pe_air, n)?;
+        out.pe_water = nums(&pe_water_n, c_pe_water, n)?;
+        let air_q = nums(&air_q_n, c_air_q, n)?;
+        let air_m = nums(&air_m_n, c_air_m, n)?;
+        let water_q = nums(&water_q_n, c_water_q, n)?;
+        let water_m = nums(&water_m_n, c_water_m, n)?;
+        out.pen = counts(&pen_n, c_pen, n)?;
+        out.inc = counts(&inc_n, c_inc, n)?;
+        out.air = (0..n)
+            .map(|i| Hj941Input {
+                q: air_q[i],
+                m: air_m[i],
+                e: air_e[i],
+            })
+            .collect();
+        out.water = (0..n)
+            .map(|i| Hj941Input {
+                q: water_q[i],
+                m: water_m[i],
+                e: water_e[i],
+            })
+            .collect();
+        out.row = (0..n as u64).map(|i| first_row + i).collect();
+        for i in 0..n {
+            match industry_t.as_ref().and_then(|t| t.get(i)) {
+                Some(s) => out.industry.append_value(s),
+                None => out.industry.append_null(),
             }
-            Some((out, ok))
-        },
-    );
+        }
+        Some((out, ok))
+    });
     if let Some(Some((out, ok))) = fast {
         return Ok(ParsedBatch {
             raw: raw.clone(),
