@@ -103,7 +103,7 @@ struct Shard {
 
 impl Shard {
     fn add(&mut self, uscc: [u8; 18], outlet: &str, id: PollutantId, amount_kg: f64) {
-        let outlet_name = outlet.trim();
+        let outlet_name = crate::table::cells::trim_cell(outlet);
         let (ent, outlet) = match self.last {
             Some((code, ent, o))
                 if code == uscc && *self.outlet_names[o as usize] == *outlet_name =>

@@ -122,7 +122,7 @@ pub enum RowKind {
 /// colon allowed, e.g. `合 计：`), or `total` / `subtotal` / `grand total` in any case. Only the
 /// whole cell counts, so a name such as `小计算机有限公司` is not a total.
 pub fn is_total_text(s: &str) -> bool {
-    let s = s.trim();
+    let s = crate::table::cells::trim_cell(s);
     // Fast path (every cell of every row comes here): a total starts with one of these.
     if s.len() > 40 || !s.starts_with(['合', '总', '小', 't', 'T', 's', 'S', 'g', 'G']) {
         return false;
@@ -224,7 +224,7 @@ const TOTAL: u8 = 2;
 /// a value.
 #[inline]
 fn text_kind(t: &str, totals: bool) -> u8 {
-    let t = t.trim();
+    let t = crate::table::cells::trim_cell(t);
     if t.is_empty() {
         NULL
     } else if totals && is_total_text(t) {
