@@ -922,7 +922,9 @@ fn order<'a>(
         index: 0,
         stratum: 0,
     };
-    let mut out = vec![blank; total];
+    // Filled on every thread (its pages first touched in parallel, not by one thread).
+    let mut out = Vec::with_capacity(total);
+    out.par_extend(rayon::iter::repeat_n(blank, total));
     // The buckets are split into one run per thread, of about equal size; each thread reads
     // every unit and places those of its run (disjoint parts of `out`, so no locking).
     let threads = rayon::current_num_threads().max(1);
