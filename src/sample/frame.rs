@@ -373,7 +373,7 @@ impl OptionalF64s {
         let n = values.len();
         present.resize(n.div_ceil(64), 0);
         if let Some(last) = present.last_mut()
-            && n % 64 != 0
+            && !n.is_multiple_of(64)
         {
             *last &= (1u64 << (n % 64)) - 1;
         }

@@ -198,6 +198,7 @@ fn parse_frame_batch(
     // The rows that failed (row, problem), in row order; codes are checked against the other
     // rows once the whole file is read.
     let mut failed: Vec<(u64, Problem)> = Vec::new();
+    risk_present.fill(0);
     for i in 0..n {
         let row = first_row + i as u64;
         let parsed = (|| -> std::result::Result<(), Problem> {
@@ -465,7 +466,7 @@ impl Typed<'_> {
             Some(NumColumn::Float(a)) if a.len() == n && a.null_count() == 0 => {
                 s.risk.copy_from_slice(a.values());
                 risk_present.fill(u64::MAX);
-                if n % 64 != 0
+                if !n.is_multiple_of(64)
                     && let Some(last) = risk_present.last_mut()
                 {
                     *last = (1u64 << (n % 64)) - 1;
@@ -860,13 +861,15 @@ impl<'a> FrameSlots<'a> {
 }
 
 impl FrameVecs {
-    /// `n` blank slots (zeroed memory: untouched until written).
+    /// Room for `n` slots: the numeric columns as `n` blank slots of zeroed memory (untouched
+    /// until a parsing thread writes them), the small ones (a byte a row) empty, grown by
+    /// [`FrameVecs::grow_to`] as rows come (a damaged row count then costs no memory).
     fn with_len(n: usize) -> FrameVecs {
         FrameVecs {
             codes: vec![[0; 18]; n],
             district: vec![0; n],
-            tier: vec![Tier::ALL[0]; n],
-            credit_class: vec![None; n],
+            tier: Vec::with_capacity(n),
+            credit_class: Vec::with_capacity(n),
             market_ratio: vec![0.0; n],
             market_max_per_year: vec![0; n],
             eco_ratio: vec![0.0; n],
@@ -875,20 +878,23 @@ impl FrameVecs {
         }
     }
 
-    /// Adds blank slots up to `n` (a file that records no row count, or more rows than it does).
+    /// Blank slots up to `n` in every column (more rows than the file recorded, or than fit
+    /// in the room made).
     fn grow_to(&mut self, n: usize) {
-        if n <= self.district.len() {
-            return;
+        fn to<T: Clone>(v: &mut Vec<T>, n: usize, blank: T) {
+            if v.len() < n {
+                v.resize(n, blank);
+            }
         }
-        self.codes.resize(n, [0; 18]);
-        self.district.resize(n, 0);
-        self.tier.resize(n, Tier::ALL[0]);
-        self.credit_class.resize(n, None);
-        self.market_ratio.resize(n, 0.0);
-        self.market_max_per_year.resize(n, 0);
-        self.eco_ratio.resize(n, 0.0);
-        self.eco_max_per_year.resize(n, 0);
-        self.risk.resize(n, 0.0);
+        to(&mut self.codes, n, [0; 18]);
+        to(&mut self.district, n, 0);
+        to(&mut self.tier, n, Tier::ALL[0]);
+        to(&mut self.credit_class, n, None);
+        to(&mut self.market_ratio, n, 0.0);
+        to(&mut self.market_max_per_year, n, 0);
+        to(&mut self.eco_ratio, n, 0.0);
+        to(&mut self.eco_max_per_year, n, 0);
+        to(&mut self.risk, n, 0.0);
     }
 
     /// Drops the slots from `n` on (rows the file recorded but did not hold: blank rows).
