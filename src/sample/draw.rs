@@ -629,12 +629,26 @@ impl StrataIndex {
             }
             Strata::District => {
                 // A table over the codes' range (110101..=110302 for Beijing: 202 entries).
-                let lo = frame.district.iter().copied().min().unwrap_or(0);
-                let hi = frame.district.iter().copied().max().unwrap_or(0);
-                let mut present = vec![false; (hi - lo) as usize + 1];
-                for &d in &frame.district {
-                    present[(d - lo) as usize] = true;
-                }
+                let lo = frame.district.par_iter().copied().min().unwrap_or(0);
+                let hi = frame.district.par_iter().copied().max().unwrap_or(0);
+                // One table per rayon task (a few), not per chunk: a national frame's districts
+                // span up to 900 000 codes.
+                let len = (hi - lo) as usize + 1;
+                let present = frame
+                    .district
+                    .par_iter()
+                    .fold(
+                        || vec![false; len],
+                        |mut p, &d| {
+                            p[(d - lo) as usize] = true;
+                            p
+                        },
+                    )
+                    .reduce_with(|mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+                        a
+                    })
+                    .unwrap_or_else(|| vec![false; len]);
                 let codes: Vec<u32> = (lo..=hi).filter(|&c| present[(c - lo) as usize]).collect();
                 let (labels, rank) = ranked_labels(codes.iter().map(u32::to_string).collect());
                 let mut table = vec![0u32; present.len()];
@@ -775,15 +789,17 @@ pub(crate) fn prepare_with(
     let mut units = order(chunks, strata.labels.len(), &uscc, &|i: u32| {
         frame.ratio(i as usize, d)
     });
-    for w in units.windows(2) {
-        if w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1]) {
-            return Err(frame_error(
-                uscc(&w[0]),
-                "uscc",
-                uscc(&w[0]).to_owned(),
-                "unique in the scored table (it appears twice)",
-            ));
-        }
+    // Two units with the same code are neighbours in this order; the first pair is reported.
+    let twice = units.par_windows(2).find_first(|w| {
+        w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1])
+    });
+    if let Some(w) = twice {
+        return Err(frame_error(
+            uscc(&w[0]),
+            "uscc",
+            uscc(&w[0]).to_owned(),
+            "unique in the scored table (it appears twice)",
+        ));
     }
 
     // Pass 2 (§4.1 with history): per stratum, units in key order meet the history sorted by
@@ -922,7 +938,9 @@ fn order<'a>(
         index: 0,
         stratum: 0,
     };
-    let mut out = vec![blank; total];
+    // Filled on every thread (its pages first touched in parallel, not by one thread).
+    let mut out = Vec::with_capacity(total);
+    out.par_extend(rayon::iter::repeat_n(blank, total));
     // The buckets are split into one run per thread, of about equal size; each thread reads
     // every unit and places those of its run (disjoint parts of `out`, so no locking).
     let threads = rayon::current_num_threads().max(1);

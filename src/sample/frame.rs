@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, StringArray};
+use rayon::prelude::*;
 
 use crate::schema::{CreditClass, Department, Tier};
 use crate::{Error, Result};
@@ -365,6 +366,20 @@ impl OptionalF64s {
         }
     }
 
+    /// The column of `values` whose presence bits are `present` (bit `i % 64` of word `i / 64`:
+    /// value `i` is present; an absent value is kept as whatever `values` holds there). Words
+    /// missing at the end read as absent; bits past the last value are cleared.
+    pub fn from_parts(values: Vec<f64>, mut present: Vec<u64>) -> Self {
+        let n = values.len();
+        present.resize(n.div_ceil(64), 0);
+        if let Some(last) = present.last_mut()
+            && !n.is_multiple_of(64)
+        {
+            *last &= (1u64 << (n % 64)) - 1;
+        }
+        OptionalF64s { values, present }
+    }
+
     /// Number of values.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -545,38 +560,49 @@ impl SampleFrame {
                 ));
             }
         }
-        for i in 0..n {
-            if self.uscc.is_null(i) || self.uscc(i).is_empty() {
-                return Err(frame_error(
-                    "",
-                    "uscc",
-                    format!("an empty code at unit {}", i + 1),
-                    "a unified social credit code",
-                ));
-            }
-            for (column, r) in [
-                ("market_ratio", self.market_ratio[i]),
-                ("eco_ratio", self.eco_ratio[i]),
-            ] {
-                if !(0.0..=1.0).contains(&r) {
-                    return Err(frame_error(
-                        self.uscc(i),
-                        column,
-                        r.to_string(),
-                        "a ratio between 0 and 1",
-                    ));
-                }
-            }
-            if !(100_000..=999_999).contains(&self.district[i]) {
-                return Err(frame_error(
+        // Chunks in parallel; the first problem of the first chunk that has one is reported.
+        const CHUNK: usize = 1 << 16;
+        let problem = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .find_map_first(|c| (c * CHUNK..n.min((c + 1) * CHUNK)).find_map(|i| self.problem(i)));
+        match problem {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// What is wrong with unit `i` for a draw, if anything (see [`SampleFrame::validate`]).
+    fn problem(&self, i: usize) -> Option<Error> {
+        if self.uscc.is_null(i) || self.uscc(i).is_empty() {
+            return Some(frame_error(
+                "",
+                "uscc",
+                format!("an empty code at unit {}", i + 1),
+                "a unified social credit code",
+            ));
+        }
+        for (column, r) in [
+            ("market_ratio", self.market_ratio[i]),
+            ("eco_ratio", self.eco_ratio[i]),
+        ] {
+            if !(0.0..=1.0).contains(&r) {
+                return Some(frame_error(
                     self.uscc(i),
-                    "district",
-                    self.district[i].to_string(),
-                    "a 6-digit district code",
+                    column,
+                    r.to_string(),
+                    "a ratio between 0 and 1",
                 ));
             }
         }
-        Ok(())
+        if !(100_000..=999_999).contains(&self.district[i]) {
+            return Some(frame_error(
+                self.uscc(i),
+                "district",
+                self.district[i].to_string(),
+                "a 6-digit district code",
+            ));
+        }
+        None
     }
 }
 

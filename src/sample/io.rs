@@ -8,7 +8,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Builder, RecordBatch, StringArray, UInt64Builder};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Float64Builder, Int32Array, RecordBatch, StringArray,
+    UInt64Builder,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::draw::{Departments, Draw, DrawParams};
@@ -94,26 +97,29 @@ struct Problem {
     detail: String,
 }
 
-/// One batch of the scored file parsed: its frame rows with the code of each (upper-cased) and
-/// its name (as in the file), and the rows that failed, in row order (codes not yet checked
-/// against the other rows).
+/// One batch of the scored file parsed into its slots of the frame's columns (`FrameSlots`, one
+/// slot per row of the batch, codes upper-cased): the rows that failed, in row order (their
+/// slots are left as they were and removed once the file is read), which rows have a risk score,
+/// and the names (as in the file) of the rows that did not fail. Codes are not yet checked
+/// against the other rows.
 struct FramePart {
     /// File row number of the batch's first row, and its rows.
     first_row: u64,
     rows: usize,
-    f: FrameVecs,
-    keys: Vec<[u8; 18]>,
+    /// Bit `j % 64` of word `j / 64`: row `j` of the batch has a risk score.
+    risk_present: Vec<u64>,
     name: StringArray,
     failed: Vec<(u64, Problem)>,
 }
 
-/// Parses one batch whose first row has 1-based number `first_row` (pure: batches can be
-/// parsed in parallel).
+/// Parses one batch whose first row has 1-based number `first_row` into `s`, its slots (one per
+/// row; pure apart from writing them: batches are parsed in parallel, each into its own slots).
 fn parse_frame_batch(
     batch: &RecordBatch,
     map: &ColumnMap,
     path: &Path,
     first_row: u64,
+    s: FrameSlots<'_>,
 ) -> Result<FramePart> {
     // Enum and district columns hold a few distinct texts: each is parsed once per batch.
     let mut districts = Memo::new(district::parse);
@@ -149,14 +155,53 @@ fn parse_frame_batch(
         num(&out::RISK_SCORE)?,
     );
     let n = batch.num_rows();
-    let mut f = FrameVecs::with_capacity(n);
-    // The codes of the rows whose cells parse and the rows that failed (row, problem), in row
-    // order; codes are checked against the other rows once the whole file is read.
-    let mut keys: Vec<[u8; 18]> = Vec::with_capacity(n);
+    debug_assert_eq!(s.district.len(), n);
+    let mut risk_present = vec![0u64; n.div_ceil(64)];
+    // A batch typed as `score` writes it whose cells are all valid (the usual case) goes column
+    // by column; otherwise row by row below, which finds the rejects (and writes every slot again).
+    let mut s = s;
+    let typed = || -> Option<Typed<'_>> {
+        fn num(c: &Option<NumColumn>) -> Option<&Float64Array> {
+            match c {
+                Some(NumColumn::Float(a)) => Some(a),
+                _ => None,
+            }
+        }
+        Some(Typed {
+            uscc: tu.as_ref()?.array(),
+            district: td.as_ref()?.coded()?,
+            tier: tt.as_ref()?.coded()?,
+            class: match &tc {
+                None => None,
+                Some(c) => Some(c.coded()?),
+            },
+            market_ratio: num(&mr)?,
+            market_max: num(&mm)?,
+            eco_ratio: num(&er)?,
+            eco_max: num(&em)?,
+            risk: rs.as_ref(),
+        })
+    };
+    if typed().is_some_and(|t| t.fill(&mut s, &mut risk_present)) {
+        let name = match &tn {
+            Some(t) => t.array().clone(),
+            None => StringArray::new_null(n),
+        };
+        return Ok(FramePart {
+            first_row,
+            rows: n,
+            risk_present,
+            name,
+            failed: Vec::new(),
+        });
+    }
+    // The rows that failed (row, problem), in row order; codes are checked against the other
+    // rows once the whole file is read.
     let mut failed: Vec<(u64, Problem)> = Vec::new();
+    risk_present.fill(0);
     for i in 0..n {
         let row = first_row + i as u64;
-        let parsed = (|| -> std::result::Result<[u8; 18], Problem> {
+        let parsed = (|| -> std::result::Result<(), Problem> {
             let missing = |col: Col| Problem {
                 col,
                 value: String::new(),
@@ -251,19 +296,20 @@ fn parse_frame_batch(
                 Some(Num::Value(v)) => Some(v),
                 _ => None,
             };
-            f.district.push(d);
-            f.tier.push(tier);
-            f.credit_class.push(class);
-            f.market_ratio.push(market_ratio);
-            f.market_max_per_year.push(market_max);
-            f.eco_ratio.push(eco_ratio);
-            f.eco_max_per_year.push(eco_max);
-            f.risk_score.push(risk);
-            Ok(key)
+            s.codes[i] = key;
+            s.district[i] = d;
+            s.tier[i] = tier;
+            s.credit_class[i] = class;
+            s.market_ratio[i] = market_ratio;
+            s.market_max_per_year[i] = market_max;
+            s.eco_ratio[i] = eco_ratio;
+            s.eco_max_per_year[i] = eco_max;
+            s.risk[i] = risk.unwrap_or(0.0);
+            risk_present[i / 64] |= u64::from(risk.is_some()) << (i % 64);
+            Ok(())
         })();
-        match parsed {
-            Ok(key) => keys.push(key),
-            Err(p) => failed.push((row, p)),
+        if let Err(p) = parsed {
+            failed.push((row, p));
         }
     }
     // Names are kept as they are (no copy) unless rows failed; a missing column reads as nulls.
@@ -292,16 +338,155 @@ fn parse_frame_batch(
                     source,
                 })?
         }
-        None => StringArray::new_null(keys.len()),
+        None => StringArray::new_null(n - failed.len()),
     };
     Ok(FramePart {
         first_row,
         rows: n,
-        f,
-        keys,
+        risk_present,
         name,
         failed,
     })
+}
+
+/// The frame's columns of a batch as `score` writes them (enums read as dictionaries, numbers
+/// as numbers), for [`Typed::fill`].
+struct Typed<'a> {
+    uscc: &'a StringArray,
+    district: EnumCodes<'a, u32>,
+    tier: EnumCodes<'a, Tier>,
+    /// `None`: the file has no credit class column.
+    class: Option<EnumCodes<'a, CreditClass>>,
+    market_ratio: &'a Float64Array,
+    market_max: &'a Float64Array,
+    eco_ratio: &'a Float64Array,
+    eco_max: &'a Float64Array,
+    risk: Option<&'a NumColumn>,
+}
+
+/// A dictionary column's keys and its values parsed (see [`EnumColumn::coded`]).
+type EnumCodes<'a, T> = (&'a Int32Array, &'a [Option<Option<T>>]);
+
+impl Typed<'_> {
+    /// Fills the slots column by column with what `parse_frame_batch` reads row by row, when
+    /// every row of the batch would be accepted; returns false as soon as one would not (the
+    /// slots are then partly written, and the caller parses the batch row by row).
+    fn fill(&self, s: &mut FrameSlots<'_>, risk_present: &mut [u64]) -> bool {
+        let n = s.district.len();
+        if self.uscc.len() != n || self.uscc.null_count() != 0 {
+            return false;
+        }
+        for (slot, i) in s.codes.iter_mut().zip(0..n) {
+            // check_key trims, as the row-by-row reading does before it.
+            match check_key(self.uscc.value(i)) {
+                Some((key, _)) => *slot = key,
+                None => return false,
+            }
+        }
+        // Per dictionary value, the value a cell holding it gives (None: it would be rejected).
+        fn required<T: Copy>((keys, parsed): EnumCodes<'_, T>, out: &mut [T]) -> bool {
+            let by_key: Vec<Option<T>> = parsed.iter().map(|p| p.flatten()).collect();
+            keys.null_count() == 0
+                && keys.len() == out.len()
+                && out.iter_mut().zip(keys.values()).all(|(o, &k)| {
+                    match usize::try_from(k).ok().and_then(|k| by_key.get(k)) {
+                        Some(&Some(v)) => {
+                            *o = v;
+                            true
+                        }
+                        _ => false,
+                    }
+                })
+        }
+        if !required(self.district, s.district) || !required(self.tier, s.tier) {
+            return false;
+        }
+        match self.class {
+            None => s.credit_class.fill(None),
+            Some((keys, parsed)) => {
+                // A null or blank class is no class; a text that is no class is rejected.
+                let by_key: Vec<Option<Option<CreditClass>>> = parsed
+                    .iter()
+                    .map(|p| match p {
+                        None => Some(None),
+                        Some(Some(c)) => Some(Some(*c)),
+                        Some(None) => None,
+                    })
+                    .collect();
+                if keys.len() != n {
+                    return false;
+                }
+                for (i, o) in s.credit_class.iter_mut().enumerate() {
+                    if keys.is_null(i) {
+                        *o = None;
+                        continue;
+                    }
+                    match usize::try_from(keys.value(i))
+                        .ok()
+                        .and_then(|k| by_key.get(k))
+                    {
+                        Some(&Some(c)) => *o = c,
+                        _ => return false,
+                    }
+                }
+            }
+        }
+        let ratios = |a: &Float64Array, out: &mut [f64]| {
+            let ok = a.null_count() == 0
+                && a.len() == out.len()
+                && a.values().iter().all(|v| (0.0..=1.0).contains(v));
+            if ok {
+                out.copy_from_slice(a.values());
+            }
+            ok
+        };
+        // A whole number from 0 to 10⁶ (what `v >= 0 && v.fract() == 0 && v <= 1e6` accepts).
+        let counts = |a: &Float64Array, out: &mut [u32]| {
+            let ok = a.null_count() == 0
+                && a.len() == out.len()
+                && a.values()
+                    .iter()
+                    .all(|&v| (0.0..=1e6).contains(&v) && f64::from(v as u32) == v);
+            if ok {
+                out.iter_mut()
+                    .zip(a.values())
+                    .for_each(|(o, &v)| *o = v as u32);
+            }
+            ok
+        };
+        if !ratios(self.market_ratio, s.market_ratio)
+            || !counts(self.market_max, s.market_max_per_year)
+            || !ratios(self.eco_ratio, s.eco_ratio)
+            || !counts(self.eco_max, s.eco_max_per_year)
+        {
+            return false;
+        }
+        risk_present.fill(0);
+        match self.risk {
+            Some(NumColumn::Float(a)) if a.len() == n && a.null_count() == 0 => {
+                s.risk.copy_from_slice(a.values());
+                risk_present.fill(u64::MAX);
+                if !n.is_multiple_of(64)
+                    && let Some(last) = risk_present.last_mut()
+                {
+                    *last = (1u64 << (n % 64)) - 1;
+                }
+            }
+            Some(c) => {
+                for (i, o) in s.risk.iter_mut().enumerate() {
+                    *o = match c.get(i) {
+                        Num::Value(v) => {
+                            risk_present[i / 64] |= 1 << (i % 64);
+                            v
+                        }
+                        _ => 0.0,
+                    };
+                }
+            }
+            None => s.risk.fill(0.0),
+        }
+        true
+    }
 }
 
 /// Reads the sampling frame from a scored file (English or Chinese headers and values).
@@ -351,20 +536,26 @@ pub fn read_frame(
     counts.set_layout(reader.layout());
     let mut reader = crate::table::Prefetch::new(reader, 4);
     // Columns sized once from the row count the file records (no doubling copies of a national
-    // frame); names stay in the arrays they were decoded into.
+    // frame), and each batch parsed straight into its slots of them; names stay in the arrays
+    // they were decoded into.
     let hint = reader.rows_hint().unwrap_or(0).min(MAX_ROWS_HINT) as usize;
+    let mut slots = FrameVecs::with_len(hint);
     let mut acc = FrameAcc {
-        f: FrameVecs::with_capacity(hint),
-        codes: Vec::with_capacity(hint),
         names: Names::default(),
         names_file,
         units: 0,
+        slots: 0,
         finder: RepeatFinder::with_capacity(hint),
+        risk_present: Vec::with_capacity(hint.div_ceil(64)),
+        holes: Vec::new(),
         failed: Vec::new(),
     };
     let per_round = 2 * rayon::current_num_threads();
-    // Round k + 1 is parsed (in parallel) while round k is added to the frame.
+    // Round k + 1 is parsed (in parallel, each batch into its own slots) while round k, parsed
+    // into the slots `pending_at..written`, is added to the frame.
     let mut pending: Vec<FramePart> = Vec::new();
+    let mut pending_at = 0;
+    let mut written = 0;
     loop {
         let mut round = Vec::with_capacity(per_round);
         while round.len() < per_round {
@@ -378,36 +569,70 @@ pub fn read_frame(
         if round.is_empty() && pending.is_empty() {
             break;
         }
-        let done = std::mem::take(&mut pending);
+        let rows: usize = round.iter().map(|(b, _)| b.num_rows()).sum();
+        slots.grow_to(written + rows);
+        let (done, mut todo) = slots
+            .slots(pending_at..written + rows)
+            .split_at(written - pending_at);
+        let mut targets = Vec::with_capacity(round.len());
+        for (batch, _) in &round {
+            let (head, tail) = todo.split_at(batch.num_rows());
+            targets.push(head);
+            todo = tail;
+        }
+        let parts = std::mem::take(&mut pending);
         let (parsed, ()) = rayon::join(
             || {
                 round
                     .par_iter()
-                    .map(|(batch, first)| parse_frame_batch(batch, &map, path, *first))
+                    .zip(targets)
+                    .map(|((batch, first), s)| parse_frame_batch(batch, &map, path, *first, s))
                     .collect::<Result<Vec<FramePart>>>()
             },
-            || acc.add(done),
+            || acc.add(done.codes, parts),
         );
         pending = parsed?;
+        pending_at = written;
+        written += rows;
         // Under --strict the first rejection is an error: every row before the first failure
         // is in the frame once the pending round is added, so the repeats are all known.
         if rejects.is_strict() && pending.iter().any(|p| !p.failed.is_empty()) {
-            acc.add(std::mem::take(&mut pending));
+            acc.add(
+                &slots.codes[pending_at..written],
+                std::mem::take(&mut pending),
+            );
+            pending_at = written;
         }
         if rejects.is_strict() && !acc.failed.is_empty() {
             break;
         }
     }
+    // Every parsed round is added by now (the loop ends on an empty round with nothing pending,
+    // or under --strict right after adding).
+    debug_assert!(pending.is_empty() && acc.slots == written);
+    slots.truncate(written);
     let FrameAcc {
-        mut f,
-        codes,
         names,
         names_file,
         finder,
+        risk_present,
+        holes,
         mut failed,
         ..
     } = acc;
-    let mut uscc = codes_array(codes, path)?;
+    let mut risk = OptionalF64s::from_parts(std::mem::take(&mut slots.risk), risk_present);
+    // The slots of the rows that failed are removed (frame index k is then the k-th row that
+    // did not fail, as the repeat finder numbered them).
+    if !holes.is_empty() {
+        let mut keep = vec![true; written];
+        for &h in &holes {
+            keep[h] = false;
+        }
+        slots.retain(&keep);
+        risk.retain(&keep);
+    }
+    let mut f = slots;
+    let mut uscc = codes_array(std::mem::take(&mut f.codes), path)?;
     let mut name = match names_file {
         Some(file) => Names::in_file(file, f.district.len()),
         None => names,
@@ -441,6 +666,7 @@ pub fn read_frame(
             ));
         }
         f.retain(&keep);
+        risk.retain(&keep);
         name = name.filter(&keep).map_err(arrow_err)?;
         let mask = arrow::array::BooleanArray::from(keep);
         uscc = arrow::compute::filter(&uscc, &mask)
@@ -475,42 +701,77 @@ pub fn read_frame(
         market_max_per_year: f.market_max_per_year,
         eco_ratio: f.eco_ratio,
         eco_max_per_year: f.eco_max_per_year,
-        risk_score: f.risk_score,
+        risk_score: risk,
     };
     Ok((frame, counts))
 }
 
-/// The frame as it is put together, round by round.
+/// The frame as it is put together, round by round (the columns themselves are `FrameVecs`).
 struct FrameAcc {
-    f: FrameVecs,
-    codes: Vec<[u8; 18]>,
     /// The names, when they are kept in memory.
     names: Names,
     /// Where the names are, when they are left in the file.
     names_file: Option<FileNames>,
-    /// Units so far.
+    /// Units so far (rows that did not fail) and slots so far (rows).
     units: usize,
+    slots: usize,
     finder: RepeatFinder,
+    /// Bit `k % 64` of word `k / 64`: slot `k` has a risk score.
+    risk_present: Vec<u64>,
+    /// The slots of the rows that failed, ascending.
+    holes: Vec<usize>,
     failed: Vec<(u64, Problem)>,
 }
 
 impl FrameAcc {
-    /// Adds parsed batches, in row order.
-    fn add(&mut self, parts: Vec<FramePart>) {
+    /// Adds parsed batches, in row order; `codes` are the slots they were parsed into (the
+    /// batches' rows, one after the other).
+    fn add(&mut self, codes: &[[u8; 18]], parts: Vec<FramePart>) {
+        let mut at = 0;
         for part in parts {
-            for key in &part.keys {
-                self.finder.push(key);
+            let skip: Vec<u64> = part.failed.iter().map(|(row, _)| *row).collect();
+            let mut bad = skip
+                .iter()
+                .map(|row| (row - part.first_row) as usize)
+                .peekable();
+            for (j, code) in codes[at..at + part.rows].iter().enumerate() {
+                if bad.peek() == Some(&j) {
+                    bad.next();
+                    self.holes.push(self.slots + j);
+                } else {
+                    self.finder.push(code);
+                }
             }
+            append_bits(
+                &mut self.risk_present,
+                self.slots,
+                &part.risk_present,
+                part.rows,
+            );
             if let Some(file) = self.names_file.as_mut() {
-                let skip: Vec<u64> = part.failed.iter().map(|(row, _)| *row).collect();
                 file.push_rows(self.units, part.first_row, part.rows, &skip);
             } else {
                 self.names.push(part.name);
             }
-            self.units += part.keys.len();
-            self.codes.extend_from_slice(&part.keys);
+            self.units += part.rows - part.failed.len();
+            self.slots += part.rows;
+            at += part.rows;
             self.failed.extend(part.failed);
-            self.f.append(part.f);
+        }
+    }
+}
+
+/// Appends the first `n` bits of `src` (bit `j % 64` of word `j / 64`; the bits past `n` are
+/// clear) to the `len` bits of `dst` (whose bits past `len` are clear).
+fn append_bits(dst: &mut Vec<u64>, len: usize, src: &[u64], n: usize) {
+    let words = (len + n).div_ceil(64);
+    dst.resize(words, 0);
+    let shift = len % 64;
+    for (k, &w) in src.iter().enumerate().take(n.div_ceil(64)) {
+        let i = len / 64 + k;
+        dst[i] |= w << shift;
+        if shift != 0 && i + 1 < words {
+            dst[i + 1] |= w >> (64 - shift);
         }
     }
 }
@@ -530,51 +791,12 @@ fn codes_array(codes: Vec<[u8; 18]>, path: &Path) -> Result<StringArray> {
 /// file's count cannot make spotcheck reserve absurd memory; bigger frames simply grow).
 const MAX_ROWS_HINT: u64 = 100_000_000;
 
-impl FrameVecs {
-    fn with_capacity(n: usize) -> FrameVecs {
-        FrameVecs {
-            district: Vec::with_capacity(n),
-            tier: Vec::with_capacity(n),
-            credit_class: Vec::with_capacity(n),
-            market_ratio: Vec::with_capacity(n),
-            market_max_per_year: Vec::with_capacity(n),
-            eco_ratio: Vec::with_capacity(n),
-            eco_max_per_year: Vec::with_capacity(n),
-            risk_score: OptionalF64s::with_capacity(n),
-        }
-    }
-
-    /// Appends the rows of another batch.
-    fn append(&mut self, mut o: FrameVecs) {
-        self.district.append(&mut o.district);
-        self.tier.append(&mut o.tier);
-        self.credit_class.append(&mut o.credit_class);
-        self.market_ratio.append(&mut o.market_ratio);
-        self.market_max_per_year.append(&mut o.market_max_per_year);
-        self.eco_ratio.append(&mut o.eco_ratio);
-        self.eco_max_per_year.append(&mut o.eco_max_per_year);
-        self.risk_score.append(&o.risk_score);
-    }
-
-    /// Keeps the rows whose `keep` is true.
-    fn retain(&mut self, keep: &[bool]) {
-        fn by<T>(v: &mut Vec<T>, keep: &[bool]) {
-            let mut k = keep.iter();
-            v.retain(|_| *k.next().unwrap_or(&true));
-        }
-        by(&mut self.district, keep);
-        by(&mut self.tier, keep);
-        by(&mut self.credit_class, keep);
-        by(&mut self.market_ratio, keep);
-        by(&mut self.market_max_per_year, keep);
-        by(&mut self.eco_ratio, keep);
-        by(&mut self.eco_max_per_year, keep);
-        self.risk_score.retain(keep);
-    }
-}
-
-#[derive(Default)]
+/// The frame's columns as they are read: one slot per row of the file (a row that fails leaves
+/// its slot, removed once the file is read). Sized ahead from the row count the file records:
+/// the numeric columns then start as zeroed pages that the parsing threads fill in place, each
+/// batch its own slots (no per-batch copy, each page first touched by the thread that fills it).
 struct FrameVecs {
+    codes: Vec<[u8; 18]>,
     district: Vec<u32>,
     tier: Vec<Tier>,
     credit_class: Vec<Option<CreditClass>>,
@@ -582,7 +804,143 @@ struct FrameVecs {
     market_max_per_year: Vec<u32>,
     eco_ratio: Vec<f64>,
     eco_max_per_year: Vec<u32>,
-    risk_score: OptionalF64s,
+    /// The risk score, 0 where there is none (which rows have one: `FrameAcc::risk_present`).
+    risk: Vec<f64>,
+}
+
+/// Mutable views of consecutive slots of the frame's columns.
+struct FrameSlots<'a> {
+    codes: &'a mut [[u8; 18]],
+    district: &'a mut [u32],
+    tier: &'a mut [Tier],
+    credit_class: &'a mut [Option<CreditClass>],
+    market_ratio: &'a mut [f64],
+    market_max_per_year: &'a mut [u32],
+    eco_ratio: &'a mut [f64],
+    eco_max_per_year: &'a mut [u32],
+    risk: &'a mut [f64],
+}
+
+impl<'a> FrameSlots<'a> {
+    /// The first `n` slots and the rest.
+    fn split_at(self, n: usize) -> (FrameSlots<'a>, FrameSlots<'a>) {
+        let (codes, codes_b) = self.codes.split_at_mut(n);
+        let (district, district_b) = self.district.split_at_mut(n);
+        let (tier, tier_b) = self.tier.split_at_mut(n);
+        let (credit_class, credit_class_b) = self.credit_class.split_at_mut(n);
+        let (market_ratio, market_ratio_b) = self.market_ratio.split_at_mut(n);
+        let (market_max_per_year, market_max_per_year_b) = self.market_max_per_year.split_at_mut(n);
+        let (eco_ratio, eco_ratio_b) = self.eco_ratio.split_at_mut(n);
+        let (eco_max_per_year, eco_max_per_year_b) = self.eco_max_per_year.split_at_mut(n);
+        let (risk, risk_b) = self.risk.split_at_mut(n);
+        (
+            FrameSlots {
+                codes,
+                district,
+                tier,
+                credit_class,
+                market_ratio,
+                market_max_per_year,
+                eco_ratio,
+                eco_max_per_year,
+                risk,
+            },
+            FrameSlots {
+                codes: codes_b,
+                district: district_b,
+                tier: tier_b,
+                credit_class: credit_class_b,
+                market_ratio: market_ratio_b,
+                market_max_per_year: market_max_per_year_b,
+                eco_ratio: eco_ratio_b,
+                eco_max_per_year: eco_max_per_year_b,
+                risk: risk_b,
+            },
+        )
+    }
+}
+
+impl FrameVecs {
+    /// Room for `n` slots: the numeric columns as `n` blank slots of zeroed memory (untouched
+    /// until a parsing thread writes them), the small ones (a byte a row) empty, grown by
+    /// [`FrameVecs::grow_to`] as rows come (a damaged row count then costs no memory).
+    fn with_len(n: usize) -> FrameVecs {
+        FrameVecs {
+            codes: vec![[0; 18]; n],
+            district: vec![0; n],
+            tier: Vec::with_capacity(n),
+            credit_class: Vec::with_capacity(n),
+            market_ratio: vec![0.0; n],
+            market_max_per_year: vec![0; n],
+            eco_ratio: vec![0.0; n],
+            eco_max_per_year: vec![0; n],
+            risk: vec![0.0; n],
+        }
+    }
+
+    /// Blank slots up to `n` in every column (more rows than the file recorded, or than fit
+    /// in the room made).
+    fn grow_to(&mut self, n: usize) {
+        fn to<T: Clone>(v: &mut Vec<T>, n: usize, blank: T) {
+            if v.len() < n {
+                v.resize(n, blank);
+            }
+        }
+        to(&mut self.codes, n, [0; 18]);
+        to(&mut self.district, n, 0);
+        to(&mut self.tier, n, Tier::ALL[0]);
+        to(&mut self.credit_class, n, None);
+        to(&mut self.market_ratio, n, 0.0);
+        to(&mut self.market_max_per_year, n, 0);
+        to(&mut self.eco_ratio, n, 0.0);
+        to(&mut self.eco_max_per_year, n, 0);
+        to(&mut self.risk, n, 0.0);
+    }
+
+    /// Drops the slots from `n` on (rows the file recorded but did not hold: blank rows).
+    fn truncate(&mut self, n: usize) {
+        self.codes.truncate(n);
+        self.district.truncate(n);
+        self.tier.truncate(n);
+        self.credit_class.truncate(n);
+        self.market_ratio.truncate(n);
+        self.market_max_per_year.truncate(n);
+        self.eco_ratio.truncate(n);
+        self.eco_max_per_year.truncate(n);
+        self.risk.truncate(n);
+    }
+
+    /// The slots of `range`, to be filled.
+    fn slots(&mut self, range: std::ops::Range<usize>) -> FrameSlots<'_> {
+        FrameSlots {
+            codes: &mut self.codes[range.clone()],
+            district: &mut self.district[range.clone()],
+            tier: &mut self.tier[range.clone()],
+            credit_class: &mut self.credit_class[range.clone()],
+            market_ratio: &mut self.market_ratio[range.clone()],
+            market_max_per_year: &mut self.market_max_per_year[range.clone()],
+            eco_ratio: &mut self.eco_ratio[range.clone()],
+            eco_max_per_year: &mut self.eco_max_per_year[range.clone()],
+            risk: &mut self.risk[range],
+        }
+    }
+
+    /// Keeps the slots whose `keep` is true.
+    fn retain(&mut self, keep: &[bool]) {
+        fn by<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| *k.next().unwrap_or(&true));
+        }
+        by(&mut self.codes, keep);
+        by(&mut self.district, keep);
+        by(&mut self.tier, keep);
+        by(&mut self.credit_class, keep);
+        by(&mut self.market_ratio, keep);
+        by(&mut self.market_max_per_year, keep);
+        by(&mut self.eco_ratio, keep);
+        by(&mut self.eco_max_per_year, keep);
+        by(&mut self.risk, keep);
+    }
 }
 
 fn field(c: &Col, lang: Lang, t: DataType) -> Field {

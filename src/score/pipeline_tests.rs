@@ -374,3 +374,133 @@ fn blank_names_of_a_parquet_or_arrow_frame_read_back_blank() {
     frame.fetch_names((0..n).rev()).unwrap();
     assert!((0..n).all(|i| frame.name(i) == want(i)));
 }
+
+#[test]
+fn a_parquet_frame_read_column_by_column_equals_the_row_by_row_reading() {
+    // A Parquet frame's batches whose cells are all valid are read column by column straight
+    // into the frame's slots; a batch with a rejected row is read row by row and its failed
+    // rows' slots removed afterwards. The same table as Arrow IPC (no dictionaries: always row
+    // by row) must give the same frame unit for unit, the same names and the same rejects.
+    use arrow::array::{Float64Array, StringArray};
+    let dir = tempfile::tempdir().unwrap();
+    let mut reader =
+        EnterpriseReader::open(&sample("enterprises.csv"), &ReadOptions::default()).unwrap();
+    let mut batches = Vec::new();
+    while let Some(b) = reader.next_batch(&mut Rejects::new(false)).unwrap() {
+        batches.push(
+            score_batch(&b, None, None, &Policy::default())
+                .unwrap()
+                .to_record_batch(Lang::En)
+                .unwrap(),
+        );
+    }
+    let all = concat_batches(&batches[0].schema(), &batches).unwrap();
+    let n = all.num_rows();
+    assert!(n > 2600);
+    let at = |c: &str| all.schema().index_of(c).unwrap();
+    let strings = |c: &str| {
+        let a = all
+            .column(at(c))
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        (0..n)
+            .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+            .collect::<Vec<_>>()
+    };
+    let floats = |c: &str| {
+        let a = all
+            .column(at(c))
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        (0..n)
+            .map(|i| (!a.is_null(i)).then(|| a.value(i)))
+            .collect::<Vec<_>>()
+    };
+    let (mut uscc, mut district, mut ratio, mut risk) = (
+        strings("uscc"),
+        strings("district"),
+        floats("market_ratio"),
+        floats("risk_score"),
+    );
+    // Rejects in the batches of rows 300..600 and 1 200..1 500; rows 1 800..2 100 have risk
+    // scores missing but nothing rejected; row 2 500 repeats the code of row 10.
+    ratio[305] = Some(1.5);
+    district[310] = None;
+    uscc[1_499] = Some("not a code".into());
+    uscc[2_500] = uscc[10].clone();
+    for (i, r) in risk.iter_mut().enumerate() {
+        *r = (!(1_800..2_100).contains(&i) || i % 3 != 0).then_some(i as f64 / 10.0);
+    }
+    let mut cols = all.columns().to_vec();
+    cols[at("uscc")] = std::sync::Arc::new(StringArray::from(uscc));
+    cols[at("district")] = std::sync::Arc::new(StringArray::from(district));
+    cols[at("market_ratio")] = std::sync::Arc::new(Float64Array::from(ratio));
+    cols[at("risk_score")] = std::sync::Arc::new(Float64Array::from(risk.clone()));
+    let all = RecordBatch::try_new(all.schema(), cols).unwrap();
+    let wopts = crate::table::WriteOptions {
+        row_group_rows: 700,
+        ..Default::default()
+    };
+    let read = |ext: &str| {
+        let path = dir.path().join(format!("scored.{ext}"));
+        let mut w = crate::table::create(&path, all.schema(), &wopts).unwrap();
+        w.write(&all).unwrap();
+        w.finish().unwrap();
+        // Batches of 300 rows: rounds of several batches, some read each way.
+        let opts = ReadOptions {
+            batch_rows: 300,
+            ..ReadOptions::default()
+        };
+        let mut rejects = Rejects::new(false);
+        let (mut frame, counts) =
+            crate::sample::io::read_frame(&path, &opts, &mut rejects).unwrap();
+        frame.fetch_names(0..frame.len()).unwrap();
+        let rejected: Vec<(u64, &'static str)> =
+            rejects.items().iter().map(|r| (r.row, r.reason)).collect();
+        (frame, counts, rejected)
+    };
+    let (pq, pq_counts, pq_rejects) = read("parquet");
+    let (ipc, ipc_counts, ipc_rejects) = read("arrow");
+    assert_eq!(
+        pq_rejects,
+        [
+            (306, "NUMBER_INVALID"),
+            (311, "VALUE_MISSING"),
+            (1_500, "USCC_MALFORMED"),
+            (2_501, "USCC_DUPLICATE"),
+        ]
+    );
+    assert_eq!(pq_rejects, ipc_rejects);
+    assert_eq!(
+        (pq_counts.read, pq_counts.accepted),
+        (n as u64, n as u64 - 4)
+    );
+    assert_eq!(
+        (ipc_counts.read, ipc_counts.accepted),
+        (pq_counts.read, pq_counts.accepted)
+    );
+    assert_eq!(pq.len(), n - 4);
+    for i in 0..pq.len() {
+        assert_eq!(pq.unit(i), ipc.unit(i), "unit {i}");
+    }
+    // Unit i is the i-th row kept: the risk scores (present or not) follow their rows across
+    // the removed slots.
+    let row_of = |i: usize| {
+        let mut row = i;
+        for k in [305, 310, 1_499, 2_500] {
+            if row >= k {
+                row += 1;
+            }
+        }
+        row
+    };
+    for i in 0..pq.len() {
+        assert_eq!(pq.risk_score.get(i), risk[row_of(i)], "unit {i}");
+        assert_eq!(pq.uscc(i), ipc.uscc(i));
+    }
+    assert_eq!(row_of(1_797), 1_800);
+    assert_eq!(pq.risk_score.get(1_797), None);
+    assert_eq!(pq.risk_score.get(1_798), Some(180.1));
+}

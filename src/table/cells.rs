@@ -115,6 +115,13 @@ impl<T: Copy> EnumColumn<T> {
         })
     }
 
+    /// For a dictionary array: its keys and, per dictionary value, `None` when blank, else the
+    /// parsed value (`None` inside when the text is not valid) — what [`EnumColumn::get`] looks
+    /// up, for callers that go through a whole column at once. `None` for any other array.
+    pub fn coded(&self) -> Option<(&arrow::array::Int32Array, &[Option<Option<T>>])> {
+        self.coded.as_ref().map(|(k, p)| (k, p.as_slice()))
+    }
+
     /// Cell `i`: `None` when null or blank, else its value, or its trimmed text when that is
     /// not a valid value (for the rejects file).
     #[inline]
