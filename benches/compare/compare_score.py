@@ -4,8 +4,10 @@ than DuckDB).
 
 Runs `spotcheck score ENTERPRISES --emissions EMISSIONS --no-model`, the pyarrow floor
 (floor_pyarrow.py, on spotcheck's output; its own clock, which leaves out starting Python and
-loading the output table), score_polars.py and score_duckdb.py, each RUNS times (best run counts;
-the others as whole processes, wall clock), prints the times and ratios, then checks that polars
+loading the output table), score_polars.py and score_duckdb.py, RUNS rounds of one run each, in
+turn (this machine's speed drifts by 20 % within minutes, so the tools take turns rather than one
+tool's runs coming all together); prints every run, the ratios of each round (runs minutes apart
+from each other, the fairest pairs) and those of the best runs; then checks that polars
 and DuckDB agree with spotcheck on every row (pe_air, pe_water, pe_total, env_tax_cny to 1e-9
 relative, emission band, level, market_ratio, eco_ratio, positive_list, risk_score and the
 reasons) so the comparison is fair. A benchmark, not part of CI.
@@ -28,18 +30,15 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 
 
-def timed(cmd, runs, label, own_clock=None):
-    best = None
-    for r in range(runs):
-        load = os.getloadavg()[0]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        t = time.perf_counter() - start
-        if own_clock:
-            t = float(re.search(own_clock, done.stdout).group(1))
-        print(f"   {label} run {r + 1}: {t:.2f} s (load {load:.2f})")
-        best = t if best is None else min(best, t)
-    return best
+def timed_once(cmd, label, r, own_clock=None):
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    t = time.perf_counter() - start
+    if own_clock:
+        t = float(re.search(own_clock, done.stdout).group(1))
+    print(f"   {label} run {r + 1}: {t:.2f} s (load {load:.2f})")
+    return t
 
 
 def agree(ours: Path, theirs: Path, sample_rows: int, who: str) -> bool:
@@ -92,19 +91,28 @@ def main():
     ours = out / "scored-spotcheck.parquet"
     import duckdb
     print(f"== {a.enterprises} + {a.emissions} (polars {pl.__version__}, duckdb {duckdb.__version__}, {os.cpu_count()} cores)")
-    t = {}
-    if "spotcheck" in only or not ours.exists():
-        t["spotcheck"] = timed([a.bin, "score", a.enterprises, "--emissions", a.emissions, "--no-model", "-q", "-o", str(ours)], a.runs, "spotcheck")
-    if "floor" in only:
-        t["floor"] = timed([sys.executable, str(HERE / "floor_pyarrow.py"), a.enterprises, a.emissions, str(ours), str(out / "floor.parquet")], a.runs, "pyarrow floor", r"floor: ([0-9.]+) s")
     peers = {"polars": "score_polars.py", "duckdb": "score_duckdb.py"}
+    cmds = {}
+    if "spotcheck" in only or not ours.exists():
+        cmds["spotcheck"] = ([a.bin, "score", a.enterprises, "--emissions", a.emissions, "--no-model", "-q", "-o", str(ours)], "spotcheck", None)
+    if "floor" in only:
+        cmds["floor"] = ([sys.executable, str(HERE / "floor_pyarrow.py"), a.enterprises, a.emissions, str(ours), str(out / "floor.parquet")], "pyarrow floor", r"floor: ([0-9.]+) s")
     for who, script in peers.items():
         if who in only:
-            t[who] = timed([sys.executable, str(HERE / script), a.enterprises, a.emissions, str(out / f"scored-{who}.parquet")], a.runs, who)
+            cmds[who] = ([sys.executable, str(HERE / script), a.enterprises, a.emissions, str(out / f"scored-{who}.parquet")], who, None)
+    runs = {k: [] for k in cmds}
+    for r in range(a.runs):
+        for k, (cmd, label, clock) in cmds.items():
+            runs[k].append(timed_once(cmd, label, r, clock))
+        if "spotcheck" in runs:
+            line = ", ".join(f"{who} / spotcheck = {runs[who][r] / runs['spotcheck'][r]:.2f}" for who in ["floor", "polars", "duckdb"] if who in runs)
+            if line:
+                print(f"   round {r + 1}: {line}")
+    t = {k: min(v) for k, v in runs.items()}
     if "spotcheck" in t:
         for who in ["floor", "polars", "duckdb"]:
             if who in t:
-                print(f"   spotcheck {t['spotcheck']:.2f} s, {who} {t[who]:.2f} s: {who} / spotcheck = {t[who] / t['spotcheck']:.2f}")
+                print(f"   best runs: spotcheck {t['spotcheck']:.2f} s, {who} {t[who]:.2f} s: {who} / spotcheck = {t[who] / t['spotcheck']:.2f}")
     ok = all(agree(ours, out / f"scored-{who}.parquet", 5, who) for who in peers if who in only)
     sys.exit(0 if ok else 1)
 
