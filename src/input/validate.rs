@@ -403,7 +403,15 @@ pub(crate) fn num_cell(
     };
     match n.get(i) {
         Num::Null => Ok(None),
-        Num::Value(v) if v >= 0.0 => Ok(Some(v)),
+        Num::Value(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        // NaN and infinities arrive only in typed (Parquet, Arrow) columns: text never parses
+        // to them (`parse_number`). Neither is a number a bureau means.
+        Num::Value(v) if !v.is_finite() => Err(CellError {
+            col,
+            value: v.to_string(),
+            reason: reason::NUMBER_INVALID,
+            detail: "expected a number".into(),
+        }),
         Num::Value(v) => Err(CellError {
             col,
             value: v.to_string(),
@@ -631,8 +639,10 @@ fn parse_batch_with(
         fn nums(c: &Option<NumColumn>, col: Option<usize>, n: usize) -> Option<Vec<Option<f64>>> {
             match (c, col) {
                 (Some(NumColumn::Float(a)), Some(_)) => {
-                    // NaN fails too, as in `num_cell` (`v >= 0.0` is false for it).
-                    if a.iter().any(|x| x.is_some_and(|x| x.is_nan() || x < 0.0)) {
+                    // As `num_cell`: NaN, infinities and negative numbers fail.
+                    if a.iter()
+                        .any(|x| x.is_some_and(|x| !x.is_finite() || x < 0.0))
+                    {
                         return None;
                     }
                     Some(a.iter().collect())
@@ -1298,6 +1308,74 @@ mod tests {
             let (fast, rows) = (finish(true), finish(false));
             assert_eq!(fast, rows);
         }
+    }
+
+    /// NaN and infinities in a typed number column (they never come from text) are invalid
+    /// numbers, not accepted values nor "negative" ones; a negative number stays NUMBER_NEGATIVE.
+    #[test]
+    fn nan_and_infinities_in_typed_columns_are_invalid_numbers() {
+        use arrow::array::{Float64Array, StringArray};
+        use arrow::datatypes::{DataType, Field, Schema};
+        let codes = [
+            "91110108EXAMPLE008",
+            "91350100M000100Y43",
+            "91350100M000100Y44",
+            "91350203M0001QAY9B",
+            "91110105MA01ABCD2Y",
+        ];
+        let q = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 5.0];
+        let raw = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("uscc", DataType::Utf8, false),
+                Field::new("name", DataType::Utf8, false),
+                Field::new("district", DataType::Utf8, false),
+                Field::new("tier", DataType::Utf8, false),
+                Field::new("air_q", DataType::Float64, true),
+            ])),
+            vec![
+                Arc::new(StringArray::from(codes.to_vec())),
+                Arc::new(StringArray::from(vec!["甲"; 5])),
+                Arc::new(StringArray::from(vec!["110108"; 5])),
+                Arc::new(StringArray::from(vec!["none"; 5])),
+                Arc::new(Float64Array::from(q.to_vec())),
+            ],
+        )
+        .unwrap();
+        let map = ColumnMap::resolve(
+            &raw.schema(),
+            ent::ALL,
+            ent::REQUIRED,
+            Path::new("e.parquet"),
+        )
+        .unwrap();
+        let mut rejects = Rejects::new(false);
+        let mut seen = CodeSet::new();
+        let b = validate_batch(
+            &raw,
+            &map,
+            1,
+            "e.parquet",
+            Path::new("e.parquet"),
+            &mut seen,
+            &mut rejects,
+        )
+        .unwrap();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.air[0].q, Some(5.0));
+        let got: Vec<(u64, &str, &str, &str)> = rejects
+            .items()
+            .iter()
+            .map(|r| (r.row, r.column.as_str(), r.value.as_str(), r.reason))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "air_q", "NaN", reason::NUMBER_INVALID),
+                (2, "air_q", "inf", reason::NUMBER_INVALID),
+                (3, "air_q", "-inf", reason::NUMBER_INVALID),
+                (4, "air_q", "-1", reason::NUMBER_NEGATIVE),
+            ]
+        );
     }
 
     #[test]
