@@ -1103,21 +1103,17 @@ mod tests {
     use crate::schema::{CreditClass, Tier};
 
     fn run(headers: &[&str], rows: &[Vec<Option<&str>>]) -> (EnterpriseBatch, Rejects) {
-        let raw = text_batch(headers, rows);
+        run_batch(&text_batch(headers, rows), "e.csv")
+    }
+
+    /// Validates one batch read from `file` (first row 1).
+    fn run_batch(raw: &RecordBatch, file: &str) -> (EnterpriseBatch, Rejects) {
         let map =
-            ColumnMap::resolve(&raw.schema(), ent::ALL, ent::REQUIRED, Path::new("e.csv")).unwrap();
+            ColumnMap::resolve(&raw.schema(), ent::ALL, ent::REQUIRED, Path::new(file)).unwrap();
         let mut rejects = Rejects::new(false);
         let mut seen = CodeSet::new();
-        let b = validate_batch(
-            &raw,
-            &map,
-            1,
-            "e.csv",
-            Path::new("e.csv"),
-            &mut seen,
-            &mut rejects,
-        )
-        .unwrap();
+        let b =
+            validate_batch(raw, &map, 1, file, Path::new(file), &mut seen, &mut rejects).unwrap();
         (b, rejects)
     }
 
@@ -1341,25 +1337,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let map = ColumnMap::resolve(
-            &raw.schema(),
-            ent::ALL,
-            ent::REQUIRED,
-            Path::new("e.parquet"),
-        )
-        .unwrap();
-        let mut rejects = Rejects::new(false);
-        let mut seen = CodeSet::new();
-        let b = validate_batch(
-            &raw,
-            &map,
-            1,
-            "e.parquet",
-            Path::new("e.parquet"),
-            &mut seen,
-            &mut rejects,
-        )
-        .unwrap();
+        let (b, rejects) = run_batch(&raw, "e.parquet");
         assert_eq!(b.len(), 1);
         assert_eq!(b.air[0].q, Some(5.0));
         let got: Vec<(u64, &str, &str, &str)> = rejects

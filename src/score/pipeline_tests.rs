@@ -306,18 +306,7 @@ fn blank_names_of_a_parquet_or_arrow_frame_read_back_blank() {
     // the file had changed: reading the name column alone skipped those rows as blank rows).
     let dir = tempfile::tempdir().unwrap();
     let opts = ReadOptions::default();
-    let mut rejects = Rejects::new(false);
-    let mut reader = EnterpriseReader::open(&sample("enterprises.csv"), &opts).unwrap();
-    let mut batches = Vec::new();
-    while let Some(b) = reader.next_batch(&mut rejects).unwrap() {
-        batches.push(
-            score_batch(&b, None, None, &Policy::default())
-                .unwrap()
-                .to_record_batch(Lang::En)
-                .unwrap(),
-        );
-    }
-    let all = concat_batches(&batches[0].schema(), &batches).unwrap();
+    let all = scored_sample();
     let n = all.num_rows();
     let name_at = all.schema().index_of("name").unwrap();
     let names: Vec<Option<String>> = (0..n)
@@ -383,18 +372,7 @@ fn a_parquet_frame_read_column_by_column_equals_the_row_by_row_reading() {
     // by row) must give the same frame unit for unit, the same names and the same rejects.
     use arrow::array::{Float64Array, StringArray};
     let dir = tempfile::tempdir().unwrap();
-    let mut reader =
-        EnterpriseReader::open(&sample("enterprises.csv"), &ReadOptions::default()).unwrap();
-    let mut batches = Vec::new();
-    while let Some(b) = reader.next_batch(&mut Rejects::new(false)).unwrap() {
-        batches.push(
-            score_batch(&b, None, None, &Policy::default())
-                .unwrap()
-                .to_record_batch(Lang::En)
-                .unwrap(),
-        );
-    }
-    let all = concat_batches(&batches[0].schema(), &batches).unwrap();
+    let all = scored_sample();
     let n = all.num_rows();
     assert!(n > 2600);
     let at = |c: &str| all.schema().index_of(c).unwrap();
@@ -503,4 +481,20 @@ fn a_parquet_frame_read_column_by_column_equals_the_row_by_row_reading() {
     assert_eq!(row_of(1_797), 1_800);
     assert_eq!(pq.risk_score.get(1_797), None);
     assert_eq!(pq.risk_score.get(1_798), Some(180.1));
+}
+
+/// The bundled sample's enterprises scored (no emissions, no model, English), as one batch.
+fn scored_sample() -> RecordBatch {
+    let mut reader =
+        EnterpriseReader::open(&sample("enterprises.csv"), &ReadOptions::default()).unwrap();
+    let mut batches = Vec::new();
+    while let Some(b) = reader.next_batch(&mut Rejects::new(false)).unwrap() {
+        batches.push(
+            score_batch(&b, None, None, &Policy::default())
+                .unwrap()
+                .to_record_batch(Lang::En)
+                .unwrap(),
+        );
+    }
+    concat_batches(&batches[0].schema(), &batches).unwrap()
 }
