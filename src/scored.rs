@@ -25,7 +25,7 @@ use crate::schema::{
 use crate::score::ScoredBatch;
 use crate::score::reasons::Reasons;
 use crate::table::ReadOptions;
-use crate::table::cells::Memo;
+use crate::table::cells::{Memo, Num, NumColumn};
 use crate::{Error, Result};
 
 pub use crate::score::labels::{credit_reasons_label, level_label, unknown_level_label};
@@ -513,7 +513,8 @@ impl ScoredTable {
         })
     }
 
-    /// A numeric column: cast directly when numeric (exact), parsed when text.
+    /// A numeric column, read as every input's numbers are (`NumColumn`): cast directly when
+    /// numeric (exact), parsed when text; NaN, infinities and text that is no number are errors.
     fn numbers(
         &self,
         batch: &RecordBatch,
@@ -523,14 +524,15 @@ impl ScoredTable {
         let Some(a) = self.column(batch, col) else {
             return Ok(None);
         };
-        if a.data_type().is_numeric() {
-            let c = cast(a.as_ref(), &DataType::Float64).map_err(|e| self.arrow_err(e))?;
-            let f = c.as_any().downcast_ref::<Float64Array>().cloned();
-            return Ok(f.map(|f| f.iter().collect()));
-        }
-        self.parse_text(batch, first_row, col, "a number", |s| {
-            s.trim().parse::<f64>().ok()
-        })
+        let n = NumColumn::new(a, &self.path)?;
+        (0..a.len())
+            .map(|i| match n.get(i) {
+                Num::Null => Ok(None),
+                Num::Value(v) => Ok(Some(v)),
+                Num::Bad(s) => Err(self.bad(first_row + i as u64, col, s, "a number")),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 
     /// A required column with no null.

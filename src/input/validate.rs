@@ -403,15 +403,7 @@ pub(crate) fn num_cell(
     };
     match n.get(i) {
         Num::Null => Ok(None),
-        Num::Value(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-        // NaN and infinities arrive only in typed (Parquet, Arrow) columns: text never parses
-        // to them (`parse_number`). Neither is a number a bureau means.
-        Num::Value(v) if !v.is_finite() => Err(CellError {
-            col,
-            value: v.to_string(),
-            reason: reason::NUMBER_INVALID,
-            detail: "expected a number".into(),
-        }),
+        Num::Value(v) if v >= 0.0 => Ok(Some(v)),
         Num::Value(v) => Err(CellError {
             col,
             value: v.to_string(),

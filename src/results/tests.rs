@@ -436,3 +436,52 @@ fn results_batch_writes_a_table_that_reads_back_to_the_same_rows() {
         "{text}"
     );
 }
+
+/// A typed (Parquet) penalty that is NaN or infinite is rejected as an invalid number, as text
+/// that is no number would be, and the other rows are read.
+#[test]
+fn nan_and_infinite_penalties_in_a_typed_file_are_rejected() {
+    use crate::input::enterprise::reason;
+    use crate::results::io::{read_results, results_batch};
+    use crate::table::{ReadOptions, Rejects, WriteOptions, create};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "uscc,month,department,inspected_on,result,penalty_cny\n\
+         91110101MAE7DD8M66,2026-12,market,2026-12-15,no_problem,\n\
+         91110105MANKE694X1,2026-12,ecology,2026-12-20,problem_corrected,1\n\
+         91110108MA7GNG6X10,2026-12,market,2026-12-31,closed,0\n",
+    )
+    .unwrap();
+    let all = |_: crate::sample::Month, _: crate::schema::Department, _: &[u8; 18]| true;
+    let read = |p: &std::path::Path| {
+        let mut rejects = Rejects::new(false);
+        let (rows, counts) = read_results(p, &ReadOptions::default(), &mut rejects, &all).unwrap();
+        (rows, counts, rejects)
+    };
+    let (mut rows, counts, _) = read(&input);
+    assert_eq!((counts.read, counts.rejected), (3, 0));
+    rows[0].penalty_cny = Some(f64::NAN);
+    rows[1].penalty_cny = Some(f64::INFINITY);
+    let typed = dir.path().join("typed.parquet");
+    let batch = results_batch(&rows).unwrap();
+    let mut w = create(&typed, batch.schema(), &WriteOptions::default()).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    let (back, counts, rejects) = read(&typed);
+    assert_eq!((counts.read, counts.rejected), (3, 2));
+    assert_eq!(back, rows[2..]);
+    let got: Vec<(u64, &str, &str, &str)> = rejects
+        .items()
+        .iter()
+        .map(|r| (r.row, r.column.as_str(), r.value.as_str(), r.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "penalty_cny", "NaN", reason::NUMBER_INVALID),
+            (2, "penalty_cny", "inf", reason::NUMBER_INVALID),
+        ]
+    );
+}

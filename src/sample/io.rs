@@ -463,7 +463,12 @@ impl Typed<'_> {
         }
         risk_present.fill(0);
         match self.risk {
-            Some(NumColumn::Float(a)) if a.len() == n && a.null_count() == 0 => {
+            // NaN and infinities read as no score (`NumColumn::get`), as text that is no number.
+            Some(NumColumn::Float(a))
+                if a.len() == n
+                    && a.null_count() == 0
+                    && a.values().iter().all(|v| v.is_finite()) =>
+            {
                 s.risk.copy_from_slice(a.values());
                 risk_present.fill(u64::MAX);
                 if !n.is_multiple_of(64)

@@ -701,6 +701,57 @@ fn reading_back_reports_what_is_wrong() {
         }
         other => panic!("{other:?}"),
     }
+    // A NaN risk score in a typed column, and "inf" as text, are not numbers.
+    let idx = b.schema().index_of("risk_score").unwrap();
+    let mut scores: Vec<Option<f64>> = cols_f64(&b, idx);
+    scores[2] = Some(f64::NAN);
+    let mut cols = b.columns().to_vec();
+    cols[idx] = Arc::new(Float64Array::from(scores));
+    let bad = RecordBatch::try_new(b.schema(), cols.clone()).unwrap();
+    match ScoredRows::from_record_batch(&bad, std::path::Path::new("scored.parquet"), 1) {
+        Err(Error::BadValue {
+            row, column, value, ..
+        }) => assert_eq!(
+            (row, column.as_str(), value.as_str()),
+            (3, "risk_score", "NaN")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut text: Vec<Option<String>> = cols_f64(&b, idx)
+        .iter()
+        .map(|v| v.map(|v| v.to_string()))
+        .collect();
+    text[4] = Some(" inf ".into());
+    let mut fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields[idx] = Field::new("risk_score", DataType::Utf8, true);
+    cols[idx] = Arc::new(StringArray::from(text));
+    let bad = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+    match ScoredRows::from_record_batch(&bad, path, 1) {
+        Err(Error::BadValue {
+            row, column, value, ..
+        }) => assert_eq!(
+            (row, column.as_str(), value.as_str()),
+            (5, "risk_score", "inf")
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A Float64 column's cells.
+fn cols_f64(b: &RecordBatch, idx: usize) -> Vec<Option<f64>> {
+    let a = b
+        .column(idx)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    (0..a.len())
+        .map(|i| (!a.is_null(i)).then(|| a.value(i)))
+        .collect()
 }
 
 #[test]

@@ -411,6 +411,9 @@ fn a_parquet_frame_read_column_by_column_equals_the_row_by_row_reading() {
     for (i, r) in risk.iter_mut().enumerate() {
         *r = (!(1_800..2_100).contains(&i) || i % 3 != 0).then_some(i as f64 / 10.0);
     }
+    // A NaN and an infinite score in a batch with nothing rejected read as no score.
+    risk[2_250] = Some(f64::NAN);
+    risk[2_260] = Some(f64::NEG_INFINITY);
     let mut cols = all.columns().to_vec();
     cols[at("uscc")] = std::sync::Arc::new(StringArray::from(uscc));
     cols[at("district")] = std::sync::Arc::new(StringArray::from(district));
@@ -475,12 +478,16 @@ fn a_parquet_frame_read_column_by_column_equals_the_row_by_row_reading() {
         row
     };
     for i in 0..pq.len() {
-        assert_eq!(pq.risk_score.get(i), risk[row_of(i)], "unit {i}");
+        let want = risk[row_of(i)].filter(|r| r.is_finite());
+        assert_eq!(pq.risk_score.get(i), want, "unit {i}");
         assert_eq!(pq.uscc(i), ipc.uscc(i));
     }
     assert_eq!(row_of(1_797), 1_800);
     assert_eq!(pq.risk_score.get(1_797), None);
     assert_eq!(pq.risk_score.get(1_798), Some(180.1));
+    assert_eq!(row_of(2_247), 2_250);
+    assert_eq!(pq.risk_score.get(2_247), None);
+    assert_eq!(pq.risk_score.get(2_248), Some(225.1));
 }
 
 /// The bundled sample's enterprises scored (no emissions, no model, English), as one batch.

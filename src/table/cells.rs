@@ -178,7 +178,10 @@ impl NumColumn {
         }
     }
 
-    /// The cell as a number.
+    /// The cell as a number. NaN and the infinities, which only typed (Parquet, Arrow) columns
+    /// can hold, are not numbers a bureau means: they come back as `Num::Bad("NaN")`,
+    /// `Num::Bad("inf")` or `Num::Bad("-inf")`, as text that does not parse would, so every reader
+    /// rejects them the same way whatever the file's format.
     #[inline]
     pub fn get(&self, i: usize) -> Num<'_> {
         match self {
@@ -186,7 +189,7 @@ impl NumColumn {
                 if a.is_null(i) {
                     Num::Null
                 } else {
-                    Num::Value(a.value(i))
+                    finite(a.value(i))
                 }
             }
             NumColumn::Text(t) => match t.get(i) {
@@ -197,6 +200,20 @@ impl NumColumn {
                 },
             },
         }
+    }
+}
+
+/// A typed cell's value, or the text that stands for it when it is NaN or infinite.
+#[inline]
+fn finite(v: f64) -> Num<'static> {
+    if v.is_finite() {
+        Num::Value(v)
+    } else if v.is_nan() {
+        Num::Bad("NaN")
+    } else if v > 0.0 {
+        Num::Bad("inf")
+    } else {
+        Num::Bad("-inf")
     }
 }
 
@@ -401,8 +418,25 @@ mod tests {
         let t = TextColumn::new(&a, p).unwrap();
         assert_eq!(t.get(0), Some("110108"));
         assert_eq!(t.get(1), None);
-        let a: ArrayRef = Arc::new(Float64Array::from(vec![Some(0.5)]));
-        assert_eq!(NumColumn::new(&a, p).unwrap().get(0), Num::Value(0.5));
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(0.5),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            Some(-0.0),
+            None,
+        ]));
+        let n = NumColumn::new(&a, p).unwrap();
+        let cells: Vec<Num> = (0..6).map(|i| n.get(i)).collect();
+        let want = [
+            Num::Value(0.5),
+            Num::Bad("NaN"),
+            Num::Bad("inf"),
+            Num::Bad("-inf"),
+            Num::Value(-0.0),
+            Num::Null,
+        ];
+        assert_eq!(cells, want);
         assert_eq!(parse_number("NaN"), None);
         assert_eq!(parse_number("1e3"), Some(1000.0));
     }
