@@ -904,10 +904,10 @@ fn order<'a>(
 ) -> Vec<EligibleUnit> {
     let total: usize = chunks.iter().map(Vec::len).sum();
     let per_stratum = total / nstrata.max(1);
-    let bits = if per_stratum < 2048 {
+    let bits = if per_stratum < 512 {
         0
     } else {
-        (per_stratum / 1024).ilog2().min(16)
+        (per_stratum / 256).ilog2().min(18)
     };
     let bucket = |u: &Keyed| {
         let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
@@ -987,8 +987,20 @@ fn order<'a>(
         buckets.push(head);
         rest = tail;
     }
-    buckets.into_par_iter().with_min_len(16).for_each(|b| {
-        b.sort_unstable_by(|x, y| x.key.cmp(&y.key).then_with(|| uscc(x).cmp(uscc(y))));
+    buckets.into_par_iter().with_min_len(64).for_each(|b| {
+        // By key (a plain u64 compare); units with equal keys, which almost never happen, are
+        // then put in code order.
+        b.sort_unstable_by_key(|u| u.key);
+        let mut at = 0;
+        while at + 1 < b.len() {
+            if b[at + 1].key != b[at].key {
+                at += 1;
+                continue;
+            }
+            let end = at + b[at..].iter().take_while(|u| u.key == b[at].key).count();
+            b[at..end].sort_unstable_by(|x, y| uscc(x).cmp(uscc(y)));
+            at = end;
+        }
     });
     out
 }

@@ -560,11 +560,29 @@ impl SampleFrame {
                 ));
             }
         }
-        // Chunks in parallel; the first problem of the first chunk that has one is reported.
+        // Chunks in parallel; the first problem of the first chunk that has one is reported. A
+        // chunk is first checked column by column (the usual case: nothing wrong), and only one
+        // that fails is looked at unit by unit, for the first problem and its message.
         const CHUNK: usize = 1 << 16;
-        let problem = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .find_map_first(|c| (c * CHUNK..n.min((c + 1) * CHUNK)).find_map(|i| self.problem(i)));
+        let offsets = self.uscc.value_offsets();
+        let clean = |r: std::ops::Range<usize>| {
+            let ratio = |v: &[f64]| v[r.clone()].iter().all(|x| (0.0..=1.0).contains(x));
+            (self.uscc.null_count() == 0 || (r.clone()).all(|i| !self.uscc.is_null(i)))
+                && offsets[r.start..=r.end].windows(2).all(|w| w[1] > w[0])
+                && ratio(&self.market_ratio)
+                && ratio(&self.eco_ratio)
+                && self.district[r.clone()]
+                    .iter()
+                    .all(|d| (100_000..=999_999).contains(d))
+        };
+        let problem = (0..n.div_ceil(CHUNK)).into_par_iter().find_map_first(|c| {
+            let r = c * CHUNK..n.min((c + 1) * CHUNK);
+            if clean(r.clone()) {
+                None
+            } else {
+                r.into_iter().find_map(|i| self.problem(i))
+            }
+        });
         match problem {
             Some(e) => Err(e),
             None => Ok(()),

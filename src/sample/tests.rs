@@ -567,6 +567,11 @@ fn bad_frames_and_parameters_are_refused() {
     let mut district = ok.clone();
     district.district = 1101;
     assert!(err(vec![district], &p).contains("6-digit"));
+    let mut empty = ok.clone();
+    empty.uscc = String::new();
+    let other = unit("91110105AAAAAAAA02", 110105, Tier::None, (0.3, 2), (0.2, 2));
+    let e = err(vec![other, empty], &p);
+    assert!(e.contains("an empty code at unit 2"), "{e}");
     let e = err(vec![ok.clone(), ok.clone()], &p);
     assert!(e.contains("appears twice"), "{e}");
     let blank = DrawParams {
