@@ -22,7 +22,7 @@ use crate::input::Counts;
 use crate::input::enterprise::reason;
 use crate::schema::{Col, CreditClass, Department, Lang, Tier, out};
 use crate::table::cells::{EnumColumn, Memo, Num, NumColumn, TextColumn};
-use crate::table::codes::{RepeatFinder, check_key};
+use crate::table::codes::{Grouped, RepeatFinder, check_key};
 use crate::table::read::ColumnFilter;
 use crate::table::{ColumnMap, Format, ReadOptions, Reject, Rejects};
 use crate::{Error, Result, district};
@@ -110,16 +110,45 @@ struct FramePart {
     risk_present: Vec<u64>,
     name: StringArray,
     failed: Vec<(u64, Problem)>,
+    /// The codes of the rows that did not fail, grouped for the repeat finder.
+    codes: Grouped,
 }
 
 /// Parses one batch whose first row has 1-based number `first_row` into `s`, its slots (one per
-/// row; pure apart from writing them: batches are parsed in parallel, each into its own slots).
+/// row; pure apart from writing them: batches are parsed in parallel, each into its own slots),
+/// and groups the codes of its rows that did not fail for the repeat finder, here rather than
+/// on the one thread that adds the parsed batches to the frame.
 fn parse_frame_batch(
     batch: &RecordBatch,
     map: &ColumnMap,
     path: &Path,
     first_row: u64,
-    s: FrameSlots<'_>,
+    mut s: FrameSlots<'_>,
+) -> Result<FramePart> {
+    let mut part = parse_frame_cells(batch, map, path, first_row, &mut s)?;
+    let mut failed = part
+        .failed
+        .iter()
+        .map(|(row, _)| (row - first_row) as usize)
+        .peekable();
+    part.codes = Grouped::new(s.codes.iter().enumerate().filter_map(|(j, c)| {
+        if failed.peek() == Some(&j) {
+            failed.next();
+            None
+        } else {
+            Some(c)
+        }
+    }));
+    Ok(part)
+}
+
+/// The cells of [`parse_frame_batch`].
+fn parse_frame_cells(
+    batch: &RecordBatch,
+    map: &ColumnMap,
+    path: &Path,
+    first_row: u64,
+    s: &mut FrameSlots<'_>,
 ) -> Result<FramePart> {
     // Enum and district columns hold a few distinct texts: each is parsed once per batch.
     let mut districts = Memo::new(district::parse);
@@ -159,7 +188,6 @@ fn parse_frame_batch(
     let mut risk_present = vec![0u64; n.div_ceil(64)];
     // A batch typed as `score` writes it whose cells are all valid (the usual case) goes column
     // by column; otherwise row by row below, which finds the rejects (and writes every slot again).
-    let mut s = s;
     let typed = || -> Option<Typed<'_>> {
         fn num(c: &Option<NumColumn>) -> Option<&Float64Array> {
             match c {
@@ -182,7 +210,7 @@ fn parse_frame_batch(
             risk: rs.as_ref(),
         })
     };
-    if typed().is_some_and(|t| t.fill(&mut s, &mut risk_present)) {
+    if typed().is_some_and(|t| t.fill(s, &mut risk_present)) {
         let name = match &tn {
             Some(t) => t.array().clone(),
             None => StringArray::new_null(n),
@@ -193,6 +221,7 @@ fn parse_frame_batch(
             risk_present,
             name,
             failed: Vec::new(),
+            codes: Grouped::default(),
         });
     }
     // The rows that failed (row, problem), in row order; codes are checked against the other
@@ -346,6 +375,7 @@ fn parse_frame_batch(
         risk_present,
         name,
         failed,
+        codes: Grouped::default(),
     })
 }
 
@@ -557,9 +587,8 @@ pub fn read_frame(
     };
     let per_round = 2 * rayon::current_num_threads();
     // Round k + 1 is parsed (in parallel, each batch into its own slots) while round k, parsed
-    // into the slots `pending_at..written`, is added to the frame.
+    // into the slots before `written`, is added to the frame.
     let mut pending: Vec<FramePart> = Vec::new();
-    let mut pending_at = 0;
     let mut written = 0;
     loop {
         let mut round = Vec::with_capacity(per_round);
@@ -576,9 +605,7 @@ pub fn read_frame(
         }
         let rows: usize = round.iter().map(|(b, _)| b.num_rows()).sum();
         slots.grow_to(written + rows);
-        let (done, mut todo) = slots
-            .slots(pending_at..written + rows)
-            .split_at(written - pending_at);
+        let mut todo = slots.slots(written..written + rows);
         let mut targets = Vec::with_capacity(round.len());
         for (batch, _) in &round {
             let (head, tail) = todo.split_at(batch.num_rows());
@@ -594,19 +621,14 @@ pub fn read_frame(
                     .map(|((batch, first), s)| parse_frame_batch(batch, &map, path, *first, s))
                     .collect::<Result<Vec<FramePart>>>()
             },
-            || acc.add(done.codes, parts),
+            || acc.add(parts),
         );
         pending = parsed?;
-        pending_at = written;
         written += rows;
         // Under --strict the first rejection is an error: every row before the first failure
         // is in the frame once the pending round is added, so the repeats are all known.
         if rejects.is_strict() && pending.iter().any(|p| !p.failed.is_empty()) {
-            acc.add(
-                &slots.codes[pending_at..written],
-                std::mem::take(&mut pending),
-            );
-            pending_at = written;
+            acc.add(std::mem::take(&mut pending));
         }
         if rejects.is_strict() && !acc.failed.is_empty() {
             break;
@@ -729,24 +751,20 @@ struct FrameAcc {
 }
 
 impl FrameAcc {
-    /// Adds parsed batches, in row order; `codes` are the slots they were parsed into (the
-    /// batches' rows, one after the other).
-    fn add(&mut self, codes: &[[u8; 18]], parts: Vec<FramePart>) {
-        let mut at = 0;
+    /// Adds parsed batches, in row order.
+    fn add(&mut self, mut parts: Vec<FramePart>) {
+        let grouped: Vec<Grouped> = parts
+            .iter_mut()
+            .map(|p| std::mem::take(&mut p.codes))
+            .collect();
+        self.finder.push_grouped(&grouped);
+        drop(grouped);
         for part in parts {
             let skip: Vec<u64> = part.failed.iter().map(|(row, _)| *row).collect();
-            let mut bad = skip
-                .iter()
-                .map(|row| (row - part.first_row) as usize)
-                .peekable();
-            for (j, code) in codes[at..at + part.rows].iter().enumerate() {
-                if bad.peek() == Some(&j) {
-                    bad.next();
-                    self.holes.push(self.slots + j);
-                } else {
-                    self.finder.push(code);
-                }
-            }
+            self.holes.extend(
+                skip.iter()
+                    .map(|row| self.slots + (row - part.first_row) as usize),
+            );
             append_bits(
                 &mut self.risk_present,
                 self.slots,
@@ -760,7 +778,6 @@ impl FrameAcc {
             }
             self.units += part.rows - part.failed.len();
             self.slots += part.rows;
-            at += part.rows;
             self.failed.extend(part.failed);
         }
     }

@@ -325,6 +325,35 @@ impl RepeatFinder {
             .expect("at most 2^32 - 1 codes in one RepeatFinder");
     }
 
+    /// Adds batches of codes grouped ahead ([`Grouped`]), in order: the same as pushing each
+    /// batch's codes one by one, the buckets filled in parallel.
+    ///
+    /// # Panics
+    /// After 2³² − 1 codes, as [`RepeatFinder::push`].
+    pub fn push_grouped(&mut self, batches: &[Grouped]) {
+        use rayon::prelude::*;
+        let mut bases = Vec::with_capacity(batches.len());
+        let mut len = u64::from(self.len);
+        for g in batches {
+            bases.push(len as u32);
+            len += g.items.len() as u64;
+        }
+        self.len = u32::try_from(len)
+            .ok()
+            .filter(|&l| l < u32::MAX)
+            .expect("at most 2^32 - 1 codes in one RepeatFinder");
+        self.buckets
+            .par_iter_mut()
+            .with_min_len(64)
+            .enumerate()
+            .for_each(|(p, bucket)| {
+                for (g, &base) in batches.iter().zip(&bases) {
+                    let r = g.starts[p] as usize..g.starts[p + 1] as usize;
+                    bucket.extend(g.items[r].iter().map(|&(w, n)| (w, base + n)));
+                }
+            });
+    }
+
     /// Number of codes pushed.
     pub fn len(&self) -> usize {
         self.len as usize
@@ -384,6 +413,54 @@ impl RepeatFinder {
     /// Bytes held by the buckets (for the memory notes of the benchmarks).
     pub fn heap_bytes(&self) -> usize {
         self.buckets.iter().map(|b| b.capacity() * 16).sum()
+    }
+}
+
+/// One batch's codes packed and put in [`RepeatFinder`]'s buckets ahead, where the batch is
+/// parsed (batches in parallel), for [`RepeatFinder::push_grouped`]; each bucket keeps the
+/// codes' order.
+#[derive(Debug, Clone, Default)]
+pub struct Grouped {
+    /// Bucket `p`'s codes are `items[starts[p]..starts[p + 1]]`.
+    starts: Vec<u32>,
+    /// The packed code and its number in the batch (from 0).
+    items: Vec<([u32; 3], u32)>,
+}
+
+impl Grouped {
+    /// Groups codes (upper-cased, as [`check_key`] returns them), numbered in the order given.
+    pub fn new<'a>(codes: impl Iterator<Item = &'a [u8; 18]>) -> Grouped {
+        let packed: Vec<([u32; 3], u16)> = codes
+            .map(|c| {
+                let w = words(c);
+                (w, (hash(&w) >> 54) as u16)
+            })
+            .collect();
+        let mut starts = vec![0u32; CodeSet::PARTS + 1];
+        for &(_, p) in &packed {
+            starts[usize::from(p) + 1] += 1;
+        }
+        for p in 0..CodeSet::PARTS {
+            starts[p + 1] += starts[p];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![([0u32; 3], 0u32); packed.len()];
+        for (n, &(w, p)) in packed.iter().enumerate() {
+            let at = &mut next[usize::from(p)];
+            items[*at as usize] = (w, n as u32);
+            *at += 1;
+        }
+        Grouped { starts, items }
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there is no code.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 }
 
@@ -496,5 +573,28 @@ mod tests {
         assert_eq!(got, expected);
         assert!(got.len() >= 5000, "the second copies at least");
         assert!(RepeatFinder::new().repeats().is_empty());
+        // Grouped ahead in batches of uneven sizes (an empty one too), pushed a few batches at
+        // a time after some single pushes: the same numbers and repeats.
+        let mut grouped = RepeatFinder::new();
+        for k in &all[..7] {
+            grouped.push(k);
+        }
+        let mut at = 7;
+        let sizes = [1usize, 0, 999, 4096, 3, 20_000];
+        let mut i = 0;
+        while at < all.len() {
+            let batches: Vec<Grouped> = (0..3)
+                .map(|_| {
+                    let size = sizes[i % sizes.len()].min(all.len() - at);
+                    i += 1;
+                    let g = Grouped::new(all[at..at + size].iter());
+                    at += size;
+                    g
+                })
+                .collect();
+            grouped.push_grouped(&batches);
+        }
+        assert_eq!(grouped.len(), all.len());
+        assert_eq!(grouped.repeats(), expected);
     }
 }
