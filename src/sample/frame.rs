@@ -66,7 +66,30 @@ pub struct FileNames {
     /// `(first unit, its file row)` of each run, by first unit ascending.
     runs: Vec<(usize, u64)>,
     /// The names read back, by unit, ascending.
-    fetched: Vec<(usize, String)>,
+    fetched: Fetched,
+}
+
+/// Names read back from the file: the units ascending, and their names in the same order (apart,
+/// so looking a unit up searches a compact array of numbers).
+#[derive(Debug, Clone, Default)]
+struct Fetched {
+    units: Vec<usize>,
+    names: Vec<String>,
+}
+
+impl Fetched {
+    /// From `(unit, name)` pairs in any order.
+    fn new(mut pairs: Vec<(usize, String)>) -> Fetched {
+        pairs.sort_unstable_by_key(|(u, _)| *u);
+        let (units, names) = pairs.into_iter().unzip();
+        Fetched { units, names }
+    }
+
+    /// The name of `unit`, if it was read back.
+    fn get(&self, unit: usize) -> Option<&str> {
+        let k = self.units.binary_search(&unit).ok()?;
+        Some(self.names[k].as_str())
+    }
 }
 
 /// Size and modification time of a file.
@@ -84,7 +107,7 @@ impl FileNames {
             column: column.to_string(),
             stamp: stamp(path)?,
             runs: Vec::new(),
-            fetched: Vec::new(),
+            fetched: Fetched::default(),
         })
     }
 
@@ -164,7 +187,7 @@ impl Names {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        f.fetched.clear();
+        f.fetched = Fetched::default();
         if wanted.is_empty() {
             return Ok(());
         }
@@ -185,13 +208,12 @@ impl Names {
                 .collect::<Option<Vec<u64>>>()
                 .ok_or_else(changed)?;
             let names = crate::table::read::parquet_rows_text(&f.path, &f.column, &rows)?;
-            let mut fetched: Vec<(usize, String)> =
+            let fetched: Vec<(usize, String)> =
                 wanted.iter().map(|&(_, unit)| unit).zip(names).collect();
             if stamp(&f.path)? != f.stamp {
                 return Err(changed());
             }
-            fetched.sort_unstable_by_key(|(u, _)| *u);
-            f.fetched = fetched;
+            f.fetched = Fetched::new(fetched);
             return Ok(());
         }
         let column = f.column.clone();
@@ -235,8 +257,7 @@ impl Names {
         if next.peek().is_some() || stamp(&f.path)? != f.stamp {
             return Err(changed());
         }
-        fetched.sort_unstable_by_key(|(u, _)| *u);
-        f.fetched = fetched;
+        f.fetched = Fetched::new(fetched);
         Ok(())
     }
 
@@ -251,7 +272,7 @@ impl Names {
         let len = self.len;
         if let Some(f) = self.file.take() {
             // fetch() read back every unit's name, ascending by unit.
-            let all = StringArray::from_iter_values(f.fetched.iter().map(|(_, n)| n.as_str()));
+            let all = StringArray::from_iter_values(f.fetched.names.iter().map(String::as_str));
             *self = Names::default();
             self.push(all);
         }
@@ -286,10 +307,11 @@ impl Names {
     pub fn get(&self, i: usize) -> &str {
         assert!(i < self.len, "name {i} of {}", self.len);
         if let Some(f) = &self.file {
-            let k = f.fetched.binary_search_by_key(&i, |(u, _)| *u);
             // Invariant: only the names of drawn units are looked at, and the draw fetches them.
-            let k = k.unwrap_or_else(|_| panic!("name of unit {i} was not read back"));
-            return f.fetched[k].1.trim();
+            let name = f.fetched.get(i);
+            return name
+                .unwrap_or_else(|| panic!("name of unit {i} was not read back"))
+                .trim();
         }
         let p = self.starts.partition_point(|&s| s <= i) - 1;
         let a = &self.parts[p];

@@ -969,7 +969,7 @@ fn field(c: &Col, lang: Lang, t: DataType) -> Field {
     Field::new(c.header(lang), t, true)
 }
 
-fn strings(it: impl Iterator<Item = Option<String>>) -> ArrayRef {
+fn strings<S: AsRef<str>>(it: impl Iterator<Item = Option<S>>) -> ArrayRef {
     Arc::new(it.collect::<StringArray>())
 }
 
@@ -1028,24 +1028,21 @@ pub fn sample_batch(
     };
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(seq.finish()),
-        strings(sel.iter().map(|s| Some(s.uscc.clone()))),
-        strings(sel.iter().map(|s| Some(frame.name(s.index).to_string()))),
+        strings(sel.iter().map(|s| Some(s.uscc.as_str()))),
+        strings(sel.iter().map(|s| Some(frame.name(s.index)))),
         strings(
             sel.iter()
                 .map(|s| Some(frame.district[s.index].to_string())),
         ),
+        strings(sel.iter().map(|s| Some(frame.tier[s.index].label(lang)))),
         strings(
             sel.iter()
-                .map(|s| Some(frame.tier[s.index].label(lang).to_string())),
-        ),
-        strings(
-            sel.iter()
-                .map(|s| frame.credit_class[s.index].map(|c| c.label(lang).to_string())),
+                .map(|s| frame.credit_class[s.index].map(|c| c.label(lang))),
         ),
         strings(sel.iter().map(|s| {
             Some(match lang {
-                Lang::En => s.departments.en().to_string(),
-                Lang::Zh => s.departments.zh().to_string(),
+                Lang::En => s.departments.en(),
+                Lang::Zh => s.departments.zh(),
             })
         })),
         Arc::new(pi.finish()),
