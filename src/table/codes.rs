@@ -47,11 +47,13 @@ pub fn check_key(code: &str) -> Option<([u8; 18], bool)> {
 /// (which [`check_key`] never returns) are packed as 31.
 #[inline]
 pub fn pack(code: &[u8; 18]) -> u128 {
-    let mut x = 0u128;
-    for &b in code {
-        x = (x << 5) | u128::from(uscc::value(b).unwrap_or(31));
-    }
-    x
+    // Two halves of 45 bits in 64-bit arithmetic, then put together.
+    let half = |s: &[u8]| {
+        s.iter().fold(0u64, |x, &b| {
+            (x << 5) | u64::from(uscc::value(b).unwrap_or(31))
+        })
+    };
+    (u128::from(half(&code[..9])) << 45) | u128::from(half(&code[9..]))
 }
 
 /// The three words a packed code is stored as; `[0, 0, 0]` is the empty slot, so stored words are
@@ -514,6 +516,21 @@ mod tests {
         // The largest code YYY…Y: 18 × 5 bits of value 30.
         let y = [b'Y'; 18];
         assert!(pack(&y) < 1u128 << 90);
+        // Character by character, the first highest, 5 bits each (31 outside the set).
+        for code in [
+            a,
+            b,
+            c,
+            z,
+            y,
+            *b"0123456789ABCDEFGH",
+            *b"JKLMNPQRTUWXY0O1I9",
+        ] {
+            let want = code.iter().fold(0u128, |x, &ch| {
+                (x << 5) | u128::from(uscc::value(ch).unwrap_or(31))
+            });
+            assert_eq!(pack(&code), want);
+        }
     }
 
     #[test]

@@ -224,6 +224,10 @@ const TOTAL: u8 = 2;
 /// a value.
 #[inline]
 fn text_kind(t: &str, totals: bool) -> u8 {
+    // A digit first (a code, a number) is neither blank nor a total marker.
+    if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return FILLED;
+    }
     let t = crate::table::cells::trim_cell(t);
     if t.is_empty() {
         NULL
