@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use spotcheck::input::EnterpriseReader;
 use spotcheck::schema::Lang;
-use spotcheck::scoring::{ScoreOutcome, Scoring, open_enterprises, score_to_file};
+use spotcheck::scoring::{ScoreOutcome, Scoring, score_to_file};
 use spotcheck::table::WriteOptions;
 
 use super::common::{
@@ -140,15 +141,14 @@ fn score(
     let opts = a.input.read_options();
     let emissions_in = read.emissions;
     let progress = super::progress::Progress::new(a.input.quiet, "scoring", None);
-    // Opened first: its first batches are decoded while the emissions are read.
-    let reader =
-        open_enterprises(read.enterprises, &opts).context("reading the enterprise table")?;
-    let model = a.model.load_for(&reader.schema())?;
     progress.phase("reading the emissions");
     let emissions = match emissions_in {
         Some(p) => Some(read_emission_totals(p, &opts, rejects, policy)?),
         None => None,
     };
+    let reader =
+        EnterpriseReader::open(read.enterprises, &opts).context("reading the enterprise table")?;
+    let model = a.model.load_for(&reader.schema())?;
     if emissions.is_some() && reader.has_pe_columns() {
         eprintln!(
             "warning: {} has pe_air/pe_water columns; they are ignored because an emissions table is given",

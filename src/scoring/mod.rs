@@ -43,13 +43,6 @@ pub struct ScoreOutcome {
     pub counts: Counts,
 }
 
-/// Opens the enterprise table and starts decoding it ahead on its own thread: opened before the
-/// emissions table is read, its first batches are ready when scoring starts, decoded in the time
-/// the emissions phase leaves a core idle.
-pub fn open_enterprises(path: &Path, opts: &ReadOptions) -> Result<EnterpriseReader> {
-    Ok(EnterpriseReader::open(path, opts)?.prefetch(PREFETCH))
-}
-
 /// Scores every batch of `reader` and writes the columns of SPEC §3.6 to `output` (format by
 /// extension), atomically. `on_rows` is called with the number of rows of each batch written, in
 /// file order. Rejected rows go to `rejects`. An empty input still gets a header.
@@ -235,11 +228,11 @@ pub fn score_files(
     rejects: &mut Rejects,
     on_rows: &mut dyn FnMut(u64),
 ) -> Result<(ScoreOutcome, Option<Counts>)> {
-    let reader = open_enterprises(f.enterprises, f.read)?;
     let emissions = match f.emissions {
         Some(p) => Some(read_emission_totals(p, f.read, rejects, f.scoring.policy)?),
         None => None,
     };
+    let reader = EnterpriseReader::open(f.enterprises, f.read)?;
     let outcome = score_to_file(
         reader,
         emissions.as_ref().map(|(t, _)| t),
