@@ -1332,11 +1332,7 @@ mod tests {
         let (b, rejects) = run_batch(&raw, "e.parquet");
         assert_eq!(b.len(), 1);
         assert_eq!(b.air[0].q, Some(5.0));
-        let got: Vec<(u64, &str, &str, &str)> = rejects
-            .items()
-            .iter()
-            .map(|r| (r.row, r.column.as_str(), r.value.as_str(), r.reason))
-            .collect();
+        let got = rejects.cells();
         assert_eq!(
             got,
             vec![

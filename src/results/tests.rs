@@ -472,11 +472,7 @@ fn nan_and_infinite_penalties_in_a_typed_file_are_rejected() {
     let (back, counts, rejects) = read(&typed);
     assert_eq!((counts.read, counts.rejected), (3, 2));
     assert_eq!(back, rows[2..]);
-    let got: Vec<(u64, &str, &str, &str)> = rejects
-        .items()
-        .iter()
-        .map(|r| (r.row, r.column.as_str(), r.value.as_str(), r.reason))
-        .collect();
+    let got = rejects.cells();
     assert_eq!(
         got,
         [

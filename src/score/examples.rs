@@ -707,16 +707,21 @@ fn reading_back_reports_what_is_wrong() {
     scores[2] = Some(f64::NAN);
     let mut cols = b.columns().to_vec();
     cols[idx] = Arc::new(Float64Array::from(scores));
-    let bad = RecordBatch::try_new(b.schema(), cols.clone()).unwrap();
-    match ScoredRows::from_record_batch(&bad, std::path::Path::new("scored.parquet"), 1) {
+    let bad_value = |batch: &RecordBatch, path: &str| match ScoredRows::from_record_batch(
+        batch,
+        std::path::Path::new(path),
+        1,
+    ) {
         Err(Error::BadValue {
             row, column, value, ..
-        }) => assert_eq!(
-            (row, column.as_str(), value.as_str()),
-            (3, "risk_score", "NaN")
-        ),
+        }) => (row, column, value),
         other => panic!("{other:?}"),
-    }
+    };
+    let bad = RecordBatch::try_new(b.schema(), cols.clone()).unwrap();
+    assert_eq!(
+        bad_value(&bad, "scored.parquet"),
+        (3, "risk_score".into(), "NaN".into())
+    );
     let mut text: Vec<Option<String>> = cols_f64(&b, idx)
         .iter()
         .map(|v| v.map(|v| v.to_string()))
@@ -731,15 +736,10 @@ fn reading_back_reports_what_is_wrong() {
     fields[idx] = Field::new("risk_score", DataType::Utf8, true);
     cols[idx] = Arc::new(StringArray::from(text));
     let bad = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
-    match ScoredRows::from_record_batch(&bad, path, 1) {
-        Err(Error::BadValue {
-            row, column, value, ..
-        }) => assert_eq!(
-            (row, column.as_str(), value.as_str()),
-            (5, "risk_score", "inf")
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        bad_value(&bad, "scored.csv"),
+        (5, "risk_score".into(), "inf".into())
+    );
 }
 
 /// A Float64 column's cells.

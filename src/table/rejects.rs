@@ -71,6 +71,15 @@ impl Rejects {
         &self.items
     }
 
+    /// Row, column, value and reason of each rejection, in order (what tests compare).
+    #[cfg(test)]
+    pub(crate) fn cells(&self) -> Vec<(u64, &str, &str, &'static str)> {
+        self.items
+            .iter()
+            .map(|r| (r.row, r.column.as_str(), r.value.as_str(), r.reason))
+            .collect()
+    }
+
     /// Number of rejected rows of one file.
     pub fn count_for(&self, file: &str) -> u64 {
         self.items.iter().filter(|r| r.file == file).count() as u64
