@@ -340,10 +340,7 @@ impl RepeatFinder {
             bases.push(len as u32);
             len += g.items.len() as u64;
         }
-        self.len = u32::try_from(len)
-            .ok()
-            .filter(|&l| l < u32::MAX)
-            .expect("at most 2^32 - 1 codes in one RepeatFinder");
+        self.len = u32::try_from(len).expect("at most 2^32 - 1 codes in one RepeatFinder");
         self.buckets
             .par_iter_mut()
             .with_min_len(64)
