@@ -52,11 +52,28 @@ fn take(df: &DepartmentFrame, prn: &PrnKeys, frame: &SampleFrame) -> Taken {
                 var += u.pi * (1.0 - u.pi);
             }
             let selected: Vec<Pick> = units
-                .par_iter()
-                .with_min_len(4096)
-                .filter_map(|e| {
-                    let u = prn.u(frame.uscc(e.frame_index()));
-                    (u < e.pi).then_some((*e, u))
+                .par_chunks(4096)
+                .flat_map_iter(|chunk| {
+                    let mut picks = Vec::new();
+                    // Numbers four at a time (interleaved SHA-256 compressions), the rest one by
+                    // one; the same numbers either way.
+                    let mut fours = chunk.chunks_exact(4);
+                    for q in &mut fours {
+                        let code = |j: usize| frame.uscc(q[j].frame_index());
+                        let us = prn.u_x4([code(0), code(1), code(2), code(3)]);
+                        for (e, u) in q.iter().zip(us) {
+                            if u < e.pi {
+                                picks.push((*e, u));
+                            }
+                        }
+                    }
+                    for e in fours.remainder() {
+                        let u = prn.u(frame.uscc(e.frame_index()));
+                        if u < e.pi {
+                            picks.push((*e, u));
+                        }
+                    }
+                    picks
                 })
                 .collect();
             let stats = StratumStats {

@@ -768,12 +768,22 @@ pub(crate) fn prepare_with(
                 match eligibility::check(ratio, frame.max_per_year(i, d), window, || &[]) {
                     Some(why) => ex.exclude(why),
                     None => units.push(Keyed {
-                        key: hasher.key(frame.uscc(i)),
+                        key: 0,
                         // validate() keeps frames within u32::MAX units.
                         index: i as u32,
                         stratum: strata.of(frame, i),
                     }),
                 }
+            }
+            // Keys four at a time (interleaved SHA-256 compressions), the rest one by one.
+            let mut fours = units.chunks_exact_mut(4);
+            for q in &mut fours {
+                let code = |j: usize| frame.uscc(q[j].index as usize);
+                let keys = hasher.key_x4([code(0), code(1), code(2), code(3)]);
+                q.iter_mut().zip(keys).for_each(|(u, k)| u.key = k);
+            }
+            for u in fours.into_remainder() {
+                u.key = hasher.key(frame.uscc(u.index as usize));
             }
             (units, ex)
         })
@@ -786,18 +796,16 @@ pub(crate) fn prepare_with(
     }
     let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
     // §4.3: processing order — stratum, key, code.
-    let mut units = order(chunks, strata.labels.len(), &uscc, &|i: u32| {
+    let (mut units, twice) = order(chunks, strata.labels.len(), &uscc, &|i: u32| {
         frame.ratio(i as usize, d)
     });
-    // Two units with the same code are neighbours in this order; the first pair is reported.
-    let twice = units.par_windows(2).find_first(|w| {
-        w[0].key == w[1].key && w[0].stratum == w[1].stratum && uscc(&w[0]) == uscc(&w[1])
-    });
-    if let Some(w) = twice {
+    // A code that two units share: the first such pair in processing order is reported.
+    if let Some(u) = twice {
+        let code = uscc(&u);
         return Err(frame_error(
-            uscc(&w[0]),
+            code,
             "uscc",
-            uscc(&w[0]).to_owned(),
+            code.to_owned(),
             "unique in the scored table (it appears twice)",
         ));
     }
@@ -894,14 +902,18 @@ pub(crate) fn prepare_with(
 const CHUNK: usize = 1 << 16;
 
 /// Sorts units by (stratum, key, code) without one big comparison sort: a counting pass on the
-/// stratum and the key's top bits puts units in buckets of about a thousand (keys are uniform,
-/// being SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+/// stratum and the key's top bits puts units in buckets of about 256 (keys are uniform, being
+/// SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+///
+/// Also returns the first unit, in that order, whose code the next unit repeats: equal codes
+/// have equal keys and strata, so they meet in one bucket, where equal keys are put in code
+/// order anyway.
 fn order<'a>(
     chunks: Vec<Vec<Keyed>>,
     nstrata: usize,
     uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
     ratio: &(impl Fn(u32) -> f64 + Sync),
-) -> Vec<EligibleUnit> {
+) -> (Vec<EligibleUnit>, Option<EligibleUnit>) {
     let total: usize = chunks.iter().map(Vec::len).sum();
     let per_stratum = total / nstrata.max(1);
     let bits = if per_stratum < 512 {
@@ -987,22 +999,36 @@ fn order<'a>(
         buckets.push(head);
         rest = tail;
     }
-    buckets.into_par_iter().with_min_len(64).for_each(|b| {
-        // By key (a plain u64 compare); units with equal keys, which almost never happen, are
-        // then put in code order.
-        b.sort_unstable_by_key(|u| u.key);
-        let mut at = 0;
-        while at + 1 < b.len() {
-            if b[at + 1].key != b[at].key {
-                at += 1;
-                continue;
+    let twice = buckets
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|b| {
+            // By key (a plain u64 compare); units with equal keys, which almost never happen,
+            // are then put in code order.
+            b.sort_unstable_by_key(|u| u.key);
+            let mut twice = None;
+            let mut at = 0;
+            while at + 1 < b.len() {
+                if b[at + 1].key != b[at].key {
+                    at += 1;
+                    continue;
+                }
+                let end = at + b[at..].iter().take_while(|u| u.key == b[at].key).count();
+                let run = &mut b[at..end];
+                run.sort_unstable_by(|x, y| uscc(x).cmp(uscc(y)));
+                if twice.is_none() {
+                    twice = run
+                        .windows(2)
+                        .find(|w| uscc(&w[0]) == uscc(&w[1]))
+                        .map(|w| w[0]);
+                }
+                at = end;
             }
-            let end = at + b[at..].iter().take_while(|u| u.key == b[at].key).count();
-            b[at..end].sort_unstable_by(|x, y| uscc(x).cmp(uscc(y)));
-            at = end;
-        }
-    });
-    out
+            twice
+        })
+        .find_first(Option::is_some)
+        .flatten();
+    (out, twice)
 }
 
 /// A department's walk: stats per stratum and the selected units (stratum rank, unit) in order.

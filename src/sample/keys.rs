@@ -52,21 +52,47 @@ impl HashPrefix {
         }
     }
 
+    /// The prefix followed by `last` and the padding (FIPS 180-4 §5.1.1), when that fills one
+    /// 64-byte block (the usual case: a code of 18 bytes after a seed of up to 36 bytes).
+    #[inline]
+    fn one_block(&self, last: &[u8]) -> Option<[u8; 64]> {
+        let mut buf = [0u8; 64];
+        self.fill_block(&mut buf, last).then_some(buf)
+    }
+
+    /// Writes the one block of [`Self::one_block`] into `buf` (all zero on entry); false when
+    /// the message needs more than one block.
+    #[inline(always)]
+    fn fill_block(&self, buf: &mut [u8; 64], last: &[u8]) -> bool {
+        let (t, l) = (self.tail.len(), last.len());
+        if t + l + 9 > 64 {
+            return false;
+        }
+        buf[..t].copy_from_slice(&self.tail);
+        buf[t..t + l].copy_from_slice(last);
+        buf[t + l] = 0x80;
+        buf[56..].copy_from_slice(&((self.len + l as u64) * 8).to_be_bytes());
+        true
+    }
+
     /// The final hash state of the prefix followed by `last` (no separator after it).
     #[inline]
     fn state_with(&self, last: &[u8]) -> [u32; 8] {
         let mut state = self.state;
+        if let Some(block) = self.one_block(last) {
+            compress256(&mut state, std::slice::from_ref(&block));
+            return state;
+        }
         let (t, l) = (self.tail.len(), last.len());
         let bit_len = (self.len + l as u64) * 8;
         if t + l + 9 <= 128 {
-            // The usual case (a code of 18 bytes): one or two blocks on the stack.
+            // Two blocks on the stack.
             let mut buf = [0u8; 128];
             buf[..t].copy_from_slice(&self.tail);
             buf[t..t + l].copy_from_slice(last);
             buf[t + l] = 0x80;
-            let end = if t + l + 9 <= 64 { 64 } else { 128 };
-            buf[end - 8..end].copy_from_slice(&bit_len.to_be_bytes());
-            compress256(&mut state, buf[..end].as_chunks::<64>().0);
+            buf[120..].copy_from_slice(&bit_len.to_be_bytes());
+            compress256(&mut state, buf.as_chunks::<64>().0);
         } else {
             let mut buf = Vec::with_capacity(t + l + 72);
             buf.extend_from_slice(&self.tail);
@@ -97,6 +123,25 @@ impl HashPrefix {
         let state = self.state_with(last.as_bytes());
         (u64::from(state[0]) << 32) | u64::from(state[1])
     }
+
+    /// `first_u64` of four messages at once: when each fits one block and the CPU has SHA-NI,
+    /// the four compressions run interleaved ([`super::sha_lanes`]), about twice as fast as one
+    /// after another; otherwise one at a time. Same values either way.
+    #[inline]
+    pub fn first_u64_x4(&self, last: [&str; 4]) -> [u64; 4] {
+        let mut blocks = [[0u8; 64]; 4];
+        let mut fit = true;
+        for (b, m) in blocks.iter_mut().zip(last) {
+            fit &= self.fill_block(b, m.as_bytes());
+        }
+        if fit {
+            let mut states = [self.state; 4];
+            if super::sha_lanes::compress4(&mut states, &blocks) {
+                return states.map(|s| (u64::from(s[0]) << 32) | u64::from(s[1]));
+            }
+        }
+        last.map(|m| self.first_u64(m))
+    }
 }
 
 /// Order keys of one draw (§4.3): `key(u) = first 8 bytes, big-endian, of
@@ -114,6 +159,12 @@ impl OrderKeys {
     #[inline]
     pub fn key(&self, uscc: &str) -> u64 {
         self.0.first_u64(uscc)
+    }
+
+    /// The order keys of four enterprises (the same as four calls of `key`, faster).
+    #[inline]
+    pub fn key_x4(&self, uscc: [&str; 4]) -> [u64; 4] {
+        self.0.first_u64_x4(uscc)
     }
 }
 
@@ -178,6 +229,12 @@ impl PrnKeys {
     #[inline]
     pub fn u(&self, uscc: &str) -> f64 {
         start_from_u64(self.u64(uscc))
+    }
+
+    /// The numbers of four enterprises (the same as four calls of `u`, faster).
+    #[inline]
+    pub fn u_x4(&self, uscc: [&str; 4]) -> [f64; 4] {
+        self.0.first_u64_x4(uscc).map(start_from_u64)
     }
 }
 
@@ -305,6 +362,20 @@ mod tests {
                     u64::from_be_bytes(want[..8].try_into().unwrap())
                 );
             }
+            // Four at once (SHA-NI lanes when all four fit one block, one by one otherwise)
+            // give what one at a time gives, at every mix of lengths.
+            let lasts: Vec<String> = [0usize, 17, 18, 30, 46, 47, 55, 64]
+                .iter()
+                .map(|&l| text.chars().skip(p % 7).take(l).collect())
+                .collect();
+            for w in lasts.windows(4) {
+                let four = [w[0].as_str(), w[1].as_str(), w[2].as_str(), w[3].as_str()];
+                assert_eq!(
+                    hp.first_u64_x4(four),
+                    four.map(|m| hp.first_u64(m)),
+                    "prefix {p} chars"
+                );
+            }
         }
     }
 
@@ -342,6 +413,15 @@ mod tests {
             keys.u("91110105K0XTF8H76J"),
             (v >> 11) as f64 / 2f64.powi(53)
         );
+        let codes = [
+            "91110105K0XTF8H76J",
+            "91110105JH4BXKFLJU",
+            "91110302XF5XPUNX10",
+            "91350100M000100Y43",
+        ];
+        assert_eq!(keys.u_x4(codes), codes.map(|c| keys.u(c)));
+        let order = OrderKeys::new("s", Department::Ecology, "2026-12");
+        assert_eq!(order.key_x4(codes), codes.map(|c| order.key(c)));
         // Not the department's order key: "prn" stands where the department would.
         assert_ne!(
             v,

@@ -30,6 +30,7 @@ pub mod keys;
 pub mod manifest;
 pub mod probability;
 pub mod run;
+pub mod sha_lanes;
 pub mod systematic;
 pub mod verify;
 

@@ -574,6 +574,27 @@ fn bad_frames_and_parameters_are_refused() {
     assert!(e.contains("an empty code at unit 2"), "{e}");
     let e = err(vec![ok.clone(), ok.clone()], &p);
     assert!(e.contains("appears twice"), "{e}");
+    // In a frame big enough for the ordering's buckets (over 512 units per stratum), the
+    // repeated code is still found, and of two repeated codes the one first in processing
+    // order (stratum, then key) is named.
+    let mut many = synthetic(3000, 7);
+    many.iter_mut().for_each(|u| u.market_ratio = 0.5);
+    let (a, b) = (many[10].clone(), many[2000].clone());
+    let mut first = vec![a.clone(), b.clone()];
+    first.sort_by_key(|u| {
+        (
+            u.district,
+            order_key(&p.seed, Department::Market, "2026-12", &u.uscc),
+        )
+    });
+    many.push(b);
+    many.insert(500, a);
+    let e = err(many, &p);
+    assert!(
+        e.contains("appears twice") && e.contains(&first[0].uscc),
+        "{e} (expected {})",
+        first[0].uscc
+    );
     let blank = DrawParams {
         seed: " ".into(),
         ..p.clone()
