@@ -580,7 +580,7 @@ fn bad_frames_and_parameters_are_refused() {
     let mut many = synthetic(3000, 7);
     many.iter_mut().for_each(|u| u.market_ratio = 0.5);
     let (a, b) = (many[10].clone(), many[2000].clone());
-    let mut first = vec![a.clone(), b.clone()];
+    let mut first = [a.clone(), b.clone()];
     first.sort_by_key(|u| {
         (
             u.district,
