@@ -413,14 +413,35 @@ pub struct EligibleUnit {
     pub stratum: u32,
 }
 
-/// An eligible unit before its π (16 bytes where `EligibleUnit` takes 24: the frame's units
-/// are keyed in this form, then placed in processing order as `EligibleUnit`s, with the ratio
-/// read from the frame on the way).
-#[derive(Debug, Clone, Copy)]
-struct Keyed {
-    key: u64,
-    index: u32,
-    stratum: u32,
+/// The frame's units after pass 1 of a department: which are eligible so far (a bit per unit)
+/// and, for those, their order key, both indexed by frame position (8 bytes and a bit per
+/// unit; the stratum is looked up again from the frame). `order` places them in processing
+/// order as `EligibleUnit`s, with the ratio read from the frame on the way.
+struct KeyedFrame {
+    keys: Vec<u64>,
+    eligible: Vec<u64>,
+}
+
+impl KeyedFrame {
+    /// The eligible units' frame positions in chunk `c` (`CHUNK` units), ascending.
+    #[inline]
+    fn each(&self, c: usize, mut f: impl FnMut(usize)) {
+        let words = CHUNK / 64;
+        let end = self.eligible.len().min((c + 1) * words);
+        for (w, &bits) in self.eligible[(c * words).min(end)..end].iter().enumerate() {
+            let base = (c * words + w) * 64;
+            let mut bits = bits;
+            while bits != 0 {
+                f(base + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// Number of chunks.
+    fn chunks(&self) -> usize {
+        self.keys.len().div_ceil(CHUNK)
+    }
 }
 
 impl EligibleUnit {
@@ -755,50 +776,62 @@ pub(crate) fn prepare_with(
     let hasher = OrderKeys::new(&params.seed, d, &month);
 
     // Pass 1, in parallel over chunks of the frame: units with a ratio above 0 and a yearly
-    // maximum above 0 get their order key (§4.3) and stratum; `pi` holds the ratio for now.
-    let parts: Vec<(Vec<Keyed>, Exclusions)> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let range = c * CHUNK..n.min((c + 1) * CHUNK);
-            let mut units = Vec::with_capacity(range.len());
+    // maximum above 0 are marked eligible and get their order key (§4.3).
+    let mut keyed = KeyedFrame {
+        keys: Vec::with_capacity(n),
+        eligible: vec![0u64; n.div_ceil(64)],
+    };
+    // Written on every thread (their pages first touched in parallel, not by one thread).
+    keyed
+        .keys
+        .par_extend(rayon::iter::repeat_n(0u64, n).with_min_len(CHUNK));
+    let mut exclusions = keyed
+        .keys
+        .par_chunks_mut(CHUNK)
+        .zip(keyed.eligible.par_chunks_mut(CHUNK / 64))
+        .enumerate()
+        .map(|(c, (keys, bits))| {
+            let first = c * CHUNK;
             let mut ex = Exclusions::default();
-            for i in range {
-                let ratio = frame.ratio(i, d);
+            let mut units: Vec<u32> = Vec::with_capacity(keys.len());
+            for j in 0..keys.len() {
+                let i = first + j;
                 // History comes in pass 2; here only the ratio and the maximum can exclude.
-                match eligibility::check(ratio, frame.max_per_year(i, d), window, || &[]) {
+                match eligibility::check(
+                    frame.ratio(i, d),
+                    frame.max_per_year(i, d),
+                    window,
+                    || &[],
+                ) {
                     Some(why) => ex.exclude(why),
-                    None => units.push(Keyed {
-                        key: 0,
-                        // validate() keeps frames within u32::MAX units.
-                        index: i as u32,
-                        stratum: strata.of(frame, i),
-                    }),
+                    None => {
+                        bits[j / 64] |= 1 << (j % 64);
+                        units.push(j as u32);
+                    }
                 }
             }
             // Keys four at a time (interleaved SHA-256 compressions), the rest one by one.
-            let mut fours = units.chunks_exact_mut(4);
+            let code = |j: u32| frame.uscc(first + j as usize);
+            let mut fours = units.chunks_exact(4);
             for q in &mut fours {
-                let code = |j: usize| frame.uscc(q[j].index as usize);
-                let keys = hasher.key_x4([code(0), code(1), code(2), code(3)]);
-                q.iter_mut().zip(keys).for_each(|(u, k)| u.key = k);
+                let k = hasher.key_x4([code(q[0]), code(q[1]), code(q[2]), code(q[3])]);
+                q.iter().zip(k).for_each(|(&j, k)| keys[j as usize] = k);
             }
-            for u in fours.into_remainder() {
-                u.key = hasher.key(frame.uscc(u.index as usize));
+            for &j in fours.remainder() {
+                keys[j as usize] = hasher.key(code(j));
             }
-            (units, ex)
+            ex
         })
-        .collect();
-    let mut exclusions = Exclusions::default();
-    let mut chunks = Vec::with_capacity(parts.len());
-    for (units, ex) in parts {
-        chunks.push(units);
-        exclusions = exclusions.add(ex);
-    }
+        .reduce(Exclusions::default, Exclusions::add);
     let uscc = |u: &EligibleUnit| frame.uscc(u.frame_index());
     // §4.3: processing order — stratum, key, code.
-    let (mut units, twice) = order(chunks, strata.labels.len(), &uscc, &|i: u32| {
-        frame.ratio(i as usize, d)
-    });
+    let (mut units, twice) = order(
+        keyed,
+        strata.labels.len(),
+        &|i: usize| strata.of(frame, i),
+        &uscc,
+        &|i: usize| frame.ratio(i, d),
+    );
     // A code that two units share: the first such pair in processing order is reported.
     if let Some(u) = twice {
         let code = uscc(&u);
@@ -902,38 +935,44 @@ pub(crate) fn prepare_with(
 const CHUNK: usize = 1 << 16;
 
 /// Sorts units by (stratum, key, code) without one big comparison sort: a counting pass on the
-/// stratum and the key's top bits puts units in buckets of about 256 (keys are uniform, being
-/// SHA-256 output), then each bucket is sorted by (key, code) in parallel.
+/// stratum and the key's top bits puts units in buckets of 16 384 to 32 768 (keys are uniform,
+/// being SHA-256 output), then each bucket is sorted by (key, code) in parallel
+/// ([`sort_by_key_bits`]).
 ///
 /// Also returns the first unit, in that order, whose code the next unit repeats: equal codes
 /// have equal keys and strata, so they meet in one bucket, where equal keys are put in code
 /// order anyway.
 fn order<'a>(
-    chunks: Vec<Vec<Keyed>>,
+    keyed: KeyedFrame,
     nstrata: usize,
+    stratum: &(impl Fn(usize) -> u32 + Sync),
     uscc: &(impl Fn(&EligibleUnit) -> &'a str + Sync),
-    ratio: &(impl Fn(u32) -> f64 + Sync),
+    ratio: &(impl Fn(usize) -> f64 + Sync),
 ) -> (Vec<EligibleUnit>, Option<EligibleUnit>) {
-    let total: usize = chunks.iter().map(Vec::len).sum();
+    let total = keyed
+        .eligible
+        .par_iter()
+        .map(|w| w.count_ones() as usize)
+        .sum::<usize>();
     let per_stratum = total / nstrata.max(1);
-    let bits = if per_stratum < 512 {
-        0
-    } else {
-        (per_stratum / 256).ilog2().min(18)
-    };
-    let bucket = |u: &Keyed| {
-        let top = if bits == 0 { 0 } else { u.key >> (64 - bits) };
-        ((u.stratum as usize) << bits) | top as usize
+    // Buckets of 16 384 units or more: few enough that each thread's stores into them stay
+    // within the processor's page table cache (256-unit buckets cost a miss per unit).
+    let bits = (per_stratum / 16384).max(1).ilog2().min(18);
+    let bucket = |i: usize| {
+        let top = if bits == 0 {
+            0
+        } else {
+            keyed.keys[i] >> (64 - bits)
+        };
+        ((stratum(i) as usize) << bits) | top as usize
     };
     let nbuckets = nstrata.max(1) << bits;
-    let counts = chunks
-        .par_iter()
+    let counts = (0..keyed.chunks())
+        .into_par_iter()
         .fold(
             || vec![0usize; nbuckets],
             |mut c, chunk| {
-                for u in chunk {
-                    c[bucket(u)] += 1;
-                }
+                keyed.each(chunk, |i| c[bucket(i)] += 1);
                 c
             },
         )
@@ -978,18 +1017,21 @@ fn order<'a>(
             next.push(at);
             at += c;
         }
-        for u in chunks.iter().flatten() {
-            let b = bucket(u);
-            if range.contains(&b) {
-                let slot = &mut next[b - range.start];
-                part[*slot] = EligibleUnit {
-                    key: u.key,
-                    pi: ratio(u.index),
-                    index: u.index,
-                    stratum: u.stratum,
-                };
-                *slot += 1;
-            }
+        for chunk in 0..keyed.chunks() {
+            keyed.each(chunk, |i| {
+                let b = bucket(i);
+                if range.contains(&b) {
+                    let slot = &mut next[b - range.start];
+                    part[*slot] = EligibleUnit {
+                        key: keyed.keys[i],
+                        pi: ratio(i),
+                        // validate() keeps frames within u32::MAX units.
+                        index: i as u32,
+                        stratum: (b >> bits) as u32,
+                    };
+                    *slot += 1;
+                }
+            });
         }
     });
     let mut buckets = Vec::with_capacity(counts.len());
@@ -1001,11 +1043,11 @@ fn order<'a>(
     }
     let twice = buckets
         .into_par_iter()
-        .with_min_len(64)
-        .map(|b| {
-            // By key (a plain u64 compare); units with equal keys, which almost never happen,
-            // are then put in code order.
-            b.sort_unstable_by_key(|u| u.key);
+        .with_min_len(4)
+        .map_init(Vec::new, |scratch, b| {
+            // By key; units with equal keys, which almost never happen, are then put in code
+            // order.
+            sort_by_key_bits(b, bits, scratch);
             let mut twice = None;
             let mut at = 0;
             while at + 1 < b.len() {
@@ -1029,6 +1071,36 @@ fn order<'a>(
         .find_first(Option::is_some)
         .flatten();
     (out, twice)
+}
+
+/// Sorts units whose keys share their top `used` bits by key: a counting pass on the next bits
+/// splits them into parts of about 256 in `scratch` (the bucket is in cache by now), each part
+/// is sorted with a plain u64 compare, and the result is copied back.
+fn sort_by_key_bits(b: &mut [EligibleUnit], used: u32, scratch: &mut Vec<EligibleUnit>) {
+    if b.len() <= 512 || used >= 48 {
+        b.sort_unstable_by_key(|u| u.key);
+        return;
+    }
+    let more = (b.len() / 256).ilog2().min(12);
+    let part = |u: &EligibleUnit| ((u.key << used) >> (64 - more)) as usize;
+    let mut starts = vec![0usize; (1 << more) + 1];
+    for u in b.iter() {
+        starts[part(u) + 1] += 1;
+    }
+    for p in 0..1 << more {
+        starts[p + 1] += starts[p];
+    }
+    scratch.clear();
+    scratch.extend_from_slice(b);
+    let mut next = starts.clone();
+    for u in scratch.iter() {
+        let at = &mut next[part(u)];
+        b[*at] = *u;
+        *at += 1;
+    }
+    for w in starts.windows(2) {
+        b[w[0]..w[1]].sort_unstable_by_key(|u| u.key);
+    }
 }
 
 /// A department's walk: stats per stratum and the selected units (stratum rank, unit) in order.

@@ -326,6 +326,45 @@ fn sizes_are_floor_or_ceil_per_stratum_and_exactly_c_without_strata() {
 // Determinism
 
 #[test]
+fn processing_order_in_a_frame_large_enough_for_buckets() {
+    // 80 000 units: the ordering splits each stratum by the keys' top bits and each of those
+    // parts again (more than 16 384 units per stratum without strata); the result must still be
+    // every eligible unit once, with its own key, in (stratum, key, code) order.
+    let units = synthetic(80_000, 3);
+    let frame = SampleFrame::from_units(&units);
+    let eligible = units
+        .iter()
+        .filter(|u| u.market_ratio > 0.0 && u.market_max_per_year > 0)
+        .count();
+    for strata in [Strata::None, Strata::District] {
+        let p = params(
+            "large",
+            "2026-12",
+            DrawDepartment::Market,
+            strata,
+            Capacity::NONE,
+        );
+        let df = prepare(&frame, &HistoryIndex::new(), &p, Department::Market).unwrap();
+        let got: Vec<(u32, u64, &str)> = df
+            .units
+            .iter()
+            .map(|u| (u.stratum, u.key, frame.uscc(u.frame_index())))
+            .collect();
+        let mut want = got.clone();
+        want.sort();
+        assert!(got == want, "{strata:?}: not in processing order");
+        assert_eq!(got.len(), eligible);
+        for &(_, key, code) in &got {
+            assert_eq!(key, order_key("large", Department::Market, "2026-12", code));
+        }
+        let mut codes: Vec<&str> = got.iter().map(|g| g.2).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), eligible, "a unit placed twice");
+    }
+}
+
+#[test]
 fn row_order_never_matters_and_seeds_do() {
     let mut units = synthetic(600, 11);
     let mut history = HistoryIndex::new();
