@@ -955,8 +955,9 @@ fn order<'a>(
         .map(|w| w.count_ones() as usize)
         .sum::<usize>();
     let per_stratum = total / nstrata.max(1);
-    // Buckets of 16 384 units or more: few enough that each thread's stores into them stay
-    // within the processor's page table cache (256-unit buckets cost a miss per unit).
+    // Buckets of 16 384 units or more. With buckets of ≈ 256 (40 000 of them at 10⁷), the
+    // stores scattered over them were the draw's largest single cost; a few hundred streams of
+    // stores are far cheaper (benches/README.md, sixth session).
     let bits = (per_stratum / 16384).max(1).ilog2().min(18);
     let bucket = |i: usize| {
         let top = if bits == 0 {
@@ -1073,9 +1074,9 @@ fn order<'a>(
     (out, twice)
 }
 
-/// Sorts units whose keys share their top `used` bits by key: a counting pass on the next bits
-/// splits them into parts of about 256 in `scratch` (the bucket is in cache by now), each part
-/// is sorted with a plain u64 compare, and the result is copied back.
+/// Sorts units whose keys share their top `used` bits by key: the units are copied to
+/// `scratch` and placed back split by the keys' next bits (a counting pass) into parts of about
+/// 256 — the bucket is in cache by now — and each part is sorted with a plain u64 compare.
 fn sort_by_key_bits(b: &mut [EligibleUnit], used: u32, scratch: &mut Vec<EligibleUnit>) {
     if b.len() <= 512 || used >= 48 {
         b.sort_unstable_by_key(|u| u.key);
