@@ -53,7 +53,8 @@ impl HashPrefix {
     }
 
     /// The prefix followed by `last` and the padding (FIPS 180-4 §5.1.1), when that fills one
-    /// 64-byte block (the usual case: a code of 18 bytes after a seed of up to 36 bytes).
+    /// 64-byte block: when the prefix's bytes past its whole blocks, the part and the 9 bytes of
+    /// padding fit in 64 (the usual case: an 18-byte code leaves room for 37 such bytes).
     #[inline]
     fn one_block(&self, last: &[u8]) -> Option<[u8; 64]> {
         let mut buf = [0u8; 64];
